@@ -1,0 +1,140 @@
+import type { ActivationName } from "./activation.js";
+import type { DenseLayer } from "./dense.js";
+import { ModelConfigError, UnsupportedTaskError } from "./errors.js";
+import { classifierActivation, classifierHead, embeddingHead, tokenEmbeddingHead } from "./heads.js";
+import { validateDimensions } from "./matryoshka.js";
+import { type ModelConfig, numLabels } from "./model-config.js";
+import type { PoolerConfig, PoolingType } from "./pooler-config.js";
+import {
+  clsPool,
+  lastPool,
+  meanPool,
+  rows,
+  selectColumns,
+  stepPool,
+  type TokenStates,
+} from "./pooling.js";
+import type { PoolerKind } from "./runner.js";
+import { type ModelOutputKind, type PoolingTask, supportedTasks } from "./tasks.js";
+
+export interface PoolerSpec {
+  modelName: string;
+  config: ModelConfig;
+  kind: PoolerKind;
+  poolerConfig: PoolerConfig & { poolingType: PoolingType; useActivation: boolean };
+  dense: DenseLayer[];
+  /** Last dimension of the graph output (hidden size or number of labels). */
+  outputSize: number;
+}
+
+/** Per-request pooling parameters; null/undefined mean "the model's default". */
+export interface PoolingParams {
+  dimensions?: number | null;
+  useActivation?: boolean | null;
+}
+
+/** One sequence's slice of the graph output: its real tokens only, and their ids. */
+export interface SequenceOutput {
+  states: TokenStates;
+  tokenIds: readonly number[];
+}
+
+export type PooledOutput = Float32Array | Float32Array[];
+
+const OUTPUT_OF: Record<PoolerKind, ModelOutputKind> = {
+  embed: "hidden",
+  classify: "sequence_logits",
+  token_classify: "token_logits",
+};
+
+/** Pooling methods and heads composed per task for one model (vLLM's DispatchPooler). */
+export class Pooler {
+  readonly tasks: PoolingTask[];
+  readonly spec: PoolerSpec;
+  private readonly activation: ActivationName;
+
+  constructor(spec: PoolerSpec) {
+    this.spec = spec;
+    const labels = spec.kind === "embed" ? 0 : spec.outputSize;
+    this.tasks = supportedTasks(OUTPUT_OF[spec.kind], labels);
+    this.activation = classifierActivation({ ...spec.config, num_labels: labels || numLabels(spec.config) });
+    const { poolingType, returnedTokenIds } = spec.poolerConfig;
+    if (spec.kind === "embed" && (poolingType === "ALL" || poolingType === "STEP")) {
+      throw new ModelConfigError(
+        `pooling_type ${poolingType} gives one vector per token; an embedding model needs CLS, MEAN or LAST (token vectors come from the token_embed task)`,
+      );
+    }
+    for (const c of returnedTokenIds ?? []) {
+      if (c < 0 || c >= spec.outputSize) {
+        throw new ModelConfigError(`returned_token_ids has ${c}, outside the model's ${spec.outputSize} labels`);
+      }
+    }
+    for (const [i, layer] of spec.dense.entries()) {
+      const expected = i === 0 ? spec.outputSize : spec.dense[i - 1]!.outFeatures;
+      if (layer.inFeatures !== expected) {
+        throw new ModelConfigError(`Dense layer ${i} takes ${layer.inFeatures} features, expected ${expected}`);
+      }
+    }
+  }
+
+  /** Size of an embedding before any matryoshka truncation. */
+  get embeddingSize(): number {
+    const last = this.spec.dense.at(-1);
+    return last ? last.outFeatures : this.spec.outputSize;
+  }
+
+  supports(task: PoolingTask): boolean {
+    return this.tasks.includes(task);
+  }
+
+  /** Throw the documented errors for a task the model lacks or parameters it refuses. */
+  validate(task: PoolingTask, params: PoolingParams = {}): void {
+    if (!this.supports(task)) throw new UnsupportedTaskError(task, this.tasks);
+    if (task === "embed" || task === "token_embed") {
+      const native = task === "embed" ? this.embeddingSize : this.spec.outputSize;
+      validateDimensions(this.spec.modelName, this.spec.config, native, params.dimensions);
+    }
+  }
+
+  private useActivation(params: PoolingParams): boolean {
+    return params.useActivation ?? this.spec.poolerConfig.useActivation;
+  }
+
+  private dimensions(params: PoolingParams): number | undefined {
+    return params.dimensions ?? this.spec.poolerConfig.dimensions;
+  }
+
+  private pool(states: TokenStates): Float32Array {
+    switch (this.spec.poolerConfig.poolingType) {
+      case "CLS":
+        return clsPool(states);
+      case "MEAN":
+        return meanPool(states);
+      default:
+        return lastPool(states);
+    }
+  }
+
+  /** Apply the task's pooling and head to one sequence. `score` is pooled as `embed` or `classify`. */
+  run(task: PoolingTask, seq: SequenceOutput, params: PoolingParams = {}): PooledOutput {
+    const act = this.useActivation(params);
+    switch (task) {
+      case "embed":
+        return embeddingHead(this.pool(seq.states), this.spec.dense, this.dimensions(params), act);
+      case "token_embed":
+        return tokenEmbeddingHead(rows(seq.states), params.dimensions ?? undefined, act);
+      case "classify":
+        return classifierHead(seq.states.data, this.activation, act);
+      case "score":
+        return this.spec.kind === "classify"
+          ? classifierHead(seq.states.data, this.activation, act)
+          : embeddingHead(this.pool(seq.states), this.spec.dense, undefined, true);
+      case "token_classify": {
+        const { poolingType, stepTagId, returnedTokenIds } = this.spec.poolerConfig;
+        const picked =
+          poolingType === "STEP" ? stepPool(seq.states, seq.tokenIds, stepTagId) : rows(seq.states);
+        return picked.map((r) => classifierHead(selectColumns(r, returnedTokenIds), this.activation, act));
+      }
+    }
+  }
+}
