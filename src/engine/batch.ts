@@ -1,0 +1,72 @@
+/** One tokenized sequence ready for the model. */
+export interface SequenceInput {
+  ids: readonly number[];
+  typeIds: readonly number[] | null;
+}
+
+/** Padded int64 input arrays for one micro-batch, row-major `[batch, seq]`. */
+export interface PaddedBatch {
+  batch: number;
+  seqLen: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  tokenTypeIds: BigInt64Array;
+  positionIds: BigInt64Array;
+  /** Offset of each sequence's first real token within its row. */
+  starts: number[];
+}
+
+/**
+ * Pad a micro-batch on the tokenizer's side. Position ids count only real tokens
+ * (`cumsum(mask) - 1`, padding set to 1), as transformers does for left-padded decoders.
+ */
+export function padBatch(seqs: readonly SequenceInput[], padId: number, side: "left" | "right"): PaddedBatch {
+  const batch = seqs.length;
+  const seqLen = Math.max(...seqs.map((s) => s.ids.length));
+  const size = batch * seqLen;
+  const inputIds = new BigInt64Array(size).fill(BigInt(padId));
+  const attentionMask = new BigInt64Array(size);
+  const tokenTypeIds = new BigInt64Array(size);
+  const positionIds = new BigInt64Array(size).fill(1n);
+  const starts: number[] = [];
+  seqs.forEach((s, b) => {
+    const start = side === "left" ? seqLen - s.ids.length : 0;
+    starts.push(start);
+    const base = b * seqLen + start;
+    for (let t = 0; t < s.ids.length; t++) {
+      inputIds[base + t] = BigInt(s.ids[t]!);
+      attentionMask[base + t] = 1n;
+      tokenTypeIds[base + t] = BigInt(s.typeIds?.[t] ?? 0);
+      positionIds[base + t] = BigInt(t);
+    }
+  });
+  return { batch, seqLen, inputIds, attentionMask, tokenTypeIds, positionIds, starts };
+}
+
+/**
+ * Order in which to run sequences so each micro-batch holds similar lengths, and the batches:
+ * at most `maxBatchSize` sequences and `maxBatchTokens` padded tokens (longest × count) each.
+ */
+export function planMicroBatches(
+  lengths: readonly number[],
+  maxBatchSize: number,
+  maxBatchTokens: number,
+): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const batches: number[][] = [];
+  let current: number[] = [];
+  let longest = 0;
+  for (const i of order) {
+    const len = lengths[i]!;
+    const nextLongest = Math.max(longest, len);
+    if (current.length > 0 && (current.length + 1 > maxBatchSize || nextLongest * (current.length + 1) > maxBatchTokens)) {
+      batches.push(current);
+      current = [];
+      longest = 0;
+    }
+    current.push(i);
+    longest = Math.max(longest, len);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

@@ -1,0 +1,287 @@
+import {
+  applyHfOverrides,
+  BadRequestError,
+  type Convert,
+  cosineSimilarity,
+  derivedMaxModelLen,
+  isDecoder,
+  type JsonObject,
+  ModelConfigError,
+  type ModelConfig,
+  type PooledOutput,
+  Pooler,
+  type PoolerConfig,
+  type PoolingParams,
+  type PoolingTask,
+  pairIndices,
+  parsePoolerConfig,
+  resolvePoolerConfig,
+  resolvePoolerKind,
+  type Runner,
+  type SequenceOutput,
+} from "../core/index.js";
+import { padBatch, planMicroBatches, type SequenceInput } from "./batch.js";
+import { readModelFolder } from "./model-folder.js";
+import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
+import { type Device, OnnxModel, type SessionOptions } from "./session.js";
+import { TextTokenizer } from "./tokenizer.js";
+
+export interface EngineOptions {
+  /** A local model folder (Hugging Face / optimum layout). */
+  model: string;
+  /** Name used in responses and messages; defaults to `model`. */
+  servedModelName?: string;
+  runner?: Runner;
+  convert?: Convert;
+  /** vLLM's `--pooler-config`, camelCase or snake_case keys. */
+  poolerConfig?: PoolerConfig | JsonObject;
+  /** vLLM's `--hf-overrides`: merged into config.json in memory. */
+  hfOverrides?: JsonObject;
+  maxModelLen?: number;
+  device?: Device;
+  /** ONNX file inside the folder, e.g. `onnx/model_quantized.onnx`. */
+  onnxFile?: string;
+  /** Most sequences in one ONNX run. */
+  maxBatchSize?: number;
+  /** Most padded tokens (longest × count) in one ONNX run. */
+  maxBatchTokens?: number;
+  session?: Omit<SessionOptions, "device">;
+}
+
+/** A tokenized prompt ready to run. */
+export interface TokenizedPrompt extends SequenceInput {
+  ids: number[];
+}
+
+export interface PooledResult {
+  promptTokenIds: number[];
+  output: PooledOutput;
+}
+
+export interface ScoreResult {
+  promptTokenIds: number[];
+  score: number;
+}
+
+const TASK_OUTPUT = { embed: "hidden", token_embed: "hidden", classify: "sequence_logits", token_classify: "token_logits" } as const;
+
+/** A loaded pooling model: tokenizer, ONNX session and pooler. */
+export class Engine {
+  readonly modelName: string;
+  readonly config: ModelConfig;
+  readonly maxModelLen: number;
+  readonly tokenizer: TextTokenizer;
+  readonly pooler: Pooler;
+  readonly device: Device;
+  private readonly session: OnnxModel;
+  private readonly output: string;
+  private readonly padId: number;
+  private readonly vocabSize: number;
+  private readonly maxBatchSize: number;
+  private readonly maxBatchTokens: number;
+
+  private constructor(parts: {
+    modelName: string;
+    config: ModelConfig;
+    maxModelLen: number;
+    tokenizer: TextTokenizer;
+    pooler: Pooler;
+    session: OnnxModel;
+    output: string;
+    maxBatchSize: number;
+    maxBatchTokens: number;
+  }) {
+    this.modelName = parts.modelName;
+    this.config = parts.config;
+    this.maxModelLen = parts.maxModelLen;
+    this.tokenizer = parts.tokenizer;
+    this.pooler = parts.pooler;
+    this.session = parts.session;
+    this.device = parts.session.device;
+    this.output = parts.output;
+    this.padId = parts.tokenizer.padTokenId ?? parts.config.pad_token_id ?? 0;
+    const vocab = parts.config.vocab_size;
+    this.vocabSize = typeof vocab === "number" ? vocab : parts.tokenizer.vocabSize;
+    this.maxBatchSize = parts.maxBatchSize;
+    this.maxBatchTokens = parts.maxBatchTokens;
+  }
+
+  static async load(opts: EngineOptions): Promise<Engine> {
+    const folder = await readModelFolder(opts.model, opts.onnxFile);
+    const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
+    const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+    const session = await OnnxModel.load(folder.onnxPath, config, { ...opts.session, device: opts.device ?? "cpu" });
+    const kind = resolvePoolerKind(config, session.outputs.map((o) => o.kind), opts.runner, opts.convert);
+    const output = session.outputFor(TASK_OUTPUT[kind === "embed" ? "embed" : kind])!;
+    const meta = await outputSize(session, output.name, config);
+    const poolerConfig = resolvePoolerConfig({
+      explicit: parsePoolerConfig(opts.poolerConfig),
+      sentenceTransformers: folder.stPooling,
+      decoder: isDecoder(config),
+    });
+    const modelName = opts.servedModelName ?? opts.model;
+    const pooler = new Pooler({ modelName, config, kind, poolerConfig, dense: folder.dense, outputSize: meta });
+    const derived = derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
+    if (opts.maxModelLen !== undefined && opts.maxModelLen > derived) {
+      throw new ModelConfigError(
+        `max_model_len ${opts.maxModelLen} is greater than the model's maximum of ${derived} tokens`,
+      );
+    }
+    if (opts.maxModelLen !== undefined && opts.maxModelLen < 1) {
+      throw new ModelConfigError("max_model_len must be a positive integer");
+    }
+    return new Engine({
+      modelName,
+      config,
+      maxModelLen: opts.maxModelLen ?? derived,
+      tokenizer,
+      pooler,
+      session,
+      output: output.name,
+      maxBatchSize: opts.maxBatchSize ?? 32,
+      maxBatchTokens: opts.maxBatchTokens ?? 16384,
+    });
+  }
+
+  get tasks(): PoolingTask[] {
+    return this.pooler.tasks;
+  }
+
+  /** Tokenize one prompt, truncating or refusing it by the model's length, with vLLM's messages. */
+  tokenize(prompt: Prompt, opts: PromptOptions = {}): TokenizedPrompt {
+    const limit = truncationLimit(opts.truncatePromptTokens, this.maxModelLen);
+    const side = opts.truncationSide ?? "right";
+    let ids: number[];
+    let typeIds: number[] | null = null;
+    if (typeof prompt === "string") {
+      const enc = this.tokenizer.encode(prompt, {
+        addSpecialTokens: opts.addSpecialTokens ?? true,
+        ...(limit !== undefined ? { maxTokens: limit, side } : {}),
+      });
+      ids = enc.ids;
+      typeIds = enc.typeIds;
+    } else {
+      ids = this.checkTokenIds(prompt.promptTokenIds);
+      if (limit !== undefined && ids.length > limit) {
+        ids = side === "left" ? ids.slice(ids.length - limit) : ids.slice(0, limit);
+      }
+    }
+    if (ids.length === 0) throw new BadRequestError("The prompt is empty", "input");
+    if (ids.length > this.maxModelLen) throw contextLengthError(this.maxModelLen, ids.length);
+    return { ids, typeIds };
+  }
+
+  private checkTokenIds(ids: readonly number[]): number[] {
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+        throw new BadRequestError(
+          `Token id ${String(id)} is out of vocabulary (0 to ${this.vocabSize - 1})`,
+          "input",
+        );
+      }
+    }
+    return [...ids];
+  }
+
+  /** Tokenize a sentence pair for a cross-encoder. */
+  tokenizePair(first: string, second: string, opts: PromptOptions = {}): TokenizedPrompt {
+    const limit = truncationLimit(opts.truncatePromptTokens, this.maxModelLen);
+    const enc = this.tokenizer.encodePair(first, second, {
+      ...(limit !== undefined ? { maxTokens: limit, side: opts.truncationSide ?? "right" } : {}),
+    });
+    if (enc.ids.length > this.maxModelLen) throw contextLengthError(this.maxModelLen, enc.ids.length);
+    return { ids: enc.ids, typeIds: enc.typeIds };
+  }
+
+  /**
+   * Run the graph over tokenized prompts in length-sorted micro-batches and return each
+   * prompt's real-token slice of the output, in input order.
+   */
+  async forward(inputs: readonly TokenizedPrompt[]): Promise<SequenceOutput[]> {
+    const out: SequenceOutput[] = new Array(inputs.length);
+    const plan = planMicroBatches(inputs.map((p) => p.ids.length), this.maxBatchSize, this.maxBatchTokens);
+    for (const indices of plan) {
+      const seqs = indices.map((i) => inputs[i]!);
+      const batch = padBatch(seqs, this.padId, this.tokenizer.paddingSide);
+      const { data, dims } = await this.session.run(batch, this.output);
+      const perToken = dims.length === 3;
+      const dim = dims[dims.length - 1]!;
+      indices.forEach((inputIndex, b) => {
+        const ids = inputs[inputIndex]!.ids;
+        if (perToken) {
+          const start = (b * batch.seqLen + batch.starts[b]!) * dim;
+          out[inputIndex] = {
+            states: { data: data.slice(start, start + ids.length * dim), tokens: ids.length, dim },
+            tokenIds: ids,
+          };
+        } else {
+          out[inputIndex] = { states: { data: data.slice(b * dim, (b + 1) * dim), tokens: 1, dim }, tokenIds: ids };
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Run a pooling task over prompts. Checks the task and parameters before any compute. */
+  async pool(
+    task: Exclude<PoolingTask, "score">,
+    prompts: readonly Prompt[],
+    params: PoolingParams & PromptOptions = {},
+  ): Promise<PooledResult[]> {
+    this.pooler.validate(task, params);
+    const tokenized = prompts.map((p) => this.tokenize(p, params));
+    return this.poolTokenized(task, tokenized, params);
+  }
+
+  async poolTokenized(
+    task: PoolingTask,
+    tokenized: readonly TokenizedPrompt[],
+    params: PoolingParams = {},
+  ): Promise<PooledResult[]> {
+    const outputs = await this.forward(tokenized);
+    return outputs.map((o, i) => ({
+      promptTokenIds: tokenized[i]!.ids,
+      output: this.pooler.run(task, o, params),
+    }));
+  }
+
+  /**
+   * Scores for 1:1, 1:N or N:N pairs: a cross-encoder's activated logit, or the cosine
+   * similarity of the two embeddings for an embedding model.
+   */
+  async score(
+    left: readonly string[],
+    right: readonly string[],
+    opts: PromptOptions & Pick<PoolingParams, "useActivation"> = {},
+  ): Promise<ScoreResult[]> {
+    this.pooler.validate("score");
+    const pairs = pairIndices(left.length, right.length);
+    if (this.pooler.spec.kind === "classify") {
+      const tokenized = pairs.map(([i, j]) => this.tokenizePair(left[i]!, right[j]!, opts));
+      const pooled = await this.poolTokenized("score", tokenized, { useActivation: opts.useActivation ?? null });
+      return pooled.map((p) => ({ promptTokenIds: p.promptTokenIds, score: (p.output as Float32Array)[0]! }));
+    }
+    const texts = [...left, ...right];
+    const tokenized = texts.map((t) => this.tokenize(t, opts));
+    const pooled = await this.poolTokenized("score", tokenized);
+    return pairs.map(([i, j]) => {
+      const a = pooled[i]!;
+      const b = pooled[left.length + j]!;
+      return {
+        promptTokenIds: [...a.promptTokenIds, ...b.promptTokenIds],
+        score: cosineSimilarity(a.output as Float32Array, b.output as Float32Array),
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** The last dimension of an output, from the graph metadata or, when symbolic, from one tiny run. */
+async function outputSize(session: OnnxModel, name: string, config: ModelConfig): Promise<number> {
+  const probe = padBatch([{ ids: [0], typeIds: null }], config.pad_token_id ?? 0, "right");
+  const { dims } = await session.run(probe, name);
+  return dims[dims.length - 1]!;
+}

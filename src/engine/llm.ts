@@ -1,0 +1,99 @@
+import type { PoolingParams, PoolingTask } from "../core/index.js";
+import { Engine, type EngineOptions, type PooledResult } from "./engine.js";
+import { asPromptList, type Prompt, type PromptOptions } from "./prompts.js";
+
+export type LLMOptions = EngineOptions;
+
+/** What every offline result carries, as vLLM's PoolingRequestOutput. */
+export interface PoolingRequestOutput<T> {
+  promptTokenIds: number[];
+  outputs: T;
+  finished: true;
+}
+
+export type EmbedOptions = PromptOptions & PoolingParams;
+export type ClassifyOptions = PromptOptions & Pick<PoolingParams, "useActivation">;
+export type EncodeOptions = PromptOptions & PoolingParams & { poolingTask: Exclude<PoolingTask, "score"> };
+
+export type TokenData = number[] | number[][];
+
+function toData(output: Float32Array | Float32Array[]): TokenData {
+  return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
+}
+
+function wrap<T>(results: PooledResult[], shape: (r: PooledResult) => T): PoolingRequestOutput<T>[] {
+  return results.map((r) => ({ promptTokenIds: r.promptTokenIds, outputs: shape(r), finished: true }));
+}
+
+/**
+ * The offline API of vLLM's pooling runner:
+ * `const llm = await LLM.load({ model }); await llm.embed(["text"])`.
+ */
+export class LLM {
+  readonly engine: Engine;
+
+  private constructor(engine: Engine) {
+    this.engine = engine;
+  }
+
+  static async load(options: LLMOptions): Promise<LLM> {
+    return new LLM(await Engine.load(options));
+  }
+
+  /** Tasks this model serves, e.g. `["embed", "token_embed", "score"]`. */
+  get supportedTasks(): PoolingTask[] {
+    return [...this.engine.tasks];
+  }
+
+  get maxModelLen(): number {
+    return this.engine.maxModelLen;
+  }
+
+  async embed(
+    prompts: Prompt | readonly Prompt[],
+    options: EmbedOptions = {},
+  ): Promise<PoolingRequestOutput<{ embedding: number[] }>[]> {
+    const results = await this.engine.pool("embed", asPromptList(prompts), options);
+    return wrap(results, (r) => ({ embedding: Array.from(r.output as Float32Array) }));
+  }
+
+  async classify(
+    prompts: Prompt | readonly Prompt[],
+    options: ClassifyOptions = {},
+  ): Promise<PoolingRequestOutput<{ probs: number[] }>[]> {
+    const results = await this.engine.pool("classify", asPromptList(prompts), options);
+    return wrap(results, (r) => ({ probs: Array.from(r.output as Float32Array) }));
+  }
+
+  /** Token-level rewards / classes (`token_classify`). */
+  async reward(
+    prompts: Prompt | readonly Prompt[],
+    options: ClassifyOptions = {},
+  ): Promise<PoolingRequestOutput<{ data: TokenData }>[]> {
+    return this.encode(prompts, { ...options, poolingTask: "token_classify" });
+  }
+
+  async encode(
+    prompts: Prompt | readonly Prompt[],
+    options: EncodeOptions,
+  ): Promise<PoolingRequestOutput<{ data: TokenData }>[]> {
+    const results = await this.engine.pool(options.poolingTask, asPromptList(prompts), options);
+    return wrap(results, (r) => ({ data: toData(r.output) }));
+  }
+
+  /** Pair scores (1:1, 1:N, N:N): cross-encoder relevance, or cosine for embedding models. */
+  async score(
+    text1: string | readonly string[],
+    text2: string | readonly string[],
+    options: ClassifyOptions = {},
+  ): Promise<PoolingRequestOutput<{ score: number }>[]> {
+    const left = typeof text1 === "string" ? [text1] : [...text1];
+    const right = typeof text2 === "string" ? [text2] : [...text2];
+    const results = await this.engine.score(left, right, options);
+    return results.map((r) => ({ promptTokenIds: r.promptTokenIds, outputs: { score: r.score }, finished: true }));
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}

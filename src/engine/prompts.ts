@@ -1,0 +1,43 @@
+import { BadRequestError } from "../core/index.js";
+import type { TruncationSide } from "./tokenizer.js";
+
+/** A prompt: text, or token ids taken as they are (special tokens included). */
+export type Prompt = string | { promptTokenIds: readonly number[] };
+
+export interface PromptOptions {
+  /** Keep this many tokens in total (special tokens kept); -1 means the model's maximum. */
+  truncatePromptTokens?: number | null;
+  truncationSide?: TruncationSide;
+  /** Add the tokenizer's special tokens to text prompts (default true). */
+  addSpecialTokens?: boolean;
+}
+
+export function asPromptList(prompts: Prompt | readonly Prompt[]): Prompt[] {
+  return Array.isArray(prompts) ? [...prompts] : [prompts as Prompt];
+}
+
+/** The token budget a `truncatePromptTokens` value means, with vLLM's errors. */
+export function truncationLimit(value: number | null | undefined, maxModelLen: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isInteger(value) || value < -1 || value === 0) {
+    throw new BadRequestError(
+      "truncate_prompt_tokens must be -1 (the model's maximum) or a positive integer",
+      "truncate_prompt_tokens",
+    );
+  }
+  if (value === -1) return maxModelLen;
+  if (value > maxModelLen) {
+    throw new BadRequestError(
+      "truncate_prompt_tokens value is greater than max_model_len. Please request a smaller truncation size.",
+      "truncate_prompt_tokens",
+    );
+  }
+  return value;
+}
+
+export function contextLengthError(maxModelLen: number, tokens: number): BadRequestError {
+  return new BadRequestError(
+    `This model's maximum context length is ${maxModelLen} tokens. However, your request has ${tokens} input tokens. Please reduce the length of the input prompt.`,
+    "input",
+  );
+}
