@@ -41,7 +41,8 @@ export function parsePoolerConfig(value: unknown): PoolerConfig {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     if (v === null || v === undefined) continue;
-    const name = CAMEL[key] ?? (Object.values(CAMEL).includes(key as keyof PoolerConfig) ? key : null);
+    const name =
+      CAMEL[key] ?? (Object.values(CAMEL).includes(key as keyof PoolerConfig) ? key : null);
     if (name) out[name] = v;
   }
   const cfg = out as PoolerConfig;
@@ -78,7 +79,8 @@ export function poolingFromSentenceTransformers(
   poolingJson: unknown,
   hasNormalize: boolean,
 ): SentenceTransformersPooling {
-  if (!isJsonObject(poolingJson)) throw new ModelConfigError("1_Pooling/config.json is not an object");
+  if (!isJsonObject(poolingJson))
+    throw new ModelConfigError("1_Pooling/config.json is not an object");
   const modes: Array<[string, PoolingType | null]> = [
     ["pooling_mode_cls_token", "CLS"],
     ["pooling_mode_mean_tokens", "MEAN"],
@@ -109,10 +111,9 @@ export interface PoolerConfigSources {
 }
 
 /** Precedence as vLLM: explicit > sentence-transformers files > architecture default. */
-export function resolvePoolerConfig(sources: PoolerConfigSources): Required<
-  Pick<PoolerConfig, "poolingType" | "useActivation">
-> &
-  PoolerConfig {
+export function resolvePoolerConfig(
+  sources: PoolerConfigSources,
+): Required<Pick<PoolerConfig, "poolingType" | "useActivation">> & PoolerConfig {
   const explicit = sources.explicit ?? {};
   const st = sources.sentenceTransformers;
   const poolingType = explicit.poolingType ?? st?.poolingType ?? (sources.decoder ? "LAST" : "CLS");

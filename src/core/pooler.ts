@@ -1,7 +1,12 @@
 import type { ActivationName } from "./activation.js";
 import type { DenseLayer } from "./dense.js";
 import { ModelConfigError, UnsupportedTaskError } from "./errors.js";
-import { classifierActivation, classifierHead, embeddingHead, tokenEmbeddingHead } from "./heads.js";
+import {
+  classifierActivation,
+  classifierHead,
+  embeddingHead,
+  tokenEmbeddingHead,
+} from "./heads.js";
 import { validateDimensions } from "./matryoshka.js";
 import { type ModelConfig, numLabels } from "./model-config.js";
 import type { PoolerConfig, PoolingType } from "./pooler-config.js";
@@ -57,7 +62,10 @@ export class Pooler {
     this.spec = spec;
     const labels = spec.kind === "embed" ? 0 : spec.outputSize;
     this.tasks = supportedTasks(OUTPUT_OF[spec.kind], labels);
-    this.activation = classifierActivation({ ...spec.config, num_labels: labels || numLabels(spec.config) });
+    this.activation = classifierActivation({
+      ...spec.config,
+      num_labels: labels || numLabels(spec.config),
+    });
     const { poolingType, returnedTokenIds } = spec.poolerConfig;
     if (spec.kind === "embed" && (poolingType === "ALL" || poolingType === "STEP")) {
       throw new ModelConfigError(
@@ -66,13 +74,17 @@ export class Pooler {
     }
     for (const c of returnedTokenIds ?? []) {
       if (c < 0 || c >= spec.outputSize) {
-        throw new ModelConfigError(`returned_token_ids has ${c}, outside the model's ${spec.outputSize} labels`);
+        throw new ModelConfigError(
+          `returned_token_ids has ${c}, outside the model's ${spec.outputSize} labels`,
+        );
       }
     }
     for (const [i, layer] of spec.dense.entries()) {
       const expected = i === 0 ? spec.outputSize : spec.dense[i - 1]!.outFeatures;
       if (layer.inFeatures !== expected) {
-        throw new ModelConfigError(`Dense layer ${i} takes ${layer.inFeatures} features, expected ${expected}`);
+        throw new ModelConfigError(
+          `Dense layer ${i} takes ${layer.inFeatures} features, expected ${expected}`,
+        );
       }
     }
   }
@@ -133,7 +145,9 @@ export class Pooler {
         const { poolingType, stepTagId, returnedTokenIds } = this.spec.poolerConfig;
         const picked =
           poolingType === "STEP" ? stepPool(seq.states, seq.tokenIds, stepTagId) : rows(seq.states);
-        return picked.map((r) => classifierHead(selectColumns(r, returnedTokenIds), this.activation, act));
+        return picked.map((r) =>
+          classifierHead(selectColumns(r, returnedTokenIds), this.activation, act),
+        );
       }
     }
   }

@@ -45,7 +45,10 @@ export function stepPool(
 }
 
 /** Keep only the given columns of a row (STEP pooling's `returned_token_ids`). */
-export function selectColumns(values: Float32Array, columns: readonly number[] | undefined): Float32Array {
+export function selectColumns(
+  values: Float32Array,
+  columns: readonly number[] | undefined,
+): Float32Array {
   if (!columns || columns.length === 0) return values;
   return Float32Array.from(columns, (c) => values[c] ?? Number.NaN);
 }

@@ -39,7 +39,9 @@ export function resolvePoolerKind(
   convert: Convert = "auto",
 ): PoolerKind {
   if (runner !== "auto" && runner !== "pooling") {
-    throw new ModelConfigError(`Unsupported runner '${String(runner)}': edgepool runs pooling models only`);
+    throw new ModelConfigError(
+      `Unsupported runner '${String(runner)}': edgepool runs pooling models only`,
+    );
   }
   let kind: PoolerKind | null = null;
   if (convert === "embed" || convert === "classify") kind = convert;

@@ -20,7 +20,8 @@ export function parseSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.byteLength < 8) throw new ModelConfigError("safetensors file is truncated");
   const headerLen = Number(view.getBigUint64(0, true));
-  if (8 + headerLen > bytes.byteLength) throw new ModelConfigError("safetensors header is truncated");
+  if (8 + headerLen > bytes.byteLength)
+    throw new ModelConfigError("safetensors header is truncated");
   const header: unknown = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   if (!isJsonObject(header)) throw new ModelConfigError("safetensors header is not an object");
   const base = 8 + headerLen;
@@ -32,7 +33,8 @@ export function parseSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
     const count = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(count);
     const at = base + start;
-    if (base + end > bytes.byteLength) throw new ModelConfigError(`safetensors tensor ${name} is truncated`);
+    if (base + end > bytes.byteLength)
+      throw new ModelConfigError(`safetensors tensor ${name} is truncated`);
     for (let i = 0; i < count; i++) {
       switch (info.dtype) {
         case "F32":
@@ -43,10 +45,14 @@ export function parseSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
           break;
         case "BF16":
           // bfloat16 is the high half of a float32
-          data[i] = new Float32Array(new Uint32Array([view.getUint16(at + 2 * i, true) << 16]).buffer)[0]!;
+          data[i] = new Float32Array(
+            new Uint32Array([view.getUint16(at + 2 * i, true) << 16]).buffer,
+          )[0]!;
           break;
         default:
-          throw new ModelConfigError(`safetensors tensor ${name} has unsupported dtype ${String(info.dtype)}`);
+          throw new ModelConfigError(
+            `safetensors tensor ${name} has unsupported dtype ${String(info.dtype)}`,
+          );
       }
     }
     out.set(name, { shape, data });

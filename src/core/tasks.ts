@@ -1,5 +1,11 @@
 /** The pooling tasks of vLLM's pooling runner. */
-export const POOLING_TASKS = ["embed", "classify", "score", "token_embed", "token_classify"] as const;
+export const POOLING_TASKS = [
+  "embed",
+  "classify",
+  "score",
+  "token_embed",
+  "token_classify",
+] as const;
 export type PoolingTask = (typeof POOLING_TASKS)[number];
 
 export function isPoolingTask(value: string): value is PoolingTask {

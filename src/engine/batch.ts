@@ -20,7 +20,11 @@ export interface PaddedBatch {
  * Pad a micro-batch on the tokenizer's side. Position ids count only real tokens
  * (`cumsum(mask) - 1`, padding set to 1), as transformers does for left-padded decoders.
  */
-export function padBatch(seqs: readonly SequenceInput[], padId: number, side: "left" | "right"): PaddedBatch {
+export function padBatch(
+  seqs: readonly SequenceInput[],
+  padId: number,
+  side: "left" | "right",
+): PaddedBatch {
   const batch = seqs.length;
   const seqLen = Math.max(...seqs.map((s) => s.ids.length));
   const size = batch * seqLen;
@@ -59,7 +63,10 @@ export function planMicroBatches(
   for (const i of order) {
     const len = lengths[i]!;
     const nextLongest = Math.max(longest, len);
-    if (current.length > 0 && (current.length + 1 > maxBatchSize || nextLongest * (current.length + 1) > maxBatchTokens)) {
+    if (
+      current.length > 0 &&
+      (current.length + 1 > maxBatchSize || nextLongest * (current.length + 1) > maxBatchTokens)
+    ) {
       batches.push(current);
       current = [];
       longest = 0;

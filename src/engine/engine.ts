@@ -6,8 +6,8 @@ import {
   derivedMaxModelLen,
   isDecoder,
   type JsonObject,
-  ModelConfigError,
   type ModelConfig,
+  ModelConfigError,
   type PooledOutput,
   Pooler,
   type PoolerConfig,
@@ -15,9 +15,9 @@ import {
   type PoolingTask,
   pairIndices,
   parsePoolerConfig,
+  type Runner,
   resolvePoolerConfig,
   resolvePoolerKind,
-  type Runner,
   type SequenceOutput,
 } from "../core/index.js";
 import { padBatch, planMicroBatches, type SequenceInput } from "./batch.js";
@@ -63,7 +63,12 @@ export interface ScoreResult {
   score: number;
 }
 
-const TASK_OUTPUT = { embed: "hidden", token_embed: "hidden", classify: "sequence_logits", token_classify: "token_logits" } as const;
+const TASK_OUTPUT = {
+  embed: "hidden",
+  token_embed: "hidden",
+  classify: "sequence_logits",
+  token_classify: "token_logits",
+} as const;
 
 /** A loaded pooling model: tokenizer, ONNX session and pooler. */
 export class Engine {
@@ -110,8 +115,16 @@ export class Engine {
     const folder = await readModelFolder(opts.model, opts.onnxFile);
     const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
     const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
-    const session = await OnnxModel.load(folder.onnxPath, config, { ...opts.session, device: opts.device ?? "cpu" });
-    const kind = resolvePoolerKind(config, session.outputs.map((o) => o.kind), opts.runner, opts.convert);
+    const session = await OnnxModel.load(folder.onnxPath, config, {
+      ...opts.session,
+      device: opts.device ?? "cpu",
+    });
+    const kind = resolvePoolerKind(
+      config,
+      session.outputs.map((o) => o.kind),
+      opts.runner,
+      opts.convert,
+    );
     const output = session.outputFor(TASK_OUTPUT[kind === "embed" ? "embed" : kind])!;
     const meta = await outputSize(session, output.name, config);
     const poolerConfig = resolvePoolerConfig({
@@ -120,8 +133,16 @@ export class Engine {
       decoder: isDecoder(config),
     });
     const modelName = opts.servedModelName ?? opts.model;
-    const pooler = new Pooler({ modelName, config, kind, poolerConfig, dense: folder.dense, outputSize: meta });
-    const derived = derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
+    const pooler = new Pooler({
+      modelName,
+      config,
+      kind,
+      poolerConfig,
+      dense: folder.dense,
+      outputSize: meta,
+    });
+    const derived =
+      derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
     if (opts.maxModelLen !== undefined && opts.maxModelLen > derived) {
       throw new ModelConfigError(
         `max_model_len ${opts.maxModelLen} is greater than the model's maximum of ${derived} tokens`,
@@ -189,7 +210,8 @@ export class Engine {
     const enc = this.tokenizer.encodePair(first, second, {
       ...(limit !== undefined ? { maxTokens: limit, side: opts.truncationSide ?? "right" } : {}),
     });
-    if (enc.ids.length > this.maxModelLen) throw contextLengthError(this.maxModelLen, enc.ids.length);
+    if (enc.ids.length > this.maxModelLen)
+      throw contextLengthError(this.maxModelLen, enc.ids.length);
     return { ids: enc.ids, typeIds: enc.typeIds };
   }
 
@@ -199,7 +221,11 @@ export class Engine {
    */
   async forward(inputs: readonly TokenizedPrompt[]): Promise<SequenceOutput[]> {
     const out: SequenceOutput[] = new Array(inputs.length);
-    const plan = planMicroBatches(inputs.map((p) => p.ids.length), this.maxBatchSize, this.maxBatchTokens);
+    const plan = planMicroBatches(
+      inputs.map((p) => p.ids.length),
+      this.maxBatchSize,
+      this.maxBatchTokens,
+    );
     for (const indices of plan) {
       const seqs = indices.map((i) => inputs[i]!);
       const batch = padBatch(seqs, this.padId, this.tokenizer.paddingSide);
@@ -215,7 +241,10 @@ export class Engine {
             tokenIds: ids,
           };
         } else {
-          out[inputIndex] = { states: { data: data.slice(b * dim, (b + 1) * dim), tokens: 1, dim }, tokenIds: ids };
+          out[inputIndex] = {
+            states: { data: data.slice(b * dim, (b + 1) * dim), tokens: 1, dim },
+            tokenIds: ids,
+          };
         }
       });
     }
@@ -258,8 +287,13 @@ export class Engine {
     const pairs = pairIndices(left.length, right.length);
     if (this.pooler.spec.kind === "classify") {
       const tokenized = pairs.map(([i, j]) => this.tokenizePair(left[i]!, right[j]!, opts));
-      const pooled = await this.poolTokenized("score", tokenized, { useActivation: opts.useActivation ?? null });
-      return pooled.map((p) => ({ promptTokenIds: p.promptTokenIds, score: (p.output as Float32Array)[0]! }));
+      const pooled = await this.poolTokenized("score", tokenized, {
+        useActivation: opts.useActivation ?? null,
+      });
+      return pooled.map((p) => ({
+        promptTokenIds: p.promptTokenIds,
+        score: (p.output as Float32Array)[0]!,
+      }));
     }
     const texts = [...left, ...right];
     const tokenized = texts.map((t) => this.tokenize(t, opts));

@@ -1,4 +1,10 @@
-export { Engine, type EngineOptions, type PooledResult, type ScoreResult, type TokenizedPrompt } from "./engine.js";
+export {
+  Engine,
+  type EngineOptions,
+  type PooledResult,
+  type ScoreResult,
+  type TokenizedPrompt,
+} from "./engine.js";
 export * from "./llm.js";
 export type { Prompt, PromptOptions } from "./prompts.js";
 export type { Device, SessionOptions } from "./session.js";

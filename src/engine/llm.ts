@@ -13,7 +13,8 @@ export interface PoolingRequestOutput<T> {
 
 export type EmbedOptions = PromptOptions & PoolingParams;
 export type ClassifyOptions = PromptOptions & Pick<PoolingParams, "useActivation">;
-export type EncodeOptions = PromptOptions & PoolingParams & { poolingTask: Exclude<PoolingTask, "score"> };
+export type EncodeOptions = PromptOptions &
+  PoolingParams & { poolingTask: Exclude<PoolingTask, "score"> };
 
 export type TokenData = number[] | number[][];
 
@@ -21,8 +22,15 @@ function toData(output: Float32Array | Float32Array[]): TokenData {
   return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
 }
 
-function wrap<T>(results: PooledResult[], shape: (r: PooledResult) => T): PoolingRequestOutput<T>[] {
-  return results.map((r) => ({ promptTokenIds: r.promptTokenIds, outputs: shape(r), finished: true }));
+function wrap<T>(
+  results: PooledResult[],
+  shape: (r: PooledResult) => T,
+): PoolingRequestOutput<T>[] {
+  return results.map((r) => ({
+    promptTokenIds: r.promptTokenIds,
+    outputs: shape(r),
+    finished: true,
+  }));
 }
 
 /**
@@ -90,7 +98,11 @@ export class LLM {
     const left = typeof text1 === "string" ? [text1] : [...text1];
     const right = typeof text2 === "string" ? [text2] : [...text2];
     const results = await this.engine.score(left, right, options);
-    return results.map((r) => ({ promptTokenIds: r.promptTokenIds, outputs: { score: r.score }, finished: true }));
+    return results.map((r) => ({
+      promptTokenIds: r.promptTokenIds,
+      outputs: { score: r.score },
+      finished: true,
+    }));
   }
 
   async close(): Promise<void> {

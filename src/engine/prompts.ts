@@ -17,7 +17,10 @@ export function asPromptList(prompts: Prompt | readonly Prompt[]): Prompt[] {
 }
 
 /** The token budget a `truncatePromptTokens` value means, with vLLM's errors. */
-export function truncationLimit(value: number | null | undefined, maxModelLen: number): number | undefined {
+export function truncationLimit(
+  value: number | null | undefined,
+  maxModelLen: number,
+): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Number.isInteger(value) || value < -1 || value === 0) {
     throw new BadRequestError(

@@ -1,5 +1,5 @@
 import * as ort from "onnxruntime-node";
-import { ModelConfigError, type ModelConfig, type ModelOutputKind } from "../core/index.js";
+import { type ModelConfig, ModelConfigError, type ModelOutputKind } from "../core/index.js";
 import type { PaddedBatch } from "./batch.js";
 
 export type Device = "cpu" | "cuda";
@@ -47,9 +47,12 @@ export class OnnxModel {
     const unknown = session.inputNames.filter(
       (n) => !KNOWN_INPUTS.has(n) && !n.startsWith("past_key_values") && n !== "use_cache_branch",
     );
-    if (!this.inputs.has("input_ids")) throw new ModelConfigError("The ONNX graph has no input_ids input");
+    if (!this.inputs.has("input_ids"))
+      throw new ModelConfigError("The ONNX graph has no input_ids input");
     if (unknown.length > 0) {
-      throw new ModelConfigError(`The ONNX graph needs inputs edgepool cannot fill: ${unknown.join(", ")}`);
+      throw new ModelConfigError(
+        `The ONNX graph needs inputs edgepool cannot fill: ${unknown.join(", ")}`,
+      );
     }
     const heads = config.num_attention_heads ?? 1;
     const headDim = config.head_dim ?? Math.floor((config.hidden_size ?? heads) / heads);
@@ -61,7 +64,11 @@ export class OnnxModel {
     });
   }
 
-  static async load(path: string, config: ModelConfig, opts: SessionOptions = {}): Promise<OnnxModel> {
+  static async load(
+    path: string,
+    config: ModelConfig,
+    opts: SessionOptions = {},
+  ): Promise<OnnxModel> {
     const device = opts.device ?? "cpu";
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: device === "cuda" ? ["cuda"] : ["cpu"],
@@ -73,8 +80,11 @@ export class OnnxModel {
     try {
       session = await ort.InferenceSession.create(path, options);
     } catch (err) {
-      const hint = device === "cuda" ? " (is the CUDA execution provider installed and a GPU present?)" : "";
-      throw new ModelConfigError(`Could not load ${path} on ${device}${hint}: ${(err as Error).message}`);
+      const hint =
+        device === "cuda" ? " (is the CUDA execution provider installed and a GPU present?)" : "";
+      throw new ModelConfigError(
+        `Could not load ${path} on ${device}${hint}: ${(err as Error).message}`,
+      );
     }
     return new OnnxModel(session, device, config);
   }
@@ -89,17 +99,28 @@ export class OnnxModel {
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor("int64", batch.inputIds, dims),
     };
-    if (this.inputs.has("attention_mask")) feeds.attention_mask = new ort.Tensor("int64", batch.attentionMask, dims);
-    if (this.inputs.has("token_type_ids")) feeds.token_type_ids = new ort.Tensor("int64", batch.tokenTypeIds, dims);
-    if (this.inputs.has("position_ids")) feeds.position_ids = new ort.Tensor("int64", batch.positionIds, dims);
+    if (this.inputs.has("attention_mask"))
+      feeds.attention_mask = new ort.Tensor("int64", batch.attentionMask, dims);
+    if (this.inputs.has("token_type_ids"))
+      feeds.token_type_ids = new ort.Tensor("int64", batch.tokenTypeIds, dims);
+    if (this.inputs.has("position_ids"))
+      feeds.position_ids = new ort.Tensor("int64", batch.positionIds, dims);
     for (const name of this.pastKv) {
-      feeds[name] = new ort.Tensor("float32", new Float32Array(0), [batch.batch, this.kvShape[0], 0, this.kvShape[1]]);
+      feeds[name] = new ort.Tensor("float32", new Float32Array(0), [
+        batch.batch,
+        this.kvShape[0],
+        0,
+        this.kvShape[1],
+      ]);
     }
-    if (this.inputs.has("use_cache_branch")) feeds.use_cache_branch = new ort.Tensor("bool", [false], [1]);
+    if (this.inputs.has("use_cache_branch"))
+      feeds.use_cache_branch = new ort.Tensor("bool", [false], [1]);
     const result = await this.session.run(feeds, [output]);
     const tensor = result[output];
-    if (!tensor || tensor.type !== "float32") {
-      throw new ModelConfigError(`ONNX output ${output} is ${tensor?.type ?? "missing"}, expected float32`);
+    if (tensor?.type !== "float32") {
+      throw new ModelConfigError(
+        `ONNX output ${output} is ${tensor?.type ?? "missing"}, expected float32`,
+      );
     }
     return { data: tensor.data as Float32Array, dims: tensor.dims };
   }

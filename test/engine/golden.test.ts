@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { LLM, type LLMOptions } from "../../src/index.js";
+import { type EncodeOptions, LLM, type LLMOptions } from "../../src/index.js";
 import { fixture, type GoldenCase, goldens, maxAbsDiff } from "../helpers/fixtures.js";
 
 const loaded = new Map<string, Promise<LLM>>();
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 async function runCase(llm: LLM, c: GoldenCase): Promise<unknown[]> {
-  const opts = (c.options ?? {}) as Record<string, never>;
+  const opts = (c.options ?? {}) as unknown as EncodeOptions;
   switch (c.method) {
     case "embed":
       return (await llm.embed(c.prompts!, opts)).map((r) => r.outputs.embedding);

@@ -38,11 +38,14 @@ describe("LLM API", () => {
   let cross: LLM;
 
   beforeAll(async () => {
-    [mean, xlmr, decoder, classifier, cross] = await Promise.all(
-      ["bert-embed-mean", "xlmr-embed", "decoder-embed-last", "bert-classifier", "bert-cross-encoder"].map(
-        (m) => LLM.load({ model: fixture(m) }),
-      ),
-    );
+    const load = (m: string) => LLM.load({ model: fixture(m) });
+    [mean, xlmr, decoder, classifier, cross] = await Promise.all([
+      load("bert-embed-mean"),
+      load("xlmr-embed"),
+      load("decoder-embed-last"),
+      load("bert-classifier"),
+      load("bert-cross-encoder"),
+    ]);
   });
   afterAll(async () => {
     for (const l of [mean, xlmr, decoder, classifier, cross]) await l.close();
@@ -65,7 +68,9 @@ describe("LLM API", () => {
 
   it("truncatePromptTokens keeps special tokens (WordPiece: [CLS] + first N-2 + [SEP])", async () => {
     const full = mean.engine.tokenize("the quick brown fox jumps over the lazy dog").ids;
-    const [r] = await mean.embed("the quick brown fox jumps over the lazy dog", { truncatePromptTokens: 5 });
+    const [r] = await mean.embed("the quick brown fox jumps over the lazy dog", {
+      truncatePromptTokens: 5,
+    });
     expect(r!.promptTokenIds).toEqual([...full.slice(0, 4), full.at(-1)]);
     const [left] = await mean.embed("the quick brown fox jumps over the lazy dog", {
       truncatePromptTokens: 5,
@@ -76,15 +81,13 @@ describe("LLM API", () => {
 
   it("truncatePromptTokens keeps special tokens for Unigram and byte-level BPE", async () => {
     const u = xlmr.engine.tokenize("the quick brown fox jumps").ids;
-    expect(xlmr.engine.tokenize("the quick brown fox jumps", { truncatePromptTokens: 4 }).ids).toEqual([
-      ...u.slice(0, 3),
-      u.at(-1),
-    ]);
+    expect(
+      xlmr.engine.tokenize("the quick brown fox jumps", { truncatePromptTokens: 4 }).ids,
+    ).toEqual([...u.slice(0, 3), u.at(-1)]);
     const b = decoder.engine.tokenize("the quick brown fox jumps").ids;
-    expect(decoder.engine.tokenize("the quick brown fox jumps", { truncatePromptTokens: 3 }).ids).toEqual([
-      ...b.slice(0, 2),
-      b.at(-1),
-    ]);
+    expect(
+      decoder.engine.tokenize("the quick brown fox jumps", { truncatePromptTokens: 3 }).ids,
+    ).toEqual([...b.slice(0, 2), b.at(-1)]);
   });
 
   it("truncatePromptTokens -1 means the model maximum; larger values are refused", async () => {
@@ -117,7 +120,9 @@ describe("LLM API", () => {
     await expect(mean.embed("a cat", { dimensions: 8 })).rejects.toThrow(
       `Model "${fixture("bert-embed-mean")}" does not support matryoshka representation, changing output dimensions will lead to poor results.`,
     );
-    await expect(mean.embed("a cat", { dimensions: 0 })).rejects.toThrow("Dimensions must be greater than 0");
+    await expect(mean.embed("a cat", { dimensions: 0 })).rejects.toThrow(
+      "Dimensions must be greater than 0",
+    );
     const [native] = await mean.embed("a cat", { dimensions: 32 });
     expect(native!.outputs.embedding).toHaveLength(32);
     const st = await LLM.load({ model: fixture("st-dense-matryoshka"), servedModelName: "st" });
@@ -135,13 +140,21 @@ describe("LLM API", () => {
   });
 
   it("applies hfOverrides to config.json in memory", async () => {
-    const llm = await LLM.load({ model: fixture("bert-embed-mean"), hfOverrides: { is_matryoshka: true } });
+    const llm = await LLM.load({
+      model: fixture("bert-embed-mean"),
+      hfOverrides: { is_matryoshka: true },
+    });
     try {
       const [r] = await llm.embed("a cat", { dimensions: 8 });
       const [full] = await llm.embed("a cat", { useActivation: false });
       const head = full!.outputs.embedding.slice(0, 8);
       const norm = Math.hypot(...head);
-      expect(maxAbsDiff(r!.outputs.embedding, head.map((x) => x / norm))).toBeLessThan(1e-6);
+      expect(
+        maxAbsDiff(
+          r!.outputs.embedding,
+          head.map((x) => x / norm),
+        ),
+      ).toBeLessThan(1e-6);
     } finally {
       await llm.close();
     }
@@ -165,7 +178,9 @@ describe("LLM API", () => {
   });
 
   it("refuses token ids outside the vocabulary and empty prompts", async () => {
-    await expect(mean.embed({ promptTokenIds: [2, 100000, 3] })).rejects.toThrow("out of vocabulary");
+    await expect(mean.embed({ promptTokenIds: [2, 100000, 3] })).rejects.toThrow(
+      "out of vocabulary",
+    );
     await expect(mean.embed({ promptTokenIds: [] })).rejects.toThrow("The prompt is empty");
   });
 

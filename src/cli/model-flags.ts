@@ -1,0 +1,88 @@
+import type { ParseArgsConfig } from "node:util";
+import type { Convert, JsonObject, Runner } from "../core/index.js";
+import { isJsonObject } from "../core/index.js";
+import type { Device, EngineOptions } from "../engine/index.js";
+
+/** Flags shared by every command that loads a model (vLLM's names). */
+export const MODEL_FLAGS = {
+  model: { type: "string" },
+  "served-model-name": { type: "string" },
+  runner: { type: "string" },
+  convert: { type: "string" },
+  "pooler-config": { type: "string" },
+  "hf-overrides": { type: "string" },
+  "max-model-len": { type: "string" },
+  device: { type: "string" },
+  "onnx-file": { type: "string" },
+  "max-batch-size": { type: "string" },
+  "max-batch-tokens": { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+export const MODEL_FLAGS_HELP = `Model options:
+  --model DIR                 model folder (Hugging Face / optimum ONNX layout)
+  --served-model-name NAME    name used in responses (default: --model)
+  --runner auto|pooling       runner (only pooling models are served)
+  --convert auto|embed|classify
+                              override the task implied by the architecture
+  --pooler-config JSON        e.g. '{"pooling_type":"MEAN","normalize":true}'
+  --hf-overrides JSON         merged into config.json, e.g. '{"is_matryoshka":true}'
+  --max-model-len N           refuse (or truncate) prompts longer than N tokens
+  --device cpu|cuda           execution provider (default cpu)
+  --onnx-file PATH            ONNX file inside the folder (default onnx/model.onnx)
+  --max-batch-size N          most sequences per ONNX run (default 32)
+  --max-batch-tokens N        most padded tokens per ONNX run (default 16384)`;
+
+export class UsageError extends Error {}
+
+function json(flag: string, text: string | undefined): JsonObject | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--${flag} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isJsonObject(value)) throw new UsageError(`--${flag} must be a JSON object`);
+  return value;
+}
+
+export function intFlag(flag: string, text: string | undefined, min = 1): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${flag} must be an integer ≥ ${min}`);
+  return n;
+}
+
+function oneOf<T extends string>(
+  flag: string,
+  text: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (text === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new UsageError(`--${flag} must be one of ${allowed.join(", ")}`);
+  }
+  return text as T;
+}
+
+type ModelFlagValues = { [K in keyof typeof MODEL_FLAGS]?: string | undefined };
+
+export function engineOptions(values: ModelFlagValues): EngineOptions {
+  if (!values.model) throw new UsageError("--model is required");
+  const opts: EngineOptions = { model: values.model };
+  const set = <K extends keyof EngineOptions>(k: K, v: EngineOptions[K] | undefined) => {
+    if (v !== undefined) opts[k] = v;
+  };
+  set("servedModelName", values["served-model-name"]);
+  set("runner", oneOf<Runner>("runner", values.runner, ["auto", "pooling"]));
+  set("convert", oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none"]));
+  set("poolerConfig", json("pooler-config", values["pooler-config"]));
+  set("hfOverrides", json("hf-overrides", values["hf-overrides"]));
+  set("maxModelLen", intFlag("max-model-len", values["max-model-len"]));
+  set("device", oneOf<Device>("device", values.device, ["cpu", "cuda"]));
+  set("onnxFile", values["onnx-file"]);
+  set("maxBatchSize", intFlag("max-batch-size", values["max-batch-size"]));
+  set("maxBatchTokens", intFlag("max-batch-tokens", values["max-batch-tokens"]));
+  return opts;
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { ModelConfigError } from "./errors.js";
+import {
+  parsePoolerConfig,
+  poolingFromSentenceTransformers,
+  resolvePoolerConfig,
+} from "./pooler-config.js";
+
+const st = (mode: string) =>
+  poolingFromSentenceTransformers(
+    { [`pooling_mode_${mode}`]: true, pooling_mode_cls_token: mode === "cls_token" },
+    true,
+  );
+
+describe("pooler config", () => {
+  it("explicit > sentence-transformers > architecture default", () => {
+    expect(resolvePoolerConfig({ decoder: false }).poolingType).toBe("CLS");
+    expect(resolvePoolerConfig({ decoder: true }).poolingType).toBe("LAST");
+    expect(
+      resolvePoolerConfig({ decoder: false, sentenceTransformers: st("mean_tokens") }).poolingType,
+    ).toBe("MEAN");
+    expect(
+      resolvePoolerConfig({
+        decoder: false,
+        sentenceTransformers: st("mean_tokens"),
+        explicit: { poolingType: "LAST" },
+      }).poolingType,
+    ).toBe("LAST");
+    expect(resolvePoolerConfig({ decoder: false }).useActivation).toBe(true);
+    expect(
+      resolvePoolerConfig({ decoder: false, explicit: { useActivation: false } }).useActivation,
+    ).toBe(false);
+  });
+
+  it("parses vLLM's snake_case JSON and camelCase", () => {
+    expect(parsePoolerConfig({ pooling_type: "mean", normalize: false, step_tag_id: 7 })).toEqual({
+      poolingType: "MEAN",
+      useActivation: false,
+      stepTagId: 7,
+    });
+    expect(parsePoolerConfig({ poolingType: "CLS", returnedTokenIds: [1] })).toEqual({
+      poolingType: "CLS",
+      returnedTokenIds: [1],
+    });
+    expect(() => parsePoolerConfig({ pooling_type: "MAX" })).toThrow(ModelConfigError);
+    expect(() => parsePoolerConfig("MEAN")).toThrow("must be a JSON object");
+  });
+
+  it("refuses sentence-transformers modes vLLM has no pooler for", () => {
+    expect(() => poolingFromSentenceTransformers({ pooling_mode_max_tokens: true }, false)).toThrow(
+      "pooling_mode_max_tokens",
+    );
+    expect(() => poolingFromSentenceTransformers({}, false)).toThrow("exactly one pooling mode");
+    expect(st("lasttoken").poolingType).toBe("LAST");
+  });
+});
