@@ -16,7 +16,9 @@ describe("package surface (built dist)", () => {
       const [r] = await llm.embed(["a cat"]);
       console.log(JSON.stringify({ tasks: llm.supportedTasks, n: r.outputs.embedding.length, ids: r.promptTokenIds }));
       await llm.close();`;
-    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT });
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: ROOT,
+    });
     const out = JSON.parse(stdout);
     expect(out.tasks).toEqual(["embed", "token_embed", "score"]);
     expect(out.n).toBe(32);
@@ -40,7 +42,9 @@ describe("package surface (built dist)", () => {
   });
 
   it("edgepool embed explains bad flags with exit code 2", async () => {
-    const err = await run(process.execPath, [BIN, "embed", "--model", "/nonexistent", "x"]).catch((e) => e);
+    const err = await run(process.execPath, [BIN, "embed", "--model", "/nonexistent", "x"]).catch(
+      (e) => e,
+    );
     expect(err.code).toBe(2);
     expect(err.stderr).toContain("does not exist");
     const help = await run(process.execPath, [BIN, "embed", "--help"]);
