@@ -2,10 +2,12 @@
 import { EdgepoolError, ModelConfigError } from "../core/index.js";
 import { EMBED_HELP, embedCommand } from "./embed.js";
 import { UsageError } from "./model-flags.js";
+import { SERVE_HELP, serveCommand } from "./serve.js";
 
 const HELP = `Usage: edgepool <command> [options]
 
 Commands:
+  serve    serve a model over HTTP (vLLM / OpenAI / Cohere / TEI routes)
   embed    embed texts and print the vectors as JSON
   help     show this help
 
@@ -14,6 +16,7 @@ Run 'edgepool <command> --help' for a command's options.`;
 type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
+  serve: { run: (argv) => serveCommand(argv), help: SERVE_HELP },
   embed: { run: embedCommand, help: EMBED_HELP },
 };
 

@@ -32,3 +32,10 @@ export function pairIndices(leftCount: number, rightCount: number): Array<[numbe
   if (leftCount === rightCount) return Array.from({ length: leftCount }, (_, i) => [i, i]);
   throw new BadRequestError("Input lengths must be either 1:1, 1:N or N:N");
 }
+
+/** Index of the largest value (first one on ties). */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}

@@ -21,6 +21,7 @@ import {
   type SequenceOutput,
 } from "../core/index.js";
 import { padBatch, planMicroBatches, type SequenceInput } from "./batch.js";
+import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
 import { readModelFolder } from "./model-folder.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type Device, OnnxModel, type SessionOptions } from "./session.js";
@@ -78,6 +79,9 @@ export class Engine {
   readonly tokenizer: TextTokenizer;
   readonly pooler: Pooler;
   readonly device: Device;
+  /** sentence-transformers prompts by name (`query`, `document`, …) and the default one. */
+  readonly prompts: Readonly<Record<string, string>>;
+  readonly defaultPromptName: string | null;
   private readonly session: OnnxModel;
   private readonly output: string;
   private readonly padId: number;
@@ -95,7 +99,11 @@ export class Engine {
     output: string;
     maxBatchSize: number;
     maxBatchTokens: number;
+    prompts: Record<string, string>;
+    defaultPromptName: string | null;
   }) {
+    this.prompts = parts.prompts;
+    this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
     this.config = parts.config;
     this.maxModelLen = parts.maxModelLen;
@@ -161,11 +169,21 @@ export class Engine {
       output: output.name,
       maxBatchSize: opts.maxBatchSize ?? 32,
       maxBatchTokens: opts.maxBatchTokens ?? 16384,
+      prompts: folder.prompts,
+      defaultPromptName: folder.defaultPromptName,
     });
   }
 
   get tasks(): PoolingTask[] {
     return this.pooler.tasks;
+  }
+
+  /** Render chat messages with the model's chat template into one text prompt. */
+  renderChat(messages: readonly ChatMessage[], opts: ChatOptions = {}): string {
+    return renderChat(this.tokenizer.chatTemplate, messages, {
+      ...opts,
+      specialTokens: this.tokenizer.specialTokens,
+    });
   }
 
   /** Tokenize one prompt, truncating or refusing it by the model's length, with vLLM's messages. */
@@ -192,7 +210,8 @@ export class Engine {
     return { ids, typeIds };
   }
 
-  private checkTokenIds(ids: readonly number[]): number[] {
+  /** Refuse token ids outside the vocabulary (a 400, not a crash in the graph). */
+  checkTokenIds(ids: readonly number[]): number[] {
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
         throw new BadRequestError(
@@ -257,9 +276,17 @@ export class Engine {
     prompts: readonly Prompt[],
     params: PoolingParams & PromptOptions = {},
   ): Promise<PooledResult[]> {
+    return this.poolTokenized(task, this.prepare(task, prompts, params), params);
+  }
+
+  /** Check the task and parameters, then tokenize: every error surfaces before any compute. */
+  prepare(
+    task: PoolingTask,
+    prompts: readonly Prompt[],
+    params: PoolingParams & PromptOptions = {},
+  ): TokenizedPrompt[] {
     this.pooler.validate(task, params);
-    const tokenized = prompts.map((p) => this.tokenize(p, params));
-    return this.poolTokenized(task, tokenized, params);
+    return prompts.map((p) => this.tokenize(p, params));
   }
 
   async poolTokenized(

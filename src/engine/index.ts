@@ -1,3 +1,4 @@
+export type { ChatMessage, ChatOptions } from "./chat.js";
 export {
   Engine,
   type EngineOptions,

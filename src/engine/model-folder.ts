@@ -23,6 +23,9 @@ export interface ModelFolder {
   stPooling: SentenceTransformersPooling | null;
   stMaxSeqLength: number | undefined;
   dense: DenseLayer[];
+  /** sentence-transformers prompts by name, e.g. `{ query: "query: " }`. */
+  prompts: Record<string, string>;
+  defaultPromptName: string | null;
 }
 
 async function readJson(path: string): Promise<JsonObject> {
@@ -120,6 +123,17 @@ export async function readModelFolder(dir: string, onnxFile?: string): Promise<M
   for (const m of modules.filter((m) => m.type.endsWith(".Dense"))) {
     dense.push(await readDense(dir, m.path));
   }
+  const stConfig = await readJsonIfExists(join(dir, "config_sentence_transformers.json"));
+  const prompts: Record<string, string> = {};
+  let defaultPromptName: string | null = null;
+  if (isJsonObject(stConfig)) {
+    if (isJsonObject(stConfig.prompts)) {
+      for (const [k, v] of Object.entries(stConfig.prompts))
+        if (typeof v === "string") prompts[k] = v;
+    }
+    if (typeof stConfig.default_prompt_name === "string")
+      defaultPromptName = stConfig.default_prompt_name;
+  }
   const sbert = await readJsonIfExists(join(dir, "sentence_bert_config.json"));
   const maxSeq = isJsonObject(sbert) ? sbert.max_seq_length : undefined;
   return {
@@ -131,5 +145,7 @@ export async function readModelFolder(dir: string, onnxFile?: string): Promise<M
     stPooling,
     stMaxSeqLength: typeof maxSeq === "number" ? maxSeq : undefined,
     dense,
+    prompts,
+    defaultPromptName,
   };
 }

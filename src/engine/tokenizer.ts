@@ -35,6 +35,8 @@ export class TextTokenizer {
   readonly padTokenId: number | null;
   readonly modelMaxLength: number | null;
   readonly chatTemplate: string | null;
+  /** `bos_token`, `eos_token`, … as chat templates expect them. */
+  readonly specialTokens: Record<string, string | null>;
   private readonly tok: Tokenizer;
   private readonly unkId: number | undefined;
   private readonly specialIds: Set<number>;
@@ -50,6 +52,17 @@ export class TextTokenizer {
     this.modelMaxLength = typeof max === "number" && max < 1e9 ? max : null;
     this.chatTemplate =
       typeof tokenizerConfig.chat_template === "string" ? tokenizerConfig.chat_template : null;
+    this.specialTokens = {};
+    for (const key of [
+      "bos_token",
+      "eos_token",
+      "pad_token",
+      "unk_token",
+      "cls_token",
+      "sep_token",
+    ]) {
+      this.specialTokens[key] = tokenName(tokenizerConfig[key]);
+    }
     this.specialIds = new Set(
       [...this.tok.get_added_tokens_decoder().entries()]
         .filter(([, t]) => t.special)

@@ -1,0 +1,128 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import type { Logger } from "pino";
+import { Engine } from "../engine/index.js";
+import { apiKeyAuth } from "./auth.js";
+import type { ApiEnv } from "./context.js";
+import {
+  errorBody,
+  PayloadTooLargeError,
+  TooManyRequestsError,
+  toErrorResponse,
+} from "./errors.js";
+import { ModelHost } from "./host.js";
+import { Metrics } from "./metrics.js";
+import type { App, RouteDeps } from "./route.js";
+import { registerCohere } from "./routes/cohere.js";
+import { registerMeta } from "./routes/meta.js";
+import { registerOpenAI } from "./routes/openai.js";
+import { registerPooling } from "./routes/pooling.js";
+import { registerScore } from "./routes/score.js";
+import { registerTei } from "./routes/tei.js";
+import { registerTokenize } from "./routes/tokenize.js";
+
+export interface AppOptions {
+  /** Most inputs in one request (`--max-client-batch-size`). */
+  maxClientBatchSize?: number;
+  /** Largest request body in bytes (`--payload-limit`). */
+  payloadLimit?: number;
+  /** Accepted API keys; none means no authentication. */
+  apiKeys?: readonly string[];
+  version?: string;
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+export const DEFAULT_MAX_CLIENT_BATCH_SIZE = 2048;
+export const DEFAULT_PAYLOAD_LIMIT = 2_000_000;
+
+export interface CreatedApp {
+  app: App;
+  host: ModelHost;
+  metrics: Metrics;
+}
+
+const ms = (v: number) => v.toFixed(3);
+
+/** The Hono app shared by the Node server and every serverless function. */
+export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions = {}): CreatedApp {
+  const host = engineOrHost instanceof Engine ? ModelHost.ready(engineOrHost) : engineOrHost;
+  const metrics = options.metrics ?? new Metrics();
+  const payloadLimit = options.payloadLimit ?? DEFAULT_PAYLOAD_LIMIT;
+  const log = options.logger;
+  const app: App = new OpenAPIHono<ApiEnv>();
+
+  app.use(async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const id =
+      incoming && /^[\w.:-]{1,128}$/.test(incoming)
+        ? incoming
+        : crypto.randomUUID().replaceAll("-", "");
+    c.set("requestId", id);
+    const timing = {
+      start: performance.now(),
+      tokenization: 0,
+      queue: 0,
+      inference: 0,
+      inputTokens: 0,
+    };
+    c.set("timing", timing);
+    await next();
+    const total = performance.now() - timing.start;
+    c.header("x-request-id", id);
+    c.header("x-total-time", ms(total));
+    c.header("x-tokenization-time", ms(timing.tokenization));
+    c.header("x-queue-time", ms(timing.queue));
+    c.header("x-inference-time", ms(timing.inference));
+    if (c.req.method === "POST") {
+      const method = c.req.routePath;
+      metrics.requests.inc({ method });
+      if (c.res.status < 400) {
+        metrics.success.inc({ method });
+        metrics.duration.observe({ method }, total / 1000);
+        metrics.tokenization.observe(timing.tokenization / 1000);
+        metrics.queue.observe(timing.queue / 1000);
+        metrics.inference.observe(timing.inference / 1000);
+        metrics.inputLength.observe(timing.inputTokens);
+      } else {
+        metrics.failure.inc({ err: String(c.res.status) });
+      }
+    }
+    log?.debug(
+      { id, method: c.req.method, path: c.req.path, status: c.res.status, ms: total },
+      "request",
+    );
+  });
+  app.use(apiKeyAuth(options.apiKeys ?? []));
+  app.use(
+    bodyLimit({
+      maxSize: payloadLimit,
+      onError: () => {
+        throw new PayloadTooLargeError(payloadLimit);
+      },
+    }),
+  );
+
+  const deps: RouteDeps = {
+    host,
+    limits: { maxClientBatchSize: options.maxClientBatchSize ?? DEFAULT_MAX_CLIENT_BATCH_SIZE },
+  };
+  registerOpenAI(app, deps);
+  registerCohere(app, deps);
+  registerPooling(app, deps);
+  registerScore(app, deps);
+  registerTei(app, deps);
+  registerTokenize(app, deps);
+  registerMeta(app, deps, { version: options.version ?? "0.0.0", metrics });
+
+  app.notFound((c) =>
+    c.json(errorBody(`Route ${c.req.method} ${c.req.path} not found`, "NotFoundError", 404), 404),
+  );
+  app.onError((err, c) => {
+    const { status, body } = toErrorResponse(err);
+    if (status >= 500 && status !== 503) log?.error({ err, path: c.req.path }, "request failed");
+    if (err instanceof TooManyRequestsError) c.header("retry-after", String(err.retryAfterSeconds));
+    return c.json(body, status as 400);
+  });
+  return { app, host, metrics };
+}

@@ -1,0 +1,38 @@
+import {
+  type EmbedDtype,
+  type Endianness,
+  encodeBase64,
+  type PooledOutput,
+} from "../core/index.js";
+
+export interface EncodingOptions {
+  encoding_format?: "float" | "base64" | null;
+  embed_dtype?: EmbedDtype | null;
+  endianness?: Endianness | null;
+}
+
+function flatten(rows: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of rows) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
+}
+
+/** An embedding-like output as JSON floats, or base64 of its raw bytes (token outputs flattened). */
+export function formatPooled(
+  output: PooledOutput,
+  opts: EncodingOptions,
+): number[] | number[][] | string {
+  if (opts.encoding_format === "base64") {
+    const flat = Array.isArray(output) ? flatten(output) : output;
+    return encodeBase64(flat, opts.embed_dtype ?? "float32", opts.endianness ?? "native");
+  }
+  return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
+}
+
+export function asVector(output: PooledOutput): Float32Array {
+  return Array.isArray(output) ? flatten(output) : output;
+}

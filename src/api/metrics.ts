@@ -1,0 +1,66 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Prometheus metrics with TEI's names (`te_*`), one registry per app. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: "te_request_count",
+    help: "Requests received",
+    labelNames: ["method"],
+    registers: [this.registry],
+  });
+  readonly success = new Counter({
+    name: "te_request_success",
+    help: "Successful requests",
+    labelNames: ["method"],
+    registers: [this.registry],
+  });
+  readonly failure = new Counter({
+    name: "te_request_failure",
+    help: "Failed requests",
+    labelNames: ["err"],
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: "te_request_duration",
+    help: "Request duration (s)",
+    labelNames: ["method"],
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  readonly tokenization = new Histogram({
+    name: "te_request_tokenization_duration",
+    help: "Tokenization time per request (s)",
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  readonly queue = new Histogram({
+    name: "te_request_queue_duration",
+    help: "Time queued per request (s)",
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  readonly inference = new Histogram({
+    name: "te_request_inference_duration",
+    help: "Inference time per request (s)",
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  readonly inputLength = new Histogram({
+    name: "te_request_input_length",
+    help: "Prompt tokens per request",
+    buckets: [1, 8, 32, 128, 512, 2048, 8192, 32768],
+    registers: [this.registry],
+  });
+  readonly queueSize = new Gauge({
+    name: "te_queue_size",
+    help: "Requests waiting or running",
+    registers: [this.registry],
+  });
+
+  constructor(defaults = true) {
+    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: "edgepool_" });
+  }
+}

@@ -1,0 +1,75 @@
+import type { z } from "@hono/zod-openapi";
+import { BadRequestError } from "../core/index.js";
+import type { Engine, Prompt, PromptOptions } from "../engine/index.js";
+import type { PromptFields } from "./schemas.js";
+
+type PromptRequest = {
+  [K in keyof typeof PromptFields]?: z.infer<(typeof PromptFields)[K]>;
+};
+
+export interface Limits {
+  maxClientBatchSize: number;
+}
+
+export function checkBatchSize(count: number, limits: Limits, param = "input"): void {
+  if (count > limits.maxClientBatchSize) {
+    throw new BadRequestError(
+      `batch size ${count} > maximum allowed batch size ${limits.maxClientBatchSize}`,
+      param,
+    );
+  }
+}
+
+/** Normalize `input` (or a list of texts under another name) into prompts, refusing empty ones. */
+export function promptsFromInput(input: unknown, limits: Limits, param = "input"): Prompt[] {
+  let prompts: Prompt[];
+  if (typeof input === "string") prompts = [input];
+  else if (Array.isArray(input) && input.length > 0 && typeof input[0] === "number") {
+    prompts = [{ promptTokenIds: input as number[] }];
+  } else if (Array.isArray(input)) {
+    prompts = (input as Array<string | number[]>).map((x) =>
+      typeof x === "string" ? x : { promptTokenIds: x },
+    );
+  } else {
+    throw new BadRequestError(`${param} is required`, param);
+  }
+  if (prompts.length === 0) throw new BadRequestError(`${param} must not be empty`, param);
+  checkBatchSize(prompts.length, limits, param);
+  prompts.forEach((p, i) => {
+    const empty = typeof p === "string" ? p.length === 0 : p.promptTokenIds.length === 0;
+    if (empty) {
+      throw new BadRequestError(
+        prompts.length === 1 ? `${param} must not be empty` : `${param}[${i}] must not be empty`,
+        param,
+      );
+    }
+  });
+  return prompts;
+}
+
+/** Prompts and prompt options from a request with `input` or chat `messages`. */
+export function requestPrompts(
+  body: PromptRequest,
+  engine: Engine,
+  limits: Limits,
+): { prompts: Prompt[]; options: PromptOptions } {
+  const options: PromptOptions = {};
+  if (body.truncate_prompt_tokens !== undefined && body.truncate_prompt_tokens !== null) {
+    options.truncatePromptTokens = body.truncate_prompt_tokens;
+  }
+  if (body.truncation_side) options.truncationSide = body.truncation_side;
+  if (body.messages !== undefined) {
+    if (body.input !== undefined) {
+      throw new BadRequestError("Give either `input` or `messages`, not both", "messages");
+    }
+    const text = engine.renderChat(body.messages, {
+      addGenerationPrompt: body.add_generation_prompt ?? false,
+      continueFinalMessage: body.continue_final_message ?? false,
+      chatTemplate: body.chat_template ?? null,
+    });
+    options.addSpecialTokens = body.add_special_tokens ?? false;
+    return { prompts: [text], options };
+  }
+  options.addSpecialTokens = body.add_special_tokens ?? true;
+  return { prompts: promptsFromInput(body.input, limits), options };
+}

@@ -1,0 +1,103 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { NotFoundError, type PoolingTask } from "../core/index.js";
+import type { Engine } from "../engine/index.js";
+import { readBody } from "./body.js";
+import type { ApiEnv } from "./context.js";
+import type { ModelHost } from "./host.js";
+import type { Limits } from "./prompts.js";
+import { ErrorResponse } from "./schemas.js";
+
+export type App = OpenAPIHono<ApiEnv>;
+export type Ctx = Context<ApiEnv>;
+
+/** What every route family needs. */
+export interface RouteDeps {
+  host: ModelHost;
+  limits: Limits;
+}
+
+const errorResponses = Object.fromEntries(
+  [
+    [400, "Invalid request"],
+    [401, "Missing or invalid API key"],
+    [404, "Unknown model, or a task this model does not serve"],
+    [413, "Body larger than the payload limit"],
+    [429, "Over capacity"],
+    [503, "Model loading or server shutting down"],
+  ].map(([code, description]) => [
+    code,
+    {
+      description: String(description),
+      content: { "application/json": { schema: ErrorResponse } },
+    },
+  ]),
+);
+
+export interface PostSpec<S extends z.ZodType> {
+  paths: string[];
+  summary: string;
+  tag: string;
+  body: S;
+  response: z.ZodType;
+}
+
+/** Register a JSON POST route: documented in the OpenAPI spec, body read and validated by the same schema. */
+export function postRoute<S extends z.ZodType>(
+  app: App,
+  spec: PostSpec<S>,
+  handler: (c: Ctx, body: z.infer<S>) => Promise<Response> | Response,
+): void {
+  for (const path of spec.paths) {
+    app.openAPIRegistry.registerPath(
+      createRoute({
+        method: "post",
+        path,
+        summary: spec.summary,
+        tags: [spec.tag],
+        request: {
+          body: { content: { "application/json": { schema: spec.body } }, required: true },
+        },
+        responses: {
+          200: { description: "OK", content: { "application/json": { schema: spec.response } } },
+          ...errorResponses,
+        },
+      }),
+    );
+    app.post(path, async (c) => handler(c, await readBody(c, spec.body)));
+  }
+}
+
+/** The engine for a request: a 404 for an unknown `model`, a 503 while not ready. */
+export function engineFor(deps: RouteDeps, model: string | null | undefined): Engine {
+  const engine = deps.host.require();
+  if (model && !deps.host.servedNames.includes(model)) {
+    throw new NotFoundError(`The model \`${model}\` does not exist.`, "model");
+  }
+  return engine;
+}
+
+/** A 404 naming the model and the task it lacks, for routes the model cannot serve. */
+export function notServed(engine: Engine, what: string): NotFoundError {
+  return new NotFoundError(
+    `Model "${engine.modelName}" does not support the '${what}' task; it serves: ${engine.tasks.join(", ")}`,
+  );
+}
+
+export function requireTask(engine: Engine, task: PoolingTask, what: string = task): void {
+  if (!engine.pooler.supports(task)) throw notServed(engine, what);
+}
+
+export function servedName(deps: RouteDeps, model: string | null | undefined): string {
+  return model ?? deps.host.servedNames[0]!;
+}
+
+export function requestId(c: Ctx): string {
+  return c.get("requestId");
+}
+
+export function created(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export const AnyJson = z.any();

@@ -1,0 +1,112 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { docsPage } from "../docs.js";
+import type { Metrics } from "../metrics.js";
+import type { App, Ctx, RouteDeps } from "../route.js";
+import { created } from "../route.js";
+import { ErrorResponse } from "../schemas.js";
+
+const ModelList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(
+      z.object({
+        id: z.string(),
+        object: z.literal("model"),
+        created: z.number().int(),
+        owned_by: z.string(),
+        root: z.string(),
+        parent: z.null(),
+        max_model_len: z.number().int(),
+        permission: z.array(z.unknown()),
+      }),
+    ),
+  })
+  .openapi("ModelList");
+
+function documentGet(
+  app: App,
+  path: string,
+  summary: string,
+  schema: z.ZodType,
+  type = "application/json",
+): void {
+  app.openAPIRegistry.registerPath(
+    createRoute({
+      method: "get",
+      path,
+      summary,
+      tags: ["Operations"],
+      responses: {
+        200: { description: "OK", content: { [type]: { schema } } },
+        503: {
+          description: "Not ready",
+          content: { "application/json": { schema: ErrorResponse } },
+        },
+      },
+    }),
+  );
+}
+
+export interface MetaOptions {
+  version: string;
+  metrics: Metrics;
+}
+
+/** `/v1/models`, `/health`, `/ping`, `/version`, `/metrics`, `/openapi.json`, `/docs`. */
+export function registerMeta(app: App, deps: RouteDeps, opts: MetaOptions): void {
+  const startedAt = created();
+  documentGet(app, "/v1/models", "List served models", ModelList);
+  app.get("/v1/models", (c) => {
+    const engine = deps.host.require();
+    return c.json({
+      object: "list",
+      data: deps.host.servedNames.map((id) => ({
+        id,
+        object: "model",
+        created: startedAt,
+        owned_by: "edgepool",
+        root: engine.modelName,
+        parent: null,
+        max_model_len: engine.maxModelLen,
+        permission: [],
+      })),
+    });
+  });
+
+  documentGet(
+    app,
+    "/health",
+    "200 when the model is ready, 503 while loading or after a failure",
+    z.string(),
+  );
+  documentGet(app, "/ping", "Same as /health", z.string());
+  const health = (c: Ctx) => {
+    deps.host.require();
+    return c.body(null, 200);
+  };
+  app.get("/health", health);
+  app.get("/ping", health);
+  app.post("/ping", health);
+
+  documentGet(app, "/version", "Server version", z.object({ version: z.string() }));
+  app.get("/version", (c) => c.json({ version: opts.version }));
+
+  documentGet(app, "/metrics", "Prometheus metrics", z.string(), "text/plain");
+  app.get("/metrics", async (c) => {
+    c.header("content-type", opts.metrics.registry.contentType);
+    return c.body(await opts.metrics.registry.metrics());
+  });
+
+  const spec = () =>
+    app.getOpenAPIDocument({
+      openapi: "3.0.3",
+      info: {
+        title: "edgepool",
+        version: opts.version,
+        description:
+          "Pooling-model inference: vLLM pooling, OpenAI embeddings, Cohere/Jina rerank and TEI routes.",
+      },
+    });
+  app.get("/openapi.json", (c) => c.json(spec()));
+  app.get("/docs", (c) => c.html(docsPage(spec())));
+}

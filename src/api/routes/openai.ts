@@ -1,0 +1,72 @@
+import { z } from "@hono/zod-openapi";
+import { formatPooled } from "../format.js";
+import { runPool, usage } from "../inference.js";
+import { requestPrompts } from "../prompts.js";
+import {
+  type App,
+  created,
+  engineFor,
+  postRoute,
+  type RouteDeps,
+  requestId,
+  requireTask,
+  servedName,
+} from "../route.js";
+import { EmbeddingFields, PromptFields, Usage } from "../schemas.js";
+
+export const EmbeddingRequest = z
+  .object({ ...PromptFields, ...EmbeddingFields })
+  .openapi("EmbeddingRequest");
+
+const EmbeddingResponse = z
+  .object({
+    id: z.string(),
+    object: z.literal("list"),
+    created: z.number().int(),
+    model: z.string(),
+    data: z.array(
+      z.object({
+        index: z.number().int(),
+        object: z.literal("embedding"),
+        embedding: z.union([z.array(z.number()), z.string()]),
+      }),
+    ),
+    usage: Usage,
+  })
+  .openapi("EmbeddingResponse");
+
+/** OpenAI `/v1/embeddings` (and `/embeddings`), with vLLM's extensions. */
+export function registerOpenAI(app: App, deps: RouteDeps): void {
+  postRoute(
+    app,
+    {
+      paths: ["/v1/embeddings", "/embeddings"],
+      summary: "Create embeddings (OpenAI)",
+      tag: "OpenAI",
+      body: EmbeddingRequest,
+      response: EmbeddingResponse,
+    },
+    async (c, body) => {
+      const engine = engineFor(deps, body.model);
+      requireTask(engine, "embed");
+      const { prompts, options } = requestPrompts(body, engine, deps.limits);
+      const results = await runPool(c, engine, "embed", prompts, {
+        ...options,
+        dimensions: body.dimensions ?? null,
+        useActivation: body.use_activation ?? body.normalize ?? null,
+      });
+      return c.json({
+        id: `embd-${requestId(c)}`,
+        object: "list",
+        created: created(),
+        model: servedName(deps, body.model),
+        data: results.map((r, index) => ({
+          index,
+          object: "embedding",
+          embedding: formatPooled(r.output, body),
+        })),
+        usage: usage(results),
+      });
+    },
+  );
+}

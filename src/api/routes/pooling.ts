@@ -1,0 +1,135 @@
+import { z } from "@hono/zod-openapi";
+import { argmax, labelOf, type PoolingTask, UnsupportedTaskError } from "../../core/index.js";
+import { formatPooled } from "../format.js";
+import { runPool, usage } from "../inference.js";
+import { requestPrompts } from "../prompts.js";
+import {
+  type App,
+  created,
+  engineFor,
+  postRoute,
+  type RouteDeps,
+  requestId,
+  requireTask,
+  servedName,
+} from "../route.js";
+import { EmbeddingFields, PromptFields, Usage } from "../schemas.js";
+
+const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
+
+export const PoolingRequest = z
+  .object({ ...PromptFields, ...EmbeddingFields, task: PoolingTaskName.nullish() })
+  .openapi("PoolingRequest");
+
+export const ClassificationRequest = z.object({ ...PromptFields }).openapi("ClassificationRequest");
+
+const PoolingResponse = z
+  .object({
+    id: z.string(),
+    object: z.literal("list"),
+    created: z.number().int(),
+    model: z.string(),
+    data: z.array(
+      z.object({
+        index: z.number().int(),
+        object: z.literal("pooling"),
+        data: z.union([z.array(z.number()), z.array(z.array(z.number())), z.string()]),
+      }),
+    ),
+    usage: Usage,
+  })
+  .openapi("PoolingResponse");
+
+const ClassificationResponse = z
+  .object({
+    id: z.string(),
+    object: z.literal("list"),
+    created: z.number().int(),
+    model: z.string(),
+    data: z.array(
+      z.object({
+        index: z.number().int(),
+        label: z.string().nullable(),
+        probs: z.array(z.number()),
+        num_classes: z.number().int(),
+      }),
+    ),
+    usage: Usage,
+  })
+  .openapi("ClassificationResponse");
+
+/** vLLM's `/pooling` (any task) and `/classify`. */
+export function registerPooling(app: App, deps: RouteDeps): void {
+  postRoute(
+    app,
+    {
+      paths: ["/pooling"],
+      summary: "Run any pooling task",
+      tag: "vLLM",
+      body: PoolingRequest,
+      response: PoolingResponse,
+    },
+    async (c, body) => {
+      const engine = engineFor(deps, body.model);
+      const fallback = engine.tasks.includes("embed")
+        ? "embed"
+        : engine.tasks.find((t) => t !== "score")!;
+      const task = body.task ?? fallback;
+      if (task === "plugin") throw new UnsupportedTaskError(task, engine.tasks);
+      const { prompts, options } = requestPrompts(body, engine, deps.limits);
+      const results = await runPool(c, engine, task as PoolingTask, prompts, {
+        ...options,
+        dimensions: body.dimensions ?? null,
+        useActivation: body.use_activation ?? body.normalize ?? null,
+      });
+      return c.json({
+        id: `pool-${requestId(c)}`,
+        object: "list",
+        created: created(),
+        model: servedName(deps, body.model),
+        data: results.map((r, index) => ({
+          index,
+          object: "pooling",
+          data: formatPooled(r.output, body),
+        })),
+        usage: usage(results),
+      });
+    },
+  );
+
+  postRoute(
+    app,
+    {
+      paths: ["/classify"],
+      summary: "Classify sequences",
+      tag: "vLLM",
+      body: ClassificationRequest,
+      response: ClassificationResponse,
+    },
+    async (c, body) => {
+      const engine = engineFor(deps, body.model);
+      requireTask(engine, "classify");
+      const { prompts, options } = requestPrompts(body, engine, deps.limits);
+      const results = await runPool(c, engine, "classify", prompts, {
+        ...options,
+        useActivation: body.use_activation ?? null,
+      });
+      return c.json({
+        id: `classify-${requestId(c)}`,
+        object: "list",
+        created: created(),
+        model: servedName(deps, body.model),
+        data: results.map((r, index) => {
+          const probs = r.output as Float32Array;
+          return {
+            index,
+            label: labelOf(engine.config, argmax(probs)),
+            probs: Array.from(probs),
+            num_classes: probs.length,
+          };
+        }),
+        usage: usage(results),
+      });
+    },
+  );
+}

@@ -1,0 +1,210 @@
+import { z } from "@hono/zod-openapi";
+import { BadRequestError } from "../../core/index.js";
+import type { PromptOptions } from "../../engine/index.js";
+import { runScore, usage } from "../inference.js";
+import { checkBatchSize } from "../prompts.js";
+import {
+  type App,
+  created,
+  engineFor,
+  postRoute,
+  type RouteDeps,
+  requestId,
+  requireTask,
+  servedName,
+} from "../route.js";
+import { Usage } from "../schemas.js";
+
+const Text = z.union([z.string(), z.looseObject({ text: z.string() })]);
+const Texts = z.union([Text, z.array(Text)]);
+
+const ScoreFields = {
+  model: z.string().nullish(),
+  truncate_prompt_tokens: z.number().int().min(-1).nullish(),
+  truncation_side: z.enum(["left", "right"]).nullish(),
+  use_activation: z.boolean().nullish(),
+  user: z.string().nullish(),
+  request_id: z.string().nullish(),
+  priority: z.number().int().nullish(),
+};
+
+export const ScoreRequest = z
+  .object({
+    ...ScoreFields,
+    text_1: Texts.optional(),
+    text_2: Texts.optional(),
+    queries: Texts.optional(),
+    documents: Texts.optional(),
+    items: Texts.optional(),
+    data_1: Texts.optional(),
+    data_2: Texts.optional(),
+  })
+  .openapi("ScoreRequest");
+
+export const RerankRequest = z
+  .object({
+    ...ScoreFields,
+    query: z.string().optional(),
+    documents: z.array(Text).optional(),
+    top_n: z.number().int().min(0).nullish(),
+    return_documents: z.boolean().nullish(),
+    // TEI's spelling
+    texts: z.array(z.string()).optional(),
+    raw_scores: z.boolean().nullish(),
+    return_text: z.boolean().nullish(),
+    truncate: z.boolean().nullish(),
+    truncation_direction: z.enum(["Left", "Right", "left", "right"]).nullish(),
+  })
+  .openapi("RerankRequest");
+
+const ScoreResponse = z
+  .object({
+    id: z.string(),
+    object: z.literal("list"),
+    created: z.number().int(),
+    model: z.string(),
+    data: z.array(
+      z.object({ index: z.number().int(), object: z.literal("score"), score: z.number() }),
+    ),
+    usage: Usage,
+  })
+  .openapi("ScoreResponse");
+
+const RerankResponse = z
+  .object({
+    id: z.string(),
+    model: z.string(),
+    usage: z.object({ total_tokens: z.number().int() }),
+    results: z.array(
+      z.object({
+        index: z.number().int(),
+        document: z.object({ text: z.string() }).optional(),
+        relevance_score: z.number(),
+      }),
+    ),
+  })
+  .openapi("RerankResponse");
+
+type TextValue = z.infer<typeof Text>;
+
+function texts(value: TextValue | TextValue[]): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((t) => (typeof t === "string" ? t : t.text));
+}
+
+const PAIRS = [
+  ["text_1", "text_2"],
+  ["queries", "documents"],
+  ["queries", "items"],
+  ["data_1", "data_2"],
+] as const;
+
+function scoreSides(body: z.infer<typeof ScoreRequest>): [string[], string[]] {
+  for (const [a, b] of PAIRS) {
+    const left = body[a];
+    const right = body[b];
+    if (left !== undefined && right !== undefined) return [texts(left), texts(right)];
+  }
+  throw new BadRequestError(
+    "Give the two sides as text_1/text_2, queries/documents, queries/items or data_1/data_2",
+    "text_1",
+  );
+}
+
+function promptOptions(body: {
+  truncate_prompt_tokens?: number | null;
+  truncation_side?: "left" | "right" | null;
+}): PromptOptions {
+  const o: PromptOptions = {};
+  if (body.truncate_prompt_tokens !== undefined && body.truncate_prompt_tokens !== null) {
+    o.truncatePromptTokens = body.truncate_prompt_tokens;
+  }
+  if (body.truncation_side) o.truncationSide = body.truncation_side;
+  return o;
+}
+
+/** vLLM `/score`, Jina/Cohere rerank (and TEI's `/rerank` shape when the body has `texts`). */
+export function registerScore(app: App, deps: RouteDeps): void {
+  postRoute(
+    app,
+    {
+      paths: ["/score", "/v1/score"],
+      summary: "Score pairs (1:1, 1:N, N:N)",
+      tag: "vLLM",
+      body: ScoreRequest,
+      response: ScoreResponse,
+    },
+    async (c, body) => {
+      const engine = engineFor(deps, body.model);
+      requireTask(engine, "score");
+      const [left, right] = scoreSides(body);
+      checkBatchSize(Math.max(left.length, right.length), deps.limits, "text_2");
+      const results = await runScore(c, engine, left, right, {
+        ...promptOptions(body),
+        useActivation: body.use_activation ?? null,
+      });
+      return c.json({
+        id: `score-${requestId(c)}`,
+        object: "list",
+        created: created(),
+        model: servedName(deps, body.model),
+        data: results.map((r, index) => ({ index, object: "score", score: r.score })),
+        usage: usage(results),
+      });
+    },
+  );
+
+  postRoute(
+    app,
+    {
+      paths: ["/rerank", "/v1/rerank", "/v2/rerank"],
+      summary: "Rerank documents for a query (Jina / Cohere; TEI with `texts`)",
+      tag: "Rerank",
+      body: RerankRequest,
+      response: RerankResponse,
+    },
+    async (c, body) => {
+      const engine = engineFor(deps, body.model);
+      requireTask(engine, "score", "rerank");
+      const tei = body.documents === undefined && body.texts !== undefined;
+      const docs = tei ? body.texts! : texts(body.documents ?? []);
+      if (body.query === undefined) throw new BadRequestError("query is required", "query");
+      if (docs.length === 0) throw new BadRequestError("documents must not be empty", "documents");
+      checkBatchSize(docs.length, deps.limits, "documents");
+      const options = promptOptions(body);
+      if (tei && body.truncate) {
+        options.truncatePromptTokens = -1;
+        options.truncationSide =
+          body.truncation_direction?.toLowerCase() === "left" ? "left" : "right";
+      }
+      const results = await runScore(c, engine, [body.query], docs, {
+        ...options,
+        useActivation: body.raw_scores ? false : (body.use_activation ?? null),
+      });
+      const ranked = results
+        .map((r, index) => ({ index, score: r.score }))
+        .sort((a, b) => b.score - a.score);
+      const topN = body.top_n ? ranked.slice(0, body.top_n) : ranked;
+      if (tei) {
+        return c.json(
+          topN.map((r) => ({
+            index: r.index,
+            score: r.score,
+            ...(body.return_text ? { text: docs[r.index] } : {}),
+          })),
+        );
+      }
+      const withDocs = body.return_documents ?? true;
+      return c.json({
+        id: `rerank-${requestId(c)}`,
+        model: servedName(deps, body.model),
+        usage: { total_tokens: usage(results).total_tokens },
+        results: topN.map((r) => ({
+          index: r.index,
+          ...(withDocs ? { document: { text: docs[r.index]! } } : {}),
+          relevance_score: r.score,
+        })),
+      });
+    },
+  );
+}

@@ -1,0 +1,218 @@
+import { z } from "@hono/zod-openapi";
+import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js";
+import type { Engine, PromptOptions, TokenizedPrompt } from "../../engine/index.js";
+import { runPool, runTokenized, tokenizeTimed } from "../inference.js";
+import { checkBatchSize, promptsFromInput } from "../prompts.js";
+import {
+  type App,
+  engineFor,
+  notServed,
+  postRoute,
+  type RouteDeps,
+  requireTask,
+} from "../route.js";
+import { Input } from "../schemas.js";
+
+const Truncation = {
+  truncate: z.boolean().nullish(),
+  truncation_direction: z.enum(["Left", "Right", "left", "right"]).nullish(),
+  prompt_name: z.string().nullish(),
+};
+
+export const TeiEmbedRequest = z
+  .object({
+    inputs: Input,
+    normalize: z.boolean().nullish(),
+    dimensions: z.number().int().nullish(),
+    ...Truncation,
+  })
+  .openapi("TeiEmbedRequest");
+
+const Sequence = z.union([z.string(), z.tuple([z.string(), z.string()])]);
+
+export const TeiPredictRequest = z
+  .object({
+    inputs: z.union([Sequence, z.array(Sequence)]),
+    raw_scores: z.boolean().nullish(),
+    ...Truncation,
+  })
+  .openapi("TeiPredictRequest");
+
+export const TeiSimilarityRequest = z
+  .object({
+    inputs: z.object({ source_sentence: z.string(), sentences: z.array(z.string()) }),
+    ...Truncation,
+  })
+  .openapi("TeiSimilarityRequest");
+
+function truncation(body: {
+  truncate?: boolean | null;
+  truncation_direction?: string | null;
+}): PromptOptions {
+  if (!body.truncate) return {};
+  return {
+    truncatePromptTokens: -1,
+    truncationSide: body.truncation_direction?.toLowerCase() === "left" ? "left" : "right",
+  };
+}
+
+/** The sentence-transformers prompt named by `prompt_name` (or the model's default one). */
+function prefix(engine: Engine, name: string | null | undefined): string {
+  const chosen = name ?? engine.defaultPromptName;
+  if (!chosen) return "";
+  const text = engine.prompts[chosen];
+  if (text === undefined) {
+    const known = Object.keys(engine.prompts);
+    throw new BadRequestError(
+      `Unknown prompt_name '${chosen}'; this model has ${known.length ? known.join(", ") : "no prompts"}`,
+      "prompt_name",
+    );
+  }
+  return text;
+}
+
+function withPrefix(
+  engine: Engine,
+  inputs: unknown,
+  limits: RouteDeps["limits"],
+  name: string | null | undefined,
+) {
+  const p = prefix(engine, name);
+  return promptsFromInput(inputs, limits, "inputs").map((x) => (typeof x === "string" ? p + x : x));
+}
+
+/** Hugging Face TEI routes: `/embed`, `/embed_all`, `/embed_sparse`, `/predict`, `/similarity`. */
+export function registerTei(app: App, deps: RouteDeps): void {
+  const Vectors = z.array(z.array(z.number()));
+  postRoute(
+    app,
+    {
+      paths: ["/embed"],
+      summary: "Embed (TEI)",
+      tag: "TEI",
+      body: TeiEmbedRequest,
+      response: Vectors,
+    },
+    async (c, body) => {
+      const engine = engineFor(deps, null);
+      requireTask(engine, "embed");
+      const prompts = withPrefix(engine, body.inputs, deps.limits, body.prompt_name);
+      const results = await runPool(c, engine, "embed", prompts, {
+        ...truncation(body),
+        dimensions: body.dimensions ?? null,
+        useActivation: body.normalize ?? null,
+      });
+      return c.json(results.map((r) => Array.from(r.output as Float32Array)));
+    },
+  );
+
+  postRoute(
+    app,
+    {
+      paths: ["/embed_all"],
+      summary: "Token embeddings, not normalized (TEI)",
+      tag: "TEI",
+      body: TeiEmbedRequest.omit({ normalize: true, dimensions: true }),
+      response: z.array(Vectors),
+    },
+    async (c, body) => {
+      const engine = engineFor(deps, null);
+      requireTask(engine, "token_embed");
+      const prompts = withPrefix(engine, body.inputs, deps.limits, body.prompt_name);
+      const results = await runPool(c, engine, "token_embed", prompts, {
+        ...truncation(body),
+        useActivation: false,
+      });
+      return c.json(results.map((r) => (r.output as Float32Array[]).map((t) => Array.from(t))));
+    },
+  );
+
+  postRoute(
+    app,
+    {
+      paths: ["/embed_sparse"],
+      summary: "Sparse embeddings (TEI; SPLADE / bge-m3 style models)",
+      tag: "TEI",
+      body: TeiEmbedRequest,
+      response: z.array(z.array(z.object({ index: z.number().int(), value: z.number() }))),
+    },
+    () => {
+      // No supported model family has a sparse head yet: the route exists and says so.
+      throw notServed(engineFor(deps, null), "embed_sparse");
+    },
+  );
+
+  postRoute(
+    app,
+    {
+      paths: ["/predict"],
+      summary: "Classify sequences or pairs (TEI)",
+      tag: "TEI",
+      body: TeiPredictRequest,
+      response: z.union([
+        z.array(z.object({ score: z.number(), label: z.string() })),
+        z.array(z.array(z.object({ score: z.number(), label: z.string() }))),
+      ]),
+    },
+    async (c, body) => {
+      const engine = engineFor(deps, null);
+      requireTask(engine, "classify", "predict");
+      const single =
+        typeof body.inputs === "string" ||
+        (body.inputs.length === 2 &&
+          typeof body.inputs[0] === "string" &&
+          typeof body.inputs[1] === "string");
+      const batch = (single ? [body.inputs] : body.inputs) as Array<string | [string, string]>;
+      if (batch.length === 0) throw new BadRequestError("inputs must not be empty", "inputs");
+      checkBatchSize(batch.length, deps.limits, "inputs");
+      const opts = truncation(body);
+      engine.pooler.validate("classify");
+      const tokenized: TokenizedPrompt[] = tokenizeTimed(c, () =>
+        batch.map((s) => {
+          if (typeof s === "string") {
+            if (!s) throw new BadRequestError("inputs must not hold empty texts", "inputs");
+            return engine.tokenize(s, opts);
+          }
+          return engine.tokenizePair(s[0], s[1], opts);
+        }),
+      );
+      const results = await runTokenized(c, engine, "classify", tokenized, {
+        useActivation: body.raw_scores ? false : null,
+      });
+      const predictions = results.map((r) =>
+        Array.from(r.output as Float32Array, (score, i) => ({
+          score,
+          label: labelOf(engine.config, i) ?? `LABEL_${i}`,
+        })).sort((a, b) => b.score - a.score),
+      );
+      return c.json(single ? predictions[0] : predictions);
+    },
+  );
+
+  postRoute(
+    app,
+    {
+      paths: ["/similarity"],
+      summary: "Cosine similarity of a source sentence to others (TEI)",
+      tag: "TEI",
+      body: TeiSimilarityRequest,
+      response: z.array(z.number()),
+    },
+    async (c, body) => {
+      const engine = engineFor(deps, null);
+      requireTask(engine, "embed", "similarity");
+      const { source_sentence, sentences } = body.inputs;
+      if (sentences.length === 0)
+        throw new BadRequestError("sentences must not be empty", "inputs.sentences");
+      const prompts = withPrefix(
+        engine,
+        [source_sentence, ...sentences],
+        deps.limits,
+        body.prompt_name,
+      );
+      const results = await runPool(c, engine, "embed", prompts, truncation(body));
+      const [source, ...others] = results.map((r) => r.output as Float32Array);
+      return c.json(others.map((v) => cosineSimilarity(source!, v)));
+    },
+  );
+}

@@ -1,0 +1,71 @@
+import { z } from "@hono/zod-openapi";
+
+/** Token ids given directly (special tokens included, taken as they are). */
+export const TokenIds = z.array(z.number().int()).openapi({ example: [101, 7592, 2088, 102] });
+
+/** `input`: a string, a list of strings, token ids, or a list of token-id lists. */
+export const Input = z
+  .union([z.string(), z.array(z.string()), TokenIds, z.array(TokenIds)])
+  .openapi({ example: "what is deep learning?" });
+
+const ContentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+
+export const ChatMessage = z.looseObject({
+  role: z.string(),
+  content: z.union([z.string(), z.array(ContentPart), z.null()]),
+});
+
+/** Fields shared by requests that take prompts (vLLM's names). */
+export const PromptFields = {
+  model: z.string().nullish().openapi({ description: "Must match a served model name when given" }),
+  input: Input.optional(),
+  messages: z
+    .array(ChatMessage)
+    .optional()
+    .openapi({ description: "Chat form, rendered with the model's chat template" }),
+  add_generation_prompt: z.boolean().nullish(),
+  continue_final_message: z.boolean().nullish(),
+  chat_template: z.string().nullish(),
+  add_special_tokens: z
+    .boolean()
+    .nullish()
+    .openapi({ description: "Default true for input, false for messages" }),
+  truncate_prompt_tokens: z
+    .number()
+    .int()
+    .min(-1)
+    .nullish()
+    .openapi({ description: "-1 = the model's maximum" }),
+  truncation_side: z.enum(["left", "right"]).nullish(),
+  use_activation: z.boolean().nullish().openapi({ description: "null = model default" }),
+  user: z.string().nullish(),
+  request_id: z.string().nullish(),
+  priority: z.number().int().nullish(),
+};
+
+/** Fields of embedding-like outputs. */
+export const EmbeddingFields = {
+  encoding_format: z.enum(["float", "base64"]).nullish(),
+  embed_dtype: z.enum(["float32", "float16", "bfloat16"]).nullish(),
+  endianness: z.enum(["native", "big", "little"]).nullish(),
+  dimensions: z.number().int().nullish(),
+  normalize: z.boolean().nullish().openapi({ description: "Alias of use_activation" }),
+};
+
+export const Usage = z.object({
+  prompt_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  prompt_tokens_details: z.null(),
+});
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      param: z.string().nullable(),
+      code: z.number().int(),
+    }),
+  })
+  .openapi("ErrorResponse");

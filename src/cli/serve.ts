@@ -1,0 +1,151 @@
+import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { parseArgs } from "node:util";
+import { serve as serveNode } from "@hono/node-server";
+import pino from "pino";
+import {
+  createApp,
+  DEFAULT_MAX_CLIENT_BATCH_SIZE,
+  DEFAULT_PAYLOAD_LIMIT,
+  ModelHost,
+} from "../api/index.js";
+import { Engine } from "../engine/index.js";
+import {
+  engineOptions,
+  intFlag,
+  MODEL_FLAGS,
+  MODEL_FLAGS_HELP,
+  UsageError,
+} from "./model-flags.js";
+
+export const SERVE_HELP = `Usage: edgepool serve --model DIR [options]
+
+Serve a pooling model over HTTP: vLLM pooling routes, OpenAI /v1/embeddings, Cohere/Jina rerank
+and TEI routes. /health answers 503 until the model has loaded.
+
+Server options:
+  --host HOST                   address to bind (default 0.0.0.0)
+  --port N                      port (default 8000; 0 picks a free one)
+  --api-key KEY                 require this key (Authorization: Bearer KEY); repeatable.
+                                Also EDGEPOOL_API_KEYS=key1,key2. /health, /ping, /metrics,
+                                /version, /docs and /openapi.json stay public.
+  --max-client-batch-size N     most inputs per request (default ${DEFAULT_MAX_CLIENT_BATCH_SIZE})
+  --payload-limit BYTES         largest request body (default ${DEFAULT_PAYLOAD_LIMIT}); larger gets 413
+  --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
+  --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
+
+${MODEL_FLAGS_HELP}`;
+
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
+export async function serveCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...MODEL_FLAGS,
+      host: { type: "string" },
+      port: { type: "string" },
+      "api-key": { type: "string", multiple: true },
+      "max-client-batch-size": { type: "string" },
+      "payload-limit": { type: "string" },
+      "log-level": { type: "string" },
+      "shutdown-timeout": { type: "string" },
+    },
+  });
+  const level = values["log-level"] ?? "info";
+  if (!LEVELS.includes(level))
+    throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);
+  const engineOpts = engineOptions(values);
+  const port = intFlag("port", values.port, 0) ?? 8000;
+  if (port > 65535) throw new UsageError("--port must be at most 65535");
+  const hostname = values.host ?? "0.0.0.0";
+  const envKeys = (process.env.EDGEPOOL_API_KEYS ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+  const apiKeys = [...(values["api-key"] ?? []), ...envKeys];
+  const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
+  const log = pino({ level, base: { service: "edgepool" } });
+
+  const servedName = engineOpts.servedModelName ?? engineOpts.model;
+  engineOpts.servedModelName = servedName;
+  const host = new ModelHost([servedName]);
+  const { app } = createApp(host, {
+    apiKeys,
+    logger: log,
+    version: packageVersion(),
+    maxClientBatchSize:
+      intFlag("max-client-batch-size", values["max-client-batch-size"]) ??
+      DEFAULT_MAX_CLIENT_BATCH_SIZE,
+    payloadLimit: intFlag("payload-limit", values["payload-limit"]) ?? DEFAULT_PAYLOAD_LIMIT,
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serveNode({ fetch: app.fetch, hostname, port }, () => resolve(s as Server));
+    s.once("error", reject);
+  });
+  const address = server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  log.info(
+    { url: `http://${hostname}:${actualPort}`, model: engineOpts.model, auth: apiKeys.length > 0 },
+    "listening",
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    host.state = "stopping";
+    log.info({ signal }, "shutting down: finishing in-flight requests");
+    const force = setTimeout(() => {
+      log.warn("shutdown timeout: closing remaining connections");
+      server.closeAllConnections();
+    }, shutdownMs);
+    force.unref();
+    server.close(async () => {
+      await host.engine?.close().catch(() => undefined);
+      log.info("stopped");
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+
+  try {
+    const engine = await Engine.load(engineOpts);
+    if (engine.config._edgepool_fixture) {
+      log.warn(
+        { model: engineOpts.model, note: engine.config._edgepool_fixture },
+        "SERVING A TEST FIXTURE WITH RANDOM WEIGHTS: its outputs mean nothing. Pass --model with a real model folder.",
+      );
+    }
+    if (stopping) return;
+    host.setReady(engine);
+    log.info(
+      {
+        model: servedName,
+        tasks: engine.tasks,
+        maxModelLen: engine.maxModelLen,
+        device: engine.device,
+      },
+      "model ready",
+    );
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, "model failed to load");
+    host.setFailed((err as Error).message);
+    server.close();
+    process.exit(1);
+  }
+}
