@@ -74,6 +74,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
     c.header("x-tokenization-time", ms(timing.tokenization));
     c.header("x-queue-time", ms(timing.queue));
     c.header("x-inference-time", ms(timing.inference));
+    if (host.state === "stopping") c.header("connection", "close");
     if (c.req.method === "POST") {
       const method = c.req.routePath;
       metrics.requests.inc({ method });

@@ -119,6 +119,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       process.exit(0);
     });
     server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 50).unref();
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
