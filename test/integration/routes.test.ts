@@ -326,13 +326,13 @@ describe("HTTP routes", () => {
   });
 
   it("GET /v1/models, /health, /ping, /version, /metrics, /docs", async () => {
-    const models = await (await fetch(url("embed", "/v1/models"))).json();
+    const models = (await (await fetch(url("embed", "/v1/models"))).json()) as { data: unknown[] };
     expect(models.data[0]).toMatchObject({ id: "embed", object: "model", max_model_len: 64 });
     expect((await fetch(url("embed", "/health"))).status).toBe(200);
     expect((await fetch(url("embed", "/ping"))).status).toBe(200);
-    expect((await (await fetch(url("embed", "/version"))).json()).version).toMatch(
-      /^\d+\.\d+\.\d+/,
-    );
+    expect(
+      ((await (await fetch(url("embed", "/version"))).json()) as { version: string }).version,
+    ).toMatch(/^\d+\.\d+\.\d+/);
     const metrics = await (await fetch(url("embed", "/metrics"))).text();
     expect(metrics).toContain("te_request_count");
     expect(metrics).toContain("te_request_duration");
