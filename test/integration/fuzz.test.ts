@@ -95,7 +95,7 @@ function value(r: () => number, depth = 0): unknown {
 
 function body(r: () => number): string {
   const kind = r();
-  if (kind < 0.08) return "{".repeat(Math.floor(r() * 5)) + '"input":';
+  if (kind < 0.08) return `${"{".repeat(Math.floor(r() * 5))}"input":`;
   if (kind < 0.12) return JSON.stringify(value(r));
   const obj: Record<string, unknown> = {};
   const n = Math.floor(r() * 5);
