@@ -1,15 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
+import { TooManyRequestsError } from "../core/index.js";
 import { Engine } from "../engine/index.js";
 import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv } from "./context.js";
-import {
-  errorBody,
-  PayloadTooLargeError,
-  TooManyRequestsError,
-  toErrorResponse,
-} from "./errors.js";
+import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { ModelHost } from "./host.js";
 import { Metrics } from "./metrics.js";
 import type { App, RouteDeps } from "./route.js";
@@ -48,6 +44,7 @@ const ms = (v: number) => v.toFixed(3);
 export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions = {}): CreatedApp {
   const host = engineOrHost instanceof Engine ? ModelHost.ready(engineOrHost) : engineOrHost;
   const metrics = options.metrics ?? new Metrics();
+  metrics.watch(() => host.engine?.scheduler ?? null);
   const payloadLimit = options.payloadLimit ?? DEFAULT_PAYLOAD_LIMIT;
   const log = options.logger;
   const app: App = new OpenAPIHono<ApiEnv>();

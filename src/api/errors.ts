@@ -29,14 +29,6 @@ export class PayloadTooLargeError extends EdgepoolError {
   }
 }
 
-export class TooManyRequestsError extends EdgepoolError {
-  readonly retryAfterSeconds: number;
-  constructor(message: string, retryAfterSeconds = 1) {
-    super(message, 429, "TooManyRequestsError");
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
 export class AuthenticationError extends EdgepoolError {
   constructor() {
     super("Invalid or missing API key", 401, "AuthenticationError");

@@ -4,12 +4,13 @@ import type {
   PooledResult,
   Prompt,
   PromptOptions,
+  RunContext,
   ScoreResult,
   TokenizedPrompt,
 } from "../engine/index.js";
 import type { Ctx } from "./route.js";
 
-function timed<T>(c: Ctx, key: "tokenization" | "inference", fn: () => T): T {
+function timed<T>(c: Ctx, key: "tokenization", fn: () => T): T {
   const start = performance.now();
   try {
     return fn();
@@ -18,12 +19,15 @@ function timed<T>(c: Ctx, key: "tokenization" | "inference", fn: () => T): T {
   }
 }
 
-async function timedAsync<T>(c: Ctx, key: "inference", fn: () => Promise<T>): Promise<T> {
-  const start = performance.now();
+/** Run engine work with the request's cancellation signal; record its queue and inference time. */
+async function scheduled<T>(c: Ctx, fn: (ctx: RunContext) => Promise<T>): Promise<T> {
+  const timings = { queueMs: 0, inferenceMs: 0 };
   try {
-    return await fn();
+    return await fn({ signal: c.req.raw.signal, timings });
   } finally {
-    c.get("timing")[key] += performance.now() - start;
+    const t = c.get("timing");
+    t.queue += timings.queueMs;
+    t.inference += timings.inferenceMs;
   }
 }
 
@@ -56,7 +60,7 @@ export async function runTokenized(
   tokenized: readonly TokenizedPrompt[],
   params: PoolingParams,
 ): Promise<PooledResult[]> {
-  return timedAsync(c, "inference", () => engine.poolTokenized(task, tokenized, params));
+  return scheduled(c, (ctx) => engine.poolTokenized(task, tokenized, params, ctx));
 }
 
 export function tokenizeTimed<T>(c: Ctx, fn: () => T): T {
@@ -70,7 +74,7 @@ export async function runScore(
   right: readonly string[],
   options: PromptOptions & Pick<PoolingParams, "useActivation">,
 ): Promise<ScoreResult[]> {
-  const results = await timedAsync(c, "inference", () => engine.score(left, right, options));
+  const results = await scheduled(c, (ctx) => engine.score(left, right, options, ctx));
   countTokens(c, results);
   return results;
 }

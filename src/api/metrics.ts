@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Scheduler } from "../engine/index.js";
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -60,7 +61,52 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private scheduler: () => Scheduler | null = () => null;
+
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: "edgepool_" });
+    const self = this;
+    const stat = (name: string, help: string, read: (s: Scheduler) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const s = self.scheduler();
+          this.set(s ? read(s) : 0);
+        },
+      });
+    stat(
+      "te_batch_next_size",
+      "Sequences waiting for the next micro-batch",
+      (s) => s.queuedSequences,
+    );
+    stat("edgepool_batches_total", "Micro-batches run", (s) => s.stats.batches);
+    stat(
+      "edgepool_batch_sequences_total",
+      "Sequences run in micro-batches",
+      (s) => s.stats.sequences,
+    );
+    stat(
+      "edgepool_batch_real_tokens_total",
+      "Real (unpadded) tokens computed",
+      (s) => s.stats.realTokens,
+    );
+    stat(
+      "edgepool_batch_padded_tokens_total",
+      "Tokens computed including padding",
+      (s) => s.stats.paddedTokens,
+    );
+    stat("edgepool_requests_rejected_total", "Requests refused with 429", (s) => s.stats.rejected);
+    stat(
+      "edgepool_requests_cancelled_total",
+      "Requests dropped after the client left",
+      (s) => s.stats.cancelled,
+    );
+  }
+
+  /** Read queue and batch figures from this scheduler at scrape time. */
+  watch(scheduler: () => Scheduler | null): void {
+    this.scheduler = scheduler;
   }
 }

@@ -1,7 +1,7 @@
 import type { ParseArgsConfig } from "node:util";
 import type { Convert, JsonObject, Runner } from "../core/index.js";
 import { isJsonObject } from "../core/index.js";
-import type { Device, EngineOptions } from "../engine/index.js";
+import { type Device, ENGINE_DEFAULTS, type EngineOptions } from "../engine/index.js";
 
 /** Flags shared by every command that loads a model (vLLM's names). */
 export const MODEL_FLAGS = {
@@ -16,6 +16,12 @@ export const MODEL_FLAGS = {
   "onnx-file": { type: "string" },
   "max-batch-size": { type: "string" },
   "max-batch-tokens": { type: "string" },
+  "max-concurrent-requests": { type: "string" },
+  workers: { type: "string" },
+  "intra-op-threads": { type: "string" },
+  "inter-op-threads": { type: "string" },
+  "graph-optimization-level": { type: "string" },
+  "no-mem-arena": { type: "boolean" },
 } as const satisfies ParseArgsConfig["options"];
 
 export const MODEL_FLAGS_HELP = `Model options:
@@ -29,8 +35,15 @@ export const MODEL_FLAGS_HELP = `Model options:
   --max-model-len N           refuse (or truncate) prompts longer than N tokens
   --device cpu|cuda           execution provider (default cpu)
   --onnx-file PATH            ONNX file inside the folder (default onnx/model.onnx)
-  --max-batch-size N          most sequences per ONNX run (default 32)
-  --max-batch-tokens N        most padded tokens per ONNX run (default 16384)`;
+  --max-batch-size N          most sequences per micro-batch (default ${ENGINE_DEFAULTS.maxBatchSize})
+  --max-batch-tokens N        padded-token budget per micro-batch, longest × count
+                              (default ${ENGINE_DEFAULTS.maxBatchTokens})
+  --max-concurrent-requests N requests queued or running before 429 (default ${ENGINE_DEFAULTS.maxConcurrentRequests})
+  --workers N                 worker threads with a session each; 0 = main thread
+  --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
+  --inter-op-threads N        ONNX Runtime inter-op threads
+  --graph-optimization-level disabled|basic|extended|all  (default all)
+  --no-mem-arena              disable ONNX Runtime's CPU memory arena (less memory, slower)`;
 
 export class UsageError extends Error {}
 
@@ -66,7 +79,11 @@ function oneOf<T extends string>(
   return text as T;
 }
 
-type ModelFlagValues = { [K in keyof typeof MODEL_FLAGS]?: string | undefined };
+type ModelFlagValues = {
+  [K in keyof typeof MODEL_FLAGS]?: (typeof MODEL_FLAGS)[K]["type"] extends "boolean"
+    ? boolean | undefined
+    : string | undefined;
+};
 
 export function engineOptions(values: ModelFlagValues): EngineOptions {
   if (!values.model) throw new UsageError("--model is required");
@@ -84,5 +101,24 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("onnxFile", values["onnx-file"]);
   set("maxBatchSize", intFlag("max-batch-size", values["max-batch-size"]));
   set("maxBatchTokens", intFlag("max-batch-tokens", values["max-batch-tokens"]));
+  set(
+    "maxConcurrentRequests",
+    intFlag("max-concurrent-requests", values["max-concurrent-requests"]),
+  );
+  set("workers", intFlag("workers", values.workers, 0));
+  const session: NonNullable<EngineOptions["session"]> = {};
+  const intra = intFlag("intra-op-threads", values["intra-op-threads"]);
+  const inter = intFlag("inter-op-threads", values["inter-op-threads"]);
+  const level = oneOf("graph-optimization-level", values["graph-optimization-level"], [
+    "disabled",
+    "basic",
+    "extended",
+    "all",
+  ] as const);
+  if (intra !== undefined) session.intraOpNumThreads = intra;
+  if (inter !== undefined) session.interOpNumThreads = inter;
+  if (level !== undefined) session.graphOptimizationLevel = level;
+  if (values["no-mem-arena"]) session.enableCpuMemArena = false;
+  opts.session = session;
   return opts;
 }

@@ -18,6 +18,9 @@ import {
   UsageError,
 } from "./model-flags.js";
 
+/** The server runs sessions off the event loop by default. */
+export const DEFAULT_SERVE_WORKERS = 1;
+
 export const SERVE_HELP = `Usage: edgepool serve --model DIR [options]
 
 Serve a pooling model over HTTP: vLLM pooling routes, OpenAI /v1/embeddings, Cohere/Jina rerank
@@ -33,6 +36,7 @@ Server options:
   --payload-limit BYTES         largest request body (default ${DEFAULT_PAYLOAD_LIMIT}); larger gets 413
   --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
   --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
+  (serve runs sessions in ${DEFAULT_SERVE_WORKERS} worker thread by default: see --workers)
 
 ${MODEL_FLAGS_HELP}`;
 
@@ -67,6 +71,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (!LEVELS.includes(level))
     throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);
   const engineOpts = engineOptions(values);
+  engineOpts.workers ??= DEFAULT_SERVE_WORKERS;
   const port = intFlag("port", values.port, 0) ?? 8000;
   if (port > 65535) throw new UsageError("--port must be at most 65535");
   const hostname = values.host ?? "0.0.0.0";

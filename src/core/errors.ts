@@ -27,6 +27,22 @@ export class NotFoundError extends EdgepoolError {
   }
 }
 
+/** Over capacity: the queue is full. HTTP 429 with `Retry-After`. */
+export class TooManyRequestsError extends EdgepoolError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(message, 429, "TooManyRequestsError");
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The caller went away (client disconnected) before the work ran. */
+export class CancelledError extends EdgepoolError {
+  constructor() {
+    super("The request was cancelled", 499, "CancelledError");
+  }
+}
+
 /** The model cannot run the requested pooling task. */
 export class UnsupportedTaskError extends BadRequestError {
   readonly task: string;

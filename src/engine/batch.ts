@@ -46,34 +46,3 @@ export function padBatch(
   });
   return { batch, seqLen, inputIds, attentionMask, tokenTypeIds, positionIds, starts };
 }
-
-/**
- * Order in which to run sequences so each micro-batch holds similar lengths, and the batches:
- * at most `maxBatchSize` sequences and `maxBatchTokens` padded tokens (longest × count) each.
- */
-export function planMicroBatches(
-  lengths: readonly number[],
-  maxBatchSize: number,
-  maxBatchTokens: number,
-): number[][] {
-  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
-  const batches: number[][] = [];
-  let current: number[] = [];
-  let longest = 0;
-  for (const i of order) {
-    const len = lengths[i]!;
-    const nextLongest = Math.max(longest, len);
-    if (
-      current.length > 0 &&
-      (current.length + 1 > maxBatchSize || nextLongest * (current.length + 1) > maxBatchTokens)
-    ) {
-      batches.push(current);
-      current = [];
-      longest = 0;
-    }
-    current.push(i);
-    longest = Math.max(longest, len);
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-}

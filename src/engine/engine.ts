@@ -20,12 +20,15 @@ import {
   resolvePoolerKind,
   type SequenceOutput,
 } from "../core/index.js";
-import { padBatch, planMicroBatches, type SequenceInput } from "./batch.js";
+import { type Backend, InThreadBackend } from "./backend.js";
+import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
 import { readModelFolder } from "./model-folder.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
-import { type Device, OnnxModel, type SessionOptions } from "./session.js";
+import { type RequestTimings, Scheduler } from "./scheduler.js";
+import type { Device, SessionOptions } from "./session.js";
 import { TextTokenizer } from "./tokenizer.js";
+import { WorkerPoolBackend } from "./worker-pool.js";
 
 export interface EngineOptions {
   /** A local model folder (Hugging Face / optimum layout). */
@@ -46,7 +49,23 @@ export interface EngineOptions {
   maxBatchSize?: number;
   /** Most padded tokens (longest × count) in one ONNX run. */
   maxBatchTokens?: number;
+  /** Most requests queued or running before new ones are refused (429). */
+  maxConcurrentRequests?: number;
+  /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
+  workers?: number;
   session?: Omit<SessionOptions, "device">;
+}
+
+export const ENGINE_DEFAULTS = {
+  maxBatchSize: 64,
+  maxBatchTokens: 8192,
+  maxConcurrentRequests: 1024,
+} as const;
+
+/** Per-call context: cancellation, and where to add the call's queue and inference times. */
+export interface RunContext {
+  signal?: AbortSignal;
+  timings?: RequestTimings;
 }
 
 /** A tokenized prompt ready to run. */
@@ -82,12 +101,9 @@ export class Engine {
   /** sentence-transformers prompts by name (`query`, `document`, …) and the default one. */
   readonly prompts: Readonly<Record<string, string>>;
   readonly defaultPromptName: string | null;
-  private readonly session: OnnxModel;
-  private readonly output: string;
-  private readonly padId: number;
+  readonly scheduler: Scheduler;
+  private readonly backend: Backend;
   private readonly vocabSize: number;
-  private readonly maxBatchSize: number;
-  private readonly maxBatchTokens: number;
 
   private constructor(parts: {
     modelName: string;
@@ -95,10 +111,9 @@ export class Engine {
     maxModelLen: number;
     tokenizer: TextTokenizer;
     pooler: Pooler;
-    session: OnnxModel;
-    output: string;
-    maxBatchSize: number;
-    maxBatchTokens: number;
+    backend: Backend;
+    scheduler: Scheduler;
+    device: Device;
     prompts: Record<string, string>;
     defaultPromptName: string | null;
   }) {
@@ -109,32 +124,55 @@ export class Engine {
     this.maxModelLen = parts.maxModelLen;
     this.tokenizer = parts.tokenizer;
     this.pooler = parts.pooler;
-    this.session = parts.session;
-    this.device = parts.session.device;
-    this.output = parts.output;
-    this.padId = parts.tokenizer.padTokenId ?? parts.config.pad_token_id ?? 0;
+    this.backend = parts.backend;
+    this.scheduler = parts.scheduler;
+    this.device = parts.device;
     const vocab = parts.config.vocab_size;
     this.vocabSize = typeof vocab === "number" ? vocab : parts.tokenizer.vocabSize;
-    this.maxBatchSize = parts.maxBatchSize;
-    this.maxBatchTokens = parts.maxBatchTokens;
   }
 
   static async load(opts: EngineOptions): Promise<Engine> {
     const folder = await readModelFolder(opts.model, opts.onnxFile);
     const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
     const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
-    const session = await OnnxModel.load(folder.onnxPath, config, {
-      ...opts.session,
-      device: opts.device ?? "cpu",
-    });
+    const device = opts.device ?? "cpu";
+    const sessionOpts: SessionOptions = { ...opts.session, device };
+    const workers = opts.workers ?? 0;
+    const backend: Backend =
+      workers > 0
+        ? await WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
+        : await InThreadBackend.create(folder.onnxPath, config, sessionOpts);
+    try {
+      return await Engine.assemble(opts, folder, config, tokenizer, backend, device);
+    } catch (err) {
+      await backend.close();
+      throw err;
+    }
+  }
+
+  private static async assemble(
+    opts: EngineOptions,
+    folder: Awaited<ReturnType<typeof readModelFolder>>,
+    config: ModelConfig,
+    tokenizer: TextTokenizer,
+    backend: Backend,
+    device: Device,
+  ): Promise<Engine> {
     const kind = resolvePoolerKind(
       config,
-      session.outputs.map((o) => o.kind),
+      backend.outputs.map((o) => o.kind),
       opts.runner,
       opts.convert,
     );
-    const output = session.outputFor(TASK_OUTPUT[kind === "embed" ? "embed" : kind])!;
-    const meta = await outputSize(session, output.name, config);
+    const output = backend.outputs.find(
+      (o) => o.kind === TASK_OUTPUT[kind === "embed" ? "embed" : kind],
+    )!;
+    const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
+    const probe = await backend.run(
+      padBatch([{ ids: [padId], typeIds: null }], padId, "right"),
+      output.name,
+    );
+    const outputSize = probe.dims[probe.dims.length - 1]!;
     const poolerConfig = resolvePoolerConfig({
       explicit: parsePoolerConfig(opts.poolerConfig),
       sentenceTransformers: folder.stPooling,
@@ -147,7 +185,7 @@ export class Engine {
       kind,
       poolerConfig,
       dense: folder.dense,
-      outputSize: meta,
+      outputSize,
     });
     const derived =
       derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
@@ -159,16 +197,23 @@ export class Engine {
     if (opts.maxModelLen !== undefined && opts.maxModelLen < 1) {
       throw new ModelConfigError("max_model_len must be a positive integer");
     }
+    const scheduler = new Scheduler(backend, {
+      maxBatchSize: opts.maxBatchSize ?? ENGINE_DEFAULTS.maxBatchSize,
+      maxBatchTokens: opts.maxBatchTokens ?? ENGINE_DEFAULTS.maxBatchTokens,
+      maxConcurrentRequests: opts.maxConcurrentRequests ?? ENGINE_DEFAULTS.maxConcurrentRequests,
+      padId,
+      paddingSide: tokenizer.paddingSide,
+      output: output.name,
+    });
     return new Engine({
       modelName,
       config,
       maxModelLen: opts.maxModelLen ?? derived,
       tokenizer,
       pooler,
-      session,
-      output: output.name,
-      maxBatchSize: opts.maxBatchSize ?? 32,
-      maxBatchTokens: opts.maxBatchTokens ?? 16384,
+      backend,
+      scheduler,
+      device,
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
     });
@@ -235,39 +280,19 @@ export class Engine {
   }
 
   /**
-   * Run the graph over tokenized prompts in length-sorted micro-batches and return each
-   * prompt's real-token slice of the output, in input order.
+   * Run the graph over tokenized prompts through the shared scheduler (cross-request,
+   * length-sorted micro-batches) and return each prompt's real-token slice, in input order.
    */
-  async forward(inputs: readonly TokenizedPrompt[]): Promise<SequenceOutput[]> {
-    const out: SequenceOutput[] = new Array(inputs.length);
-    const plan = planMicroBatches(
-      inputs.map((p) => p.ids.length),
-      this.maxBatchSize,
-      this.maxBatchTokens,
-    );
-    for (const indices of plan) {
-      const seqs = indices.map((i) => inputs[i]!);
-      const batch = padBatch(seqs, this.padId, this.tokenizer.paddingSide);
-      const { data, dims } = await this.session.run(batch, this.output);
-      const perToken = dims.length === 3;
-      const dim = dims[dims.length - 1]!;
-      indices.forEach((inputIndex, b) => {
-        const ids = inputs[inputIndex]!.ids;
-        if (perToken) {
-          const start = (b * batch.seqLen + batch.starts[b]!) * dim;
-          out[inputIndex] = {
-            states: { data: data.slice(start, start + ids.length * dim), tokens: ids.length, dim },
-            tokenIds: ids,
-          };
-        } else {
-          out[inputIndex] = {
-            states: { data: data.slice(b * dim, (b + 1) * dim), tokens: 1, dim },
-            tokenIds: ids,
-          };
-        }
-      });
+  async forward(
+    inputs: readonly TokenizedPrompt[],
+    ctx: RunContext = {},
+  ): Promise<SequenceOutput[]> {
+    const { outputs, timings } = await this.scheduler.submit(inputs, ctx.signal);
+    if (ctx.timings) {
+      ctx.timings.queueMs += timings.queueMs;
+      ctx.timings.inferenceMs += timings.inferenceMs;
     }
-    return out;
+    return outputs;
   }
 
   /** Run a pooling task over prompts. Checks the task and parameters before any compute. */
@@ -293,8 +318,9 @@ export class Engine {
     task: PoolingTask,
     tokenized: readonly TokenizedPrompt[],
     params: PoolingParams = {},
+    ctx: RunContext = {},
   ): Promise<PooledResult[]> {
-    const outputs = await this.forward(tokenized);
+    const outputs = await this.forward(tokenized, ctx);
     return outputs.map((o, i) => ({
       promptTokenIds: tokenized[i]!.ids,
       output: this.pooler.run(task, o, params),
@@ -309,6 +335,7 @@ export class Engine {
     left: readonly string[],
     right: readonly string[],
     opts: PromptOptions & Pick<PoolingParams, "useActivation"> = {},
+    ctx: RunContext = {},
   ): Promise<ScoreResult[]> {
     this.pooler.validate("score");
     const pairs = pairIndices(left.length, right.length);
@@ -324,7 +351,7 @@ export class Engine {
     }
     const texts = [...left, ...right];
     const tokenized = texts.map((t) => this.tokenize(t, opts));
-    const pooled = await this.poolTokenized("score", tokenized);
+    const pooled = await this.poolTokenized("score", tokenized, {}, ctx);
     return pairs.map(([i, j]) => {
       const a = pooled[i]!;
       const b = pooled[left.length + j]!;
@@ -336,13 +363,6 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await this.backend.close();
   }
-}
-
-/** The last dimension of an output, from the graph metadata or, when symbolic, from one tiny run. */
-async function outputSize(session: OnnxModel, name: string, config: ModelConfig): Promise<number> {
-  const probe = padBatch([{ ids: [0], typeIds: null }], config.pad_token_id ?? 0, "right");
-  const { dims } = await session.run(probe, name);
-  return dims[dims.length - 1]!;
 }

@@ -1,12 +1,20 @@
 export type { ChatMessage, ChatOptions } from "./chat.js";
 export {
+  ENGINE_DEFAULTS,
   Engine,
   type EngineOptions,
   type PooledResult,
+  type RunContext,
   type ScoreResult,
   type TokenizedPrompt,
 } from "./engine.js";
 export * from "./llm.js";
 export type { Prompt, PromptOptions } from "./prompts.js";
+export {
+  type RequestTimings,
+  Scheduler,
+  type SchedulerOptions,
+  type SchedulerStats,
+} from "./scheduler.js";
 export type { Device, SessionOptions } from "./session.js";
 export { TextTokenizer, type TruncationSide } from "./tokenizer.js";

@@ -1,0 +1,60 @@
+import { parentPort, workerData } from "node:worker_threads";
+import type { ModelConfig } from "../core/index.js";
+import type { PaddedBatch } from "./batch.js";
+import { OnnxModel, type SessionOptions } from "./session.js";
+
+/** Messages between the pool and a session worker. */
+export type WorkerRequest =
+  | { type: "run"; id: number; batch: PaddedBatch; output: string }
+  | { type: "close" };
+export type WorkerReply =
+  | { type: "ready"; outputs: OnnxModel["outputs"] }
+  | { type: "result"; id: number; data: Float32Array; dims: number[] }
+  | { type: "error"; id: number | null; message: string; name: string };
+
+export interface WorkerInit {
+  path: string;
+  config: ModelConfig;
+  session: SessionOptions;
+}
+
+const port = parentPort;
+if (!port) throw new Error("session-worker must run in a worker thread");
+const init = workerData as WorkerInit;
+
+try {
+  const model = await OnnxModel.load(init.path, init.config, init.session);
+  port.postMessage({ type: "ready", outputs: model.outputs } satisfies WorkerReply);
+  port.on("message", async (msg: WorkerRequest) => {
+    if (msg.type === "close") {
+      await model.release();
+      port.close();
+      return;
+    }
+    try {
+      const { data, dims } = await model.run(msg.batch, msg.output);
+      // Copy out of ORT's buffer into one we own, then hand it over without another copy.
+      const owned = data.slice();
+      port.postMessage(
+        { type: "result", id: msg.id, data: owned, dims: [...dims] } satisfies WorkerReply,
+        [owned.buffer],
+      );
+    } catch (err) {
+      const e = err as Error;
+      port.postMessage({
+        type: "error",
+        id: msg.id,
+        message: e.message,
+        name: e.name,
+      } satisfies WorkerReply);
+    }
+  });
+} catch (err) {
+  const e = err as Error;
+  port.postMessage({
+    type: "error",
+    id: null,
+    message: e.message,
+    name: e.name,
+  } satisfies WorkerReply);
+}

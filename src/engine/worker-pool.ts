@@ -1,0 +1,122 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { type ModelConfig, ModelConfigError } from "../core/index.js";
+import type { Backend } from "./backend.js";
+import type { PaddedBatch } from "./batch.js";
+import type { ModelOutput, OutputTensor, SessionOptions } from "./session.js";
+import type { WorkerInit, WorkerReply, WorkerRequest } from "./session-worker.js";
+
+interface Pending {
+  resolve: (t: OutputTensor) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+function workerScript(): URL {
+  const url = new URL("./session-worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(url))) return url;
+  // Running from TypeScript sources (tests): use the built worker.
+  return new URL("../../dist/engine/session-worker.js", import.meta.url);
+}
+
+/**
+ * ONNX sessions in worker threads, one per worker, so the event loop keeps accepting,
+ * tokenizing and serialising while the model computes. Input arrays are transferred, not copied.
+ */
+export class WorkerPoolBackend implements Backend {
+  readonly outputs: ModelOutput[];
+  readonly slots: number;
+  private readonly workers: Slot[];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  private constructor(workers: Slot[], outputs: ModelOutput[]) {
+    this.workers = workers;
+    this.outputs = outputs;
+    this.slots = workers.length;
+    for (const slot of workers) {
+      slot.worker.on("message", (msg: WorkerReply) => this.onMessage(slot, msg));
+      slot.worker.on("error", (err) => this.failAll(err));
+    }
+  }
+
+  static async create(
+    path: string,
+    config: ModelConfig,
+    session: SessionOptions,
+    count: number,
+  ): Promise<WorkerPoolBackend> {
+    const init: WorkerInit = { path, config, session };
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, () => {
+        const worker = new Worker(workerScript(), { workerData: init });
+        return new Promise<{ worker: Worker; outputs: ModelOutput[] }>((resolve, reject) => {
+          worker.once("message", (msg: WorkerReply) => {
+            if (msg.type === "ready") resolve({ worker, outputs: msg.outputs });
+            else if (msg.type === "error") reject(new ModelConfigError(msg.message));
+          });
+          worker.once("error", reject);
+        });
+      }),
+    );
+    const failed = started.find((s) => s.status === "rejected");
+    const ok = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    if (failed) {
+      await Promise.all(ok.map((w) => w.worker.terminate()));
+      throw failed.reason;
+    }
+    return new WorkerPoolBackend(
+      ok.map((w) => ({ worker: w.worker, busy: 0 })),
+      ok[0]!.outputs,
+    );
+  }
+
+  private onMessage(slot: Slot, msg: WorkerReply): void {
+    if (msg.type !== "result" && msg.type !== "error") return;
+    if (msg.id === null) return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    slot.busy--;
+    if (msg.type === "result") p.resolve({ data: msg.data, dims: msg.dims });
+    else p.reject(new ModelConfigError(`ONNX Runtime failed: ${msg.message}`));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  run(batch: PaddedBatch, output: string): Promise<OutputTensor> {
+    const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const id = this.nextId++;
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const msg: WorkerRequest = { type: "run", id, batch, output };
+      const buffers = [batch.inputIds, batch.attentionMask, batch.tokenTypeIds, batch.positionIds];
+      slot.worker.postMessage(
+        msg,
+        buffers.map((b) => b.buffer as ArrayBuffer),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.workers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.worker.once("exit", () => resolve());
+            s.worker.postMessage({ type: "close" } satisfies WorkerRequest);
+            setTimeout(() => void s.worker.terminate().then(() => resolve()), 2000).unref();
+          }),
+      ),
+    );
+  }
+}
