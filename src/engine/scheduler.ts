@@ -172,14 +172,17 @@ export class Scheduler {
     let hi = oldest;
     let longest = sorted[oldest]!.seq.ids.length;
     const { maxBatchTokens, maxBatchSize } = this.opts;
+    // Grow towards whichever neighbour adds less padding, within the budget.
     while (hi - lo + 1 < maxBatchSize) {
       const count = hi - lo + 2;
-      const left = lo > 0 ? longest * count : Number.POSITIVE_INFINITY;
-      const rightLen =
-        hi + 1 < sorted.length ? sorted[hi + 1]!.seq.ids.length : Number.POSITIVE_INFINITY;
-      const right = rightLen * count;
-      if (Math.min(left, right) > maxBatchTokens) break;
-      if (left <= right) lo--;
+      const leftLen = lo > 0 ? sorted[lo - 1]!.seq.ids.length : -1;
+      const rightLen = hi + 1 < sorted.length ? sorted[hi + 1]!.seq.ids.length : -1;
+      const leftFits = leftLen >= 0 && longest * count <= maxBatchTokens;
+      const rightFits = rightLen >= 0 && rightLen * count <= maxBatchTokens;
+      if (!leftFits && !rightFits) break;
+      const leftWaste = longest - leftLen;
+      const rightWaste = (rightLen - longest) * (count - 1);
+      if (leftFits && (!rightFits || leftWaste <= rightWaste)) lo--;
       else {
         hi++;
         longest = rightLen;

@@ -184,6 +184,22 @@ describe("LLM API", () => {
     await expect(mean.embed({ promptTokenIds: [] })).rejects.toThrow("The prompt is empty");
   });
 
+  it("sessions in worker threads give the same outputs as the calling thread", async () => {
+    const pooled = await LLM.load({ model: fixture("bert-embed-mean"), workers: 2 });
+    try {
+      const texts = ["the quick brown fox jumps over the lazy dog", "a", "hello world"];
+      const [a, b] = await Promise.all([pooled.embed(texts), mean.embed(texts)]);
+      expect(
+        maxAbsDiff(
+          a.map((r) => r.outputs.embedding),
+          b.map((r) => r.outputs.embedding),
+        ),
+      ).toBeLessThan(1e-6);
+    } finally {
+      await pooled.close();
+    }
+  });
+
   it("returns results in input order whatever order the batches ran", async () => {
     const texts = ["the quick brown fox jumps over the lazy dog", "a", "hello world", "a cat sat"];
     const all = await mean.embed(texts);

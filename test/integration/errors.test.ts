@@ -166,6 +166,33 @@ describe("errors in the documented shape", () => {
   });
 });
 
+describe("backpressure", () => {
+  it("requests over --max-concurrent-requests get 429 with Retry-After; the rest succeed", async () => {
+    const s = await startServer([
+      "--model",
+      fixture("bert-embed-mean"),
+      "--max-concurrent-requests",
+      "1",
+    ]);
+    try {
+      const input = Array.from(
+        { length: 512 },
+        (_, i) => `the quick brown fox jumps over the lazy dog ${i}`,
+      );
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => postJson(`${s.url}/v1/embeddings`, { input })),
+      );
+      const rejected = results.filter((r) => r.status === 429);
+      expect(rejected.length).toBeGreaterThan(0);
+      expect(results.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+      expectError(rejected[0]!, 429, "TooManyRequestsError");
+      expect(rejected[0]!.headers.get("retry-after")).toBe("1");
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe("process behaviour", () => {
   it("SIGTERM finishes in-flight requests and exits 0", async () => {
     const s = await startServer(["--model", fixture("bert-embed-mean")]);
