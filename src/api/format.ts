@@ -36,3 +36,18 @@ export function formatPooled(
 export function asVector(output: PooledOutput): Float32Array {
   return Array.isArray(output) ? flatten(output) : output;
 }
+
+/** JSON text of a float vector without building an intermediate array (same text as JSON.stringify). */
+export function floatsJson(values: Float32Array): string {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) return JSON.stringify(Array.from(values));
+  }
+  return `[${Array.prototype.join.call(values, ",")}]`;
+}
+
+/** JSON text of an embedding-like output in the requested encoding. */
+export function pooledJson(output: PooledOutput, opts: EncodingOptions): string {
+  if (opts.encoding_format === "base64" || Array.isArray(output))
+    return JSON.stringify(formatPooled(output, opts));
+  return floatsJson(output);
+}

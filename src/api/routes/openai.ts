@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { formatPooled } from "../format.js";
+import { pooledJson } from "../format.js";
 import { runPool, usage } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
 import {
@@ -55,18 +55,21 @@ export function registerOpenAI(app: App, deps: RouteDeps): void {
         dimensions: body.dimensions ?? null,
         useActivation: body.use_activation ?? body.normalize ?? null,
       });
-      return c.json({
+      // Built as text: float vectors go straight from Float32Array to JSON.
+      const head = JSON.stringify({
         id: `embd-${requestId(c)}`,
         object: "list",
         created: created(),
         model: servedName(deps, body.model),
-        data: results.map((r, index) => ({
-          index,
-          object: "embedding",
-          embedding: formatPooled(r.output, body),
-        })),
-        usage: usage(results),
       });
+      const data = results.map(
+        (r, index) =>
+          `{"index":${index},"object":"embedding","embedding":${pooledJson(r.output, body)}}`,
+      );
+      c.header("content-type", "application/json");
+      return c.body(
+        `${head.slice(0, -1)},"data":[${data.join(",")}],"usage":${JSON.stringify(usage(results))}}`,
+      );
     },
   );
 }
