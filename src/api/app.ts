@@ -92,14 +92,22 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
     );
   });
   app.use(apiKeyAuth(options.apiKeys ?? []));
-  app.use(
-    bodyLimit({
-      maxSize: payloadLimit,
-      onError: () => {
-        throw new PayloadTooLargeError(payloadLimit);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: payloadLimit,
+    onError: () => {
+      throw new PayloadTooLargeError(payloadLimit);
+    },
+  });
+  app.use(async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    // Decide from Content-Length without materialising the web Request; stream-count chunked bodies.
+    const length = c.req.header("content-length");
+    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+      if (Number(length) > payloadLimit) throw new PayloadTooLargeError(payloadLimit);
+      return next();
+    }
+    return limitBody(c, next);
+  });
 
   const deps: RouteDeps = {
     host,

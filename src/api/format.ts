@@ -39,10 +39,13 @@ export function asVector(output: PooledOutput): Float32Array {
 
 /** JSON text of a float vector without building an intermediate array (same text as JSON.stringify). */
 export function floatsJson(values: Float32Array): string {
+  let text = "[";
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i]!)) return JSON.stringify(Array.from(values));
+    const v = values[i]!;
+    if (!Number.isFinite(v)) return JSON.stringify(Array.from(values));
+    text += i === 0 ? `${v}` : `,${v}`;
   }
-  return `[${Array.prototype.join.call(values, ",")}]`;
+  return `${text}]`;
 }
 
 /** JSON text of an embedding-like output in the requested encoding. */

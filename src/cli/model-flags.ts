@@ -17,11 +17,13 @@ export const MODEL_FLAGS = {
   "max-batch-size": { type: "string" },
   "max-batch-tokens": { type: "string" },
   "max-concurrent-requests": { type: "string" },
+  "min-batch-efficiency": { type: "string" },
   workers: { type: "string" },
   "intra-op-threads": { type: "string" },
   "inter-op-threads": { type: "string" },
   "graph-optimization-level": { type: "string" },
   "no-mem-arena": { type: "boolean" },
+  "allow-spinning": { type: "boolean" },
 } as const satisfies ParseArgsConfig["options"];
 
 export const MODEL_FLAGS_HELP = `Model options:
@@ -39,11 +41,15 @@ export const MODEL_FLAGS_HELP = `Model options:
   --max-batch-tokens N        padded-token budget per micro-batch, longest × count
                               (default ${ENGINE_DEFAULTS.maxBatchTokens})
   --max-concurrent-requests N requests queued or running before 429 (default ${ENGINE_DEFAULTS.maxConcurrentRequests})
+  --min-batch-efficiency F    keep real/computed tokens per micro-batch ≥ F, 0–1
+                              (default ${ENGINE_DEFAULTS.minBatchEfficiency}; 0 packs by budget alone)
   --workers N                 worker threads with a session each; 0 = main thread
   --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
   --inter-op-threads N        ONNX Runtime inter-op threads
   --graph-optimization-level disabled|basic|extended|all  (default all)
-  --no-mem-arena              disable ONNX Runtime's CPU memory arena (less memory, slower)`;
+  --no-mem-arena              disable ONNX Runtime's CPU memory arena (less memory, slower)
+  --allow-spinning            let ONNX Runtime threads spin between tasks (lower latency when
+                              idle; steals cores from the event loop under load)`;
 
 export class UsageError extends Error {}
 
@@ -106,6 +112,12 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
     intFlag("max-concurrent-requests", values["max-concurrent-requests"]),
   );
   set("workers", intFlag("workers", values.workers, 0));
+  const efficiency = values["min-batch-efficiency"];
+  if (efficiency !== undefined) {
+    const f = Number(efficiency);
+    if (!(f >= 0 && f <= 1)) throw new UsageError("--min-batch-efficiency must be between 0 and 1");
+    opts.minBatchEfficiency = f;
+  }
   const session: NonNullable<EngineOptions["session"]> = {};
   const intra = intFlag("intra-op-threads", values["intra-op-threads"]);
   const inter = intFlag("inter-op-threads", values["inter-op-threads"]);
@@ -119,6 +131,7 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   if (inter !== undefined) session.interOpNumThreads = inter;
   if (level !== undefined) session.graphOptimizationLevel = level;
   if (values["no-mem-arena"]) session.enableCpuMemArena = false;
+  if (values["allow-spinning"]) session.allowSpinning = true;
   opts.session = session;
   return opts;
 }

@@ -17,20 +17,23 @@ export function rows(states: TokenStates): Float32Array[] {
 }
 
 export function clsPool(states: TokenStates): Float32Array {
-  return Float32Array.from(row(states, 0));
+  return row(states, 0).slice();
 }
 
 export function lastPool(states: TokenStates): Float32Array {
-  return Float32Array.from(row(states, states.tokens - 1));
+  return row(states, states.tokens - 1).slice();
 }
 
 export function meanPool(states: TokenStates): Float32Array {
-  const out = new Float64Array(states.dim);
-  for (let t = 0; t < states.tokens; t++) {
-    const base = t * states.dim;
-    for (let d = 0; d < states.dim; d++) out[d]! += states.data[base + d]!;
+  const { data, tokens, dim } = states;
+  const acc = new Float64Array(dim);
+  for (let t = 0; t < tokens; t++) {
+    const base = t * dim;
+    for (let d = 0; d < dim; d++) acc[d]! += data[base + d]!;
   }
-  return Float32Array.from(out, (v) => v / states.tokens);
+  const out = new Float32Array(dim);
+  for (let d = 0; d < dim; d++) out[d] = acc[d]! / tokens;
+  return out;
 }
 
 /** STEP pooling: the rows at positions whose token id is `stepTagId` (all rows when unset). */

@@ -51,6 +51,8 @@ export interface EngineOptions {
   maxBatchTokens?: number;
   /** Most requests queued or running before new ones are refused (429). */
   maxConcurrentRequests?: number;
+  /** Keep micro-batches at least this efficient (real / computed tokens); 0 packs by budget alone. */
+  minBatchEfficiency?: number;
   /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
   workers?: number;
   session?: Omit<SessionOptions, "device">;
@@ -60,6 +62,7 @@ export const ENGINE_DEFAULTS = {
   maxBatchSize: 64,
   maxBatchTokens: 8192,
   maxConcurrentRequests: 1024,
+  minBatchEfficiency: 0.9,
 } as const;
 
 /** Per-call context: cancellation, and where to add the call's queue and inference times. */
@@ -201,6 +204,7 @@ export class Engine {
       maxBatchSize: opts.maxBatchSize ?? ENGINE_DEFAULTS.maxBatchSize,
       maxBatchTokens: opts.maxBatchTokens ?? ENGINE_DEFAULTS.maxBatchTokens,
       maxConcurrentRequests: opts.maxConcurrentRequests ?? ENGINE_DEFAULTS.maxConcurrentRequests,
+      minBatchEfficiency: opts.minBatchEfficiency ?? ENGINE_DEFAULTS.minBatchEfficiency,
       padId,
       paddingSide: tokenizer.paddingSide,
       output: output.name,

@@ -9,6 +9,11 @@ export interface SchedulerOptions {
   maxBatchSize: number;
   /** Most requests queued or running; more get 429. */
   maxConcurrentRequests: number;
+  /**
+   * Stop growing a micro-batch when real/computed tokens would fall below this: the sequences
+   * left out wait for the next batch rather than pay for padding. 0 packs by budget alone.
+   */
+  minBatchEfficiency?: number;
   padId: number;
   paddingSide: "left" | "right";
   /** Graph output to read. */
@@ -172,20 +177,32 @@ export class Scheduler {
     let hi = oldest;
     let longest = sorted[oldest]!.seq.ids.length;
     const { maxBatchTokens, maxBatchSize } = this.opts;
-    // Grow towards whichever neighbour adds less padding, within the budget.
+    // Grow towards whichever neighbour adds less padding, within the budget, while the batch
+    // stays efficient (real tokens / computed tokens).
+    const minEfficiency = this.opts.minBatchEfficiency ?? 0;
+    let real = longest;
     while (hi - lo + 1 < maxBatchSize) {
       const count = hi - lo + 2;
       const leftLen = lo > 0 ? sorted[lo - 1]!.seq.ids.length : -1;
       const rightLen = hi + 1 < sorted.length ? sorted[hi + 1]!.seq.ids.length : -1;
-      const leftFits = leftLen >= 0 && longest * count <= maxBatchTokens;
-      const rightFits = rightLen >= 0 && rightLen * count <= maxBatchTokens;
+      const leftFits =
+        leftLen >= 0 &&
+        longest * count <= maxBatchTokens &&
+        real + leftLen >= minEfficiency * longest * count;
+      const rightFits =
+        rightLen >= 0 &&
+        rightLen * count <= maxBatchTokens &&
+        real + rightLen >= minEfficiency * rightLen * count;
       if (!leftFits && !rightFits) break;
       const leftWaste = longest - leftLen;
       const rightWaste = (rightLen - longest) * (count - 1);
-      if (leftFits && (!rightFits || leftWaste <= rightWaste)) lo--;
-      else {
+      if (leftFits && (!rightFits || leftWaste <= rightWaste)) {
+        lo--;
+        real += leftLen;
+      } else {
         hi++;
         longest = rightLen;
+        real += rightLen;
       }
     }
     const batch = sorted.slice(lo, hi + 1);

@@ -13,6 +13,11 @@ export interface SessionOptions {
   enableCpuMemArena?: boolean;
   /** Pre-plan memory for repeated input shapes. Default on. */
   enableMemPattern?: boolean;
+  /**
+   * Let ONNX Runtime's intra-op threads spin while waiting for work. Spinning wins a little
+   * latency on an idle machine but burns the cores the event loop needs under load. Default off.
+   */
+  allowSpinning?: boolean;
 }
 
 export interface ModelOutput {
@@ -77,6 +82,12 @@ export class OnnxModel {
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: device === "cuda" ? ["cuda"] : ["cpu"],
       graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
+    };
+    options.extra = {
+      session: {
+        intra_op: { allow_spinning: opts.allowSpinning ? "1" : "0" },
+        inter_op: { allow_spinning: opts.allowSpinning ? "1" : "0" },
+      },
     };
     if (opts.enableCpuMemArena !== undefined) options.enableCpuMemArena = opts.enableCpuMemArena;
     if (opts.enableMemPattern !== undefined) options.enableMemPattern = opts.enableMemPattern;

@@ -1,0 +1,18 @@
+// The cold-start floor: load the tokenizer and the ONNX session and run one sentence, nothing else.
+// Plain JavaScript run by node, so that nothing but the work itself is timed.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Tokenizer } from "@huggingface/tokenizers";
+import * as ort from "onnxruntime-node";
+
+const dir = process.argv[2];
+const read = (f) => JSON.parse(readFileSync(join(dir, f), "utf8"));
+const tok = new Tokenizer(read("tokenizer.json"), read("tokenizer_config.json"));
+const session = await ort.InferenceSession.create(join(dir, "onnx", "model.onnx"));
+const ids = tok.encode("A girl is styling her hair.").ids;
+const n = ids.length;
+await session.run({
+  input_ids: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, n]),
+  attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
+  token_type_ids: new ort.Tensor("int64", new BigInt64Array(n), [1, n]),
+});

@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+/** Peak resident memory of a process (VmHWM), in bytes. */
+export function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+export interface Child {
+  proc: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Spawn a server and wait until `ready(url)` answers true; resolves with the time that took. */
+export async function spawnServer(
+  command: string,
+  args: string[],
+  port: number,
+  ready: (base: string) => Promise<boolean>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Child & { startMs: number }> {
+  const t0 = performance.now();
+  const proc = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (proc.exitCode !== null)
+      throw new Error(`${command} ${args.join(" ")} exited with ${proc.exitCode}`);
+    if (await ready(url).catch(() => false)) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const startMs = performance.now() - t0;
+  return {
+    proc,
+    url,
+    startMs,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once("exit", () => resolve());
+        proc.kill("SIGTERM");
+      }),
+  };
+}
+
+export async function timeProcess(
+  command: string,
+  args: string[],
+): Promise<{ ms: number; stdout: string }> {
+  const t0 = performance.now();
+  const proc = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  proc.stdout!.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  const code = await new Promise<number | null>((r) => proc.once("exit", r));
+  if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}`);
+  return { ms: performance.now() - t0, stdout };
+}
