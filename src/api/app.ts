@@ -5,6 +5,7 @@ import { TooManyRequestsError } from "../core/index.js";
 import { Engine } from "../engine/index.js";
 import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv } from "./context.js";
+import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "./defaults.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { ModelHost } from "./host.js";
 import { Metrics } from "./metrics.js";
@@ -28,9 +29,6 @@ export interface AppOptions {
   logger?: Logger;
   metrics?: Metrics;
 }
-
-export const DEFAULT_MAX_CLIENT_BATCH_SIZE = 2048;
-export const DEFAULT_PAYLOAD_LIMIT = 2_000_000;
 
 export interface CreatedApp {
   app: App;

@@ -1,23 +1,39 @@
 #!/usr/bin/env node
-import { EdgepoolError, ModelConfigError } from "../core/index.js";
-import { EMBED_HELP, embedCommand } from "./embed.js";
+import { EdgepoolError, ModelConfigError } from "../core/errors.js";
+import { ModelStoreError } from "../models/errors.js";
 import { UsageError } from "./model-flags.js";
-import { SERVE_HELP, serveCommand } from "./serve.js";
 
 const HELP = `Usage: edgepool <command> [options]
 
 Commands:
   serve    serve a model over HTTP (vLLM / OpenAI / Cohere / TEI routes)
   embed    embed texts and print the vectors as JSON
+  pin      pin a model (Hub id or folder) to an s3:// or r2:// bucket by sha256 manifest
+  verify   re-hash a pinned model in its bucket against its manifest
   help     show this help
 
 Run 'edgepool <command> --help' for a command's options.`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
 
-const COMMANDS: Record<string, { run: Command; help: string }> = {
-  serve: { run: (argv) => serveCommand(argv), help: SERVE_HELP },
-  embed: { run: embedCommand, help: EMBED_HELP },
+/** Each command's module is loaded only when it runs (start-up time matters for serve). */
+const COMMANDS: Record<string, () => Promise<{ run: Command; help: string }>> = {
+  serve: async () => {
+    const m = await import("./serve.js");
+    return { run: (argv) => m.serveCommand(argv), help: m.SERVE_HELP };
+  },
+  embed: async () => {
+    const m = await import("./embed.js");
+    return { run: m.embedCommand, help: m.EMBED_HELP };
+  },
+  pin: async () => {
+    const m = await import("./pin.js");
+    return { run: m.pinCommand, help: m.PIN_HELP };
+  },
+  verify: async () => {
+    const m = await import("./pin.js");
+    return { run: m.verifyCommand, help: m.VERIFY_HELP };
+  },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -26,11 +42,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     console.error(`Unknown command '${name}'.\n\n${HELP}`);
     return 2;
   }
+  const command = await load();
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(command.help);
     return 0;
@@ -40,7 +57,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const known =
-      err instanceof UsageError || err instanceof ModelConfigError || err instanceof EdgepoolError;
+      err instanceof UsageError ||
+      err instanceof ModelConfigError ||
+      err instanceof EdgepoolError ||
+      err instanceof ModelStoreError;
     const isArgError =
       err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS");
     console.error(`edgepool ${name}: ${(err as Error).message}`);

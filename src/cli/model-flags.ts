@@ -1,7 +1,9 @@
 import type { ParseArgsConfig } from "node:util";
 import type { Convert, JsonObject, Runner } from "../core/index.js";
 import { isJsonObject } from "../core/index.js";
-import { type Device, ENGINE_DEFAULTS, type EngineOptions } from "../engine/index.js";
+import { ENGINE_DEFAULTS } from "../engine/defaults.js";
+import type { Device, EngineOptions } from "../engine/index.js";
+import type { Dtype } from "../models/index.js";
 
 /** Flags shared by every command that loads a model (vLLM's names). */
 export const MODEL_FLAGS = {
@@ -14,6 +16,10 @@ export const MODEL_FLAGS = {
   "max-model-len": { type: "string" },
   device: { type: "string" },
   "onnx-file": { type: "string" },
+  dtype: { type: "string" },
+  revision: { type: "string" },
+  "cache-dir": { type: "string" },
+  "s3-endpoint": { type: "string" },
   "max-batch-size": { type: "string" },
   "max-batch-tokens": { type: "string" },
   "max-concurrent-requests": { type: "string" },
@@ -27,7 +33,14 @@ export const MODEL_FLAGS = {
 } as const satisfies ParseArgsConfig["options"];
 
 export const MODEL_FLAGS_HELP = `Model options:
-  --model DIR                 model folder (Hugging Face / optimum ONNX layout)
+  --model MODEL               a model folder (Hugging Face / optimum ONNX layout), a pinned
+                              s3://bucket/prefix or r2://bucket/prefix, or a Hub id org/name
+                              (default: EDGEPOOL_MODEL_URI)
+  --revision REV              Hub revision (branch, tag or commit; default main)
+  --dtype fp32|fp16|q8        ONNX variant: onnx/model.onnx, model_fp16.onnx, model_quantized.onnx
+  --cache-dir DIR             download cache (default ~/.cache/edgepool, /tmp/edgepool on Lambda,
+                              or EDGEPOOL_CACHE_DIR)
+  --s3-endpoint URL           S3-compatible endpoint for s3:// / r2:// (or AWS_ENDPOINT_URL)
   --served-model-name NAME    name used in responses (default: --model)
   --runner auto|pooling       runner (only pooling models are served)
   --convert auto|embed|classify
@@ -92,12 +105,19 @@ type ModelFlagValues = {
 };
 
 export function engineOptions(values: ModelFlagValues): EngineOptions {
-  if (!values.model) throw new UsageError("--model is required");
-  const opts: EngineOptions = { model: values.model };
+  const given = values.model ?? process.env.EDGEPOOL_MODEL_URI;
+  if (!given) throw new UsageError("--model is required (or set EDGEPOOL_MODEL_URI)");
+  const model = values.revision && !given.includes("@") ? `${given}@${values.revision}` : given;
+  const opts: EngineOptions = { model };
+  opts.store = {
+    ...(values["cache-dir"] ? { cacheDir: values["cache-dir"] } : {}),
+    ...(values["s3-endpoint"] ? { endpoint: values["s3-endpoint"] } : {}),
+  };
   const set = <K extends keyof EngineOptions>(k: K, v: EngineOptions[K] | undefined) => {
     if (v !== undefined) opts[k] = v;
   };
   set("servedModelName", values["served-model-name"]);
+  set("dtype", oneOf<Dtype>("dtype", values.dtype, ["fp32", "fp16", "q8"]));
   set("runner", oneOf<Runner>("runner", values.runner, ["auto", "pooling"]));
   set("convert", oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none"]));
   set("poolerConfig", json("pooler-config", values["pooler-config"]));

@@ -1,15 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { parseArgs } from "node:util";
-import { serve as serveNode } from "@hono/node-server";
 import pino from "pino";
-import {
-  createApp,
-  DEFAULT_MAX_CLIENT_BATCH_SIZE,
-  DEFAULT_PAYLOAD_LIMIT,
-  ModelHost,
-} from "../api/index.js";
-import { Engine } from "../engine/index.js";
+import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
+import type { Engine } from "../engine/index.js";
 import {
   engineOptions,
   intFlag,
@@ -85,6 +79,16 @@ export async function serveCommand(argv: string[]): Promise<void> {
 
   const servedName = engineOpts.servedModelName ?? engineOpts.model;
   engineOpts.servedModelName = servedName;
+  // Start loading the model first: its session loads in a worker thread while this thread
+  // loads the HTTP stack. The outcome is handled once the server listens.
+  const loading: Promise<Engine> = import("../engine/engine.js").then(({ Engine }) =>
+    Engine.load(engineOpts),
+  );
+  loading.catch(() => undefined);
+  const [{ createApp, ModelHost }, { serve: serveNode }] = await Promise.all([
+    import("../api/index.js"),
+    import("@hono/node-server"),
+  ]);
   const host = new ModelHost([servedName]);
   const { app } = createApp(host, {
     apiKeys,
@@ -130,7 +134,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   process.once("SIGINT", () => shutdown("SIGINT"));
 
   try {
-    const engine = await Engine.load(engineOpts);
+    const engine = await loading;
     if (engine.config._edgepool_fixture) {
       log.warn(
         { model: engineOpts.model, note: engine.config._edgepool_fixture },

@@ -1,6 +1,6 @@
 import type { ModelConfig } from "../core/index.js";
 import type { PaddedBatch } from "./batch.js";
-import { type ModelOutput, OnnxModel, type OutputTensor, type SessionOptions } from "./session.js";
+import type { ModelOutput, OnnxModel, OutputTensor, SessionOptions } from "./session.js";
 
 /** Where micro-batches run: in this thread, or in a pool of worker threads. */
 export interface Backend {
@@ -31,6 +31,8 @@ export class InThreadBackend implements Backend {
     config: ModelConfig,
     opts: SessionOptions,
   ): Promise<InThreadBackend> {
+    // Loaded on demand: a server whose sessions live in workers never loads ONNX Runtime here.
+    const { OnnxModel } = await import("./session.js");
     return new InThreadBackend(await OnnxModel.load(path, config, opts));
   }
 

@@ -20,9 +20,11 @@ import {
   resolvePoolerKind,
   type SequenceOutput,
 } from "../core/index.js";
+import { type Dtype, resolveModel, type StoreOptions } from "../models/index.js";
 import { type Backend, InThreadBackend } from "./backend.js";
 import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
+import { ENGINE_DEFAULTS } from "./defaults.js";
 import { readModelFolder } from "./model-folder.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
@@ -31,8 +33,15 @@ import { TextTokenizer } from "./tokenizer.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
 
 export interface EngineOptions {
-  /** A local model folder (Hugging Face / optimum layout). */
+  /**
+   * A local model folder (Hugging Face / optimum layout), a pinned `s3://` / `r2://` URI, or a
+   * Hub id `org/name[@revision]` (downloaded into the cache).
+   */
   model: string;
+  /** ONNX variant: fp32 (`onnx/model.onnx`), fp16 or q8 (`model_fp16.onnx`, `model_quantized.onnx`). */
+  dtype?: Dtype;
+  /** Cache folder, bucket endpoint and Hub settings for non-local models. */
+  store?: Omit<StoreOptions, "dtype">;
   /** Name used in responses and messages; defaults to `model`. */
   servedModelName?: string;
   runner?: Runner;
@@ -57,13 +66,6 @@ export interface EngineOptions {
   workers?: number;
   session?: Omit<SessionOptions, "device">;
 }
-
-export const ENGINE_DEFAULTS = {
-  maxBatchSize: 64,
-  maxBatchTokens: 8192,
-  maxConcurrentRequests: 1024,
-  minBatchEfficiency: 0.9,
-} as const;
 
 /** Per-call context: cancellation, and where to add the call's queue and inference times. */
 export interface RunContext {
@@ -135,7 +137,11 @@ export class Engine {
   }
 
   static async load(opts: EngineOptions): Promise<Engine> {
-    const folder = await readModelFolder(opts.model, opts.onnxFile);
+    const resolved = await resolveModel(opts.model, {
+      ...opts.store,
+      ...(opts.dtype ? { dtype: opts.dtype } : {}),
+    });
+    const folder = await readModelFolder(resolved.dir, opts.onnxFile ?? resolved.onnxFile);
     const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
     const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
     const device = opts.device ?? "cpu";

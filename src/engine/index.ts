@@ -1,6 +1,6 @@
 export type { ChatMessage, ChatOptions } from "./chat.js";
+export { ENGINE_DEFAULTS } from "./defaults.js";
 export {
-  ENGINE_DEFAULTS,
   Engine,
   type EngineOptions,
   type PooledResult,

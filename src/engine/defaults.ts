@@ -1,0 +1,7 @@
+/** Scheduler defaults, measured on the benchmark (see README). */
+export const ENGINE_DEFAULTS = {
+  maxBatchSize: 64,
+  maxBatchTokens: 8192,
+  maxConcurrentRequests: 1024,
+  minBatchEfficiency: 0.9,
+} as const;

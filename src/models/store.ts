@@ -1,0 +1,167 @@
+import { createHash } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import {
+  type BucketOptions,
+  bucketClient,
+  fetchFromBucket,
+  getObject,
+  readManifest,
+  uploadPinned,
+} from "./bucket.js";
+import { ModelCache } from "./cache.js";
+import { IntegrityError, ModelStoreError } from "./errors.js";
+import { type Dtype, listFiles, onnxFileFor, selectModelFiles } from "./files.js";
+import { downloadFromHub, type HubOptions } from "./hub.js";
+import {
+  buildManifest,
+  MANIFEST_FILE,
+  type Manifest,
+  manifestSha,
+  parseManifest,
+  verifyFolder,
+} from "./manifest.js";
+import { joinKey, parseBucketUri, parseHubRef } from "./paths.js";
+
+export interface StoreOptions extends BucketOptions {
+  cacheDir?: string;
+  dtype?: Dtype;
+  hub?: Omit<HubOptions, "dtype">;
+  log?: (msg: string) => void;
+}
+
+export interface ResolvedModel {
+  /** A local folder, verified against its manifest when it has one. */
+  dir: string;
+  /** The ONNX file to load inside it, for the requested dtype. */
+  onnxFile: string | undefined;
+  manifest: Manifest | null;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function localManifest(dir: string): Promise<Manifest | null> {
+  const p = join(dir, MANIFEST_FILE);
+  if (!existsSync(p)) return null;
+  const { readFile } = await import("node:fs/promises");
+  return parseManifest(await readFile(p, "utf8"));
+}
+
+/**
+ * Turn a `model` argument into a verified local folder: a directory as it is, `s3://` / `r2://`
+ * pinned models through the cache, or a Hub id `org/name[@revision]` downloaded into the cache.
+ * A folder with an `edgepool.manifest.json` is verified file by file before it is used.
+ */
+export async function resolveModel(spec: string, opts: StoreOptions = {}): Promise<ResolvedModel> {
+  const onnxFile = opts.dtype && opts.dtype !== "fp32" ? onnxFileFor(opts.dtype) : undefined;
+  let dir: string;
+  if (isDirectory(spec)) dir = spec;
+  else {
+    const bucket = parseBucketUri(spec);
+    if (bucket) dir = await fetchFromBucket(bucket, new ModelCache(opts.cacheDir), opts);
+    else if (spec.startsWith("/") || spec.startsWith(".") || spec.includes("\\")) {
+      throw new ModelStoreError(`Model folder ${spec} does not exist`);
+    } else {
+      dir = await downloadFromHub(parseHubRef(spec), new ModelCache(opts.cacheDir), {
+        ...opts.hub,
+        ...(opts.dtype ? { dtype: opts.dtype } : {}),
+        ...(opts.log ? { log: opts.log } : {}),
+      });
+    }
+  }
+  const manifest = await localManifest(dir);
+  if (manifest) await verifyFolder(dir, manifest);
+  return { dir, onnxFile, manifest };
+}
+
+export interface PinOptions extends StoreOptions {
+  /** Folder name under the destination prefix (default: the model's name). */
+  name?: string;
+  revision?: string;
+}
+
+export interface PinResult {
+  uri: string;
+  manifest: Manifest;
+  manifestSha256: string;
+}
+
+/**
+ * Pin a model to a bucket: hash the files it needs into a manifest, upload them under
+ * `<prefix>/<name>/<manifest-sha>/` with the manifest last, and return that URI.
+ */
+export async function pinModel(
+  source: string,
+  to: string,
+  opts: PinOptions = {},
+): Promise<PinResult> {
+  const dest = parseBucketUri(to);
+  if (!dest) throw new ModelStoreError(`--to must be an s3:// or r2:// URI, got '${to}'`);
+  let dir: string;
+  let src: Manifest["source"];
+  if (isDirectory(source)) {
+    dir = source;
+    src = { type: "dir", id: basename(source.replace(/\/+$/, "")), revision: null };
+  } else {
+    const ref = parseHubRef(opts.revision ? `${source.split("@")[0]}@${opts.revision}` : source);
+    dir = await downloadFromHub(ref, new ModelCache(opts.cacheDir), {
+      ...opts.hub,
+      ...(opts.dtype ? { dtype: opts.dtype } : {}),
+    });
+    const pinned = await localManifest(dir);
+    src = { type: "hub", id: ref.id, revision: pinned?.source.revision ?? ref.revision };
+  }
+  const files = selectModelFiles(await listFiles(dir), opts.dtype);
+  if (!files.includes("config.json"))
+    throw new ModelStoreError(`${dir} has no config.json: not a model folder`);
+  const manifest = await buildManifest(dir, files, src);
+  const sha = manifestSha(manifest);
+  const name = (opts.name ?? src.id.split("/").at(-1) ?? "model").replace(/[^A-Za-z0-9._-]/g, "-");
+  const target = { ...dest, prefix: joinKey(dest.prefix, `${name}/${sha}`) };
+  const client = await bucketClient(target, opts);
+  try {
+    await uploadPinned(client, target, dir, manifest);
+  } finally {
+    client.destroy();
+  }
+  return {
+    uri: `${target.scheme}://${target.bucket}/${target.prefix}`,
+    manifest,
+    manifestSha256: sha,
+  };
+}
+
+export interface VerifyReport {
+  uri: string;
+  manifestSha256: string;
+  files: number;
+  bytes: number;
+}
+
+/** Re-hash every file of a pinned model in its bucket against the manifest. */
+export async function verifyPinned(uri: string, opts: BucketOptions = {}): Promise<VerifyReport> {
+  const parsed = parseBucketUri(uri);
+  if (!parsed) throw new ModelStoreError(`Not an s3:// or r2:// URI: '${uri}'`);
+  const client = await bucketClient(parsed, opts);
+  try {
+    const manifest = await readManifest(client, parsed);
+    let bytes = 0;
+    for (const f of manifest.files) {
+      const body = await getObject(client, parsed.bucket, joinKey(parsed.prefix, f.path));
+      const hash = createHash("sha256");
+      for await (const chunk of body) hash.update(chunk as Buffer);
+      const actual = hash.digest("hex");
+      if (actual !== f.sha256) throw new IntegrityError(f.path, f.sha256, actual);
+      bytes += f.size;
+    }
+    return { uri, manifestSha256: manifestSha(manifest), files: manifest.files.length, bytes };
+  } finally {
+    client.destroy();
+  }
+}
