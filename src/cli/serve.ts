@@ -79,6 +79,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
 
   const servedName = engineOpts.servedModelName ?? engineOpts.model;
   engineOpts.servedModelName = servedName;
+  if (engineOpts.workers > 0) {
+    const { prewarmWorkers } = await import("../engine/worker-pool.js");
+    prewarmWorkers(engineOpts.workers);
+  }
   // Start loading the model first: its session loads in a worker thread while this thread
   // loads the HTTP stack. The outcome is handled once the server listens.
   const loading: Promise<Engine> = import("../engine/engine.js").then(({ Engine }) =>

@@ -143,14 +143,22 @@ export class Engine {
     });
     const folder = await readModelFolder(resolved.dir, opts.onnxFile ?? resolved.onnxFile);
     const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
-    const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
     const device = opts.device ?? "cpu";
     const sessionOpts: SessionOptions = { ...opts.session, device };
     const workers = opts.workers ?? 0;
-    const backend: Backend =
+    // The session starts loading (in workers, in parallel) before the tokenizer is built here.
+    const starting: Promise<Backend> =
       workers > 0
-        ? await WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
-        : await InThreadBackend.create(folder.onnxPath, config, sessionOpts);
+        ? WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
+        : InThreadBackend.create(folder.onnxPath, config, sessionOpts);
+    let tokenizer: TextTokenizer;
+    try {
+      tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+    } catch (err) {
+      await (await starting.catch(() => null))?.close();
+      throw err;
+    }
+    const backend = await starting;
     try {
       return await Engine.assemble(opts, folder, config, tokenizer, backend, device);
     } catch (err) {

@@ -1,10 +1,11 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import type { ModelConfig } from "../core/index.js";
 import type { PaddedBatch } from "./batch.js";
 import { OnnxModel, type SessionOptions } from "./session.js";
 
 /** Messages between the pool and a session worker. */
 export type WorkerRequest =
+  | { type: "init"; init: WorkerInit }
   | { type: "run"; id: number; batch: PaddedBatch; output: string }
   | { type: "close" };
 export type WorkerReply =
@@ -20,7 +21,13 @@ export interface WorkerInit {
 
 const port = parentPort;
 if (!port) throw new Error("session-worker must run in a worker thread");
-const init = workerData as WorkerInit;
+// ONNX Runtime is loaded as soon as the thread starts (possibly before the model is known),
+// then the session is created when the init message arrives.
+const init = await new Promise<WorkerInit>((resolve) => {
+  port.once("message", (msg: WorkerRequest) => {
+    if (msg.type === "init") resolve(msg.init);
+  });
+});
 
 try {
   const model = await OnnxModel.load(init.path, init.config, init.session);
@@ -31,6 +38,7 @@ try {
       port.close();
       return;
     }
+    if (msg.type !== "run") return;
     try {
       const { data, dims } = await model.run(msg.batch, msg.output);
       // Copy out of ORT's buffer into one we own, then hand it over without another copy.

@@ -24,6 +24,20 @@ function workerScript(): URL {
   return new URL("../../dist/engine/session-worker.js", import.meta.url);
 }
 
+const warm: Worker[] = [];
+
+/**
+ * Start worker threads (and their ONNX Runtime) before the model is known, so that they boot
+ * while the main thread is still loading; `WorkerPoolBackend.create` takes them first.
+ */
+export function prewarmWorkers(count: number): void {
+  for (let i = 0; i < count; i++) {
+    const worker = new Worker(workerScript());
+    worker.unref();
+    warm.push(worker);
+  }
+}
+
 /**
  * ONNX sessions in worker threads, one per worker, so the event loop keeps accepting,
  * tokenizing and serialising while the model computes. Input arrays are transferred, not copied.
@@ -54,7 +68,9 @@ export class WorkerPoolBackend implements Backend {
     const init: WorkerInit = { path, config, session };
     const started = await Promise.allSettled(
       Array.from({ length: count }, () => {
-        const worker = new Worker(workerScript(), { workerData: init });
+        const worker = warm.shift() ?? new Worker(workerScript());
+        worker.ref();
+        worker.postMessage({ type: "init", init } satisfies WorkerRequest);
         return new Promise<{ worker: Worker; outputs: ModelOutput[] }>((resolve, reject) => {
           worker.once("message", (msg: WorkerReply) => {
             if (msg.type === "ready") resolve({ worker, outputs: msg.outputs });
