@@ -1,5 +1,11 @@
+// Quick server-configuration sweep: one edgepool server with the given flags, STS sentences at
+// concurrency 1, 16 and 64, batch efficiency and peak RSS on one line. For tuning defaults:
+//   node --import tsx bench/sweep.ts --workers 2 --intra-op-threads 1
+
+import { join } from "node:path";
 import { stsSentences } from "./lib/data.js";
 import { runLoad } from "./lib/load.js";
+import { ensureModel, ROOT } from "./lib/models.js";
 import { peakRss, spawnServer } from "./lib/procs.js";
 
 const args = process.argv.slice(2);
@@ -7,10 +13,10 @@ const s = stsSentences();
 const srv = await spawnServer(
   process.execPath,
   [
-    "dist/cli/main.js",
+    join(ROOT, "dist", "cli", "main.js"),
     "serve",
     "--model",
-    "bench/.cache/minilm-l6",
+    ensureModel("minilm-l6"),
     "--port",
     "18999",
     "--host",
