@@ -5,6 +5,7 @@ import type { Engine } from "../engine/index.js";
 import { readBody } from "./body.js";
 import type { ApiEnv } from "./context.js";
 import type { ModelHost } from "./host.js";
+import { usage } from "./inference.js";
 import type { Limits } from "./prompts.js";
 import { ErrorResponse } from "./schemas.js";
 
@@ -101,3 +102,22 @@ export function created(): number {
 }
 
 export const AnyJson = z.any();
+
+/** The list envelope of vLLM's responses, with usage counted from the results' prompt tokens. */
+export function listBody<T>(
+  c: Ctx,
+  deps: RouteDeps,
+  model: string | null | undefined,
+  prefix: string,
+  data: T[],
+  results: readonly { promptTokenIds: number[] }[],
+) {
+  return {
+    id: `${prefix}-${requestId(c)}`,
+    object: "list" as const,
+    created: created(),
+    model: servedName(deps, model),
+    data,
+    usage: usage(results),
+  };
+}

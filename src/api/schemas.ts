@@ -59,6 +59,20 @@ export const Usage = z.object({
   prompt_tokens_details: z.null(),
 });
 
+/** vLLM's list response: `{id, object: "list", created, model, data: [item…], usage}`. */
+export function ListResponse<T extends z.ZodType>(name: string, item: T) {
+  return z
+    .object({
+      id: z.string(),
+      object: z.literal("list"),
+      created: z.number().int(),
+      model: z.string(),
+      data: z.array(item),
+      usage: Usage,
+    })
+    .openapi(name);
+}
+
 export const ErrorResponse = z
   .object({
     error: z.object({

@@ -12,28 +12,20 @@ import {
   requireTask,
   servedName,
 } from "../route.js";
-import { EmbeddingFields, PromptFields, Usage } from "../schemas.js";
+import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
 
 export const EmbeddingRequest = z
   .object({ ...PromptFields, ...EmbeddingFields })
   .openapi("EmbeddingRequest");
 
-const EmbeddingResponse = z
-  .object({
-    id: z.string(),
-    object: z.literal("list"),
-    created: z.number().int(),
-    model: z.string(),
-    data: z.array(
-      z.object({
-        index: z.number().int(),
-        object: z.literal("embedding"),
-        embedding: z.union([z.array(z.number()), z.string()]),
-      }),
-    ),
-    usage: Usage,
-  })
-  .openapi("EmbeddingResponse");
+const EmbeddingResponse = ListResponse(
+  "EmbeddingResponse",
+  z.object({
+    index: z.number().int(),
+    object: z.literal("embedding"),
+    embedding: z.union([z.array(z.number()), z.string()]),
+  }),
+);
 
 /** OpenAI `/v1/embeddings` (and `/embeddings`), with vLLM's extensions. */
 export function registerOpenAI(app: App, deps: RouteDeps): void {

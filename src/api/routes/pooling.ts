@@ -1,19 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { argmax, labelOf, type PoolingTask, UnsupportedTaskError } from "../../core/index.js";
 import { formatPooled } from "../format.js";
-import { runPool, usage } from "../inference.js";
+import { runPool } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
-import {
-  type App,
-  created,
-  engineFor,
-  postRoute,
-  type RouteDeps,
-  requestId,
-  requireTask,
-  servedName,
-} from "../route.js";
-import { EmbeddingFields, PromptFields, Usage } from "../schemas.js";
+import { type App, engineFor, listBody, postRoute, type RouteDeps, requireTask } from "../route.js";
+import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
 
 const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
 
@@ -23,40 +14,24 @@ export const PoolingRequest = z
 
 export const ClassificationRequest = z.object({ ...PromptFields }).openapi("ClassificationRequest");
 
-const PoolingResponse = z
-  .object({
-    id: z.string(),
-    object: z.literal("list"),
-    created: z.number().int(),
-    model: z.string(),
-    data: z.array(
-      z.object({
-        index: z.number().int(),
-        object: z.literal("pooling"),
-        data: z.union([z.array(z.number()), z.array(z.array(z.number())), z.string()]),
-      }),
-    ),
-    usage: Usage,
-  })
-  .openapi("PoolingResponse");
+const PoolingResponse = ListResponse(
+  "PoolingResponse",
+  z.object({
+    index: z.number().int(),
+    object: z.literal("pooling"),
+    data: z.union([z.array(z.number()), z.array(z.array(z.number())), z.string()]),
+  }),
+);
 
-const ClassificationResponse = z
-  .object({
-    id: z.string(),
-    object: z.literal("list"),
-    created: z.number().int(),
-    model: z.string(),
-    data: z.array(
-      z.object({
-        index: z.number().int(),
-        label: z.string().nullable(),
-        probs: z.array(z.number()),
-        num_classes: z.number().int(),
-      }),
-    ),
-    usage: Usage,
-  })
-  .openapi("ClassificationResponse");
+const ClassificationResponse = ListResponse(
+  "ClassificationResponse",
+  z.object({
+    index: z.number().int(),
+    label: z.string().nullable(),
+    probs: z.array(z.number()),
+    num_classes: z.number().int(),
+  }),
+);
 
 /** vLLM's `/pooling` (any task) and `/classify`. */
 export function registerPooling(app: App, deps: RouteDeps): void {
@@ -82,18 +57,20 @@ export function registerPooling(app: App, deps: RouteDeps): void {
         dimensions: body.dimensions ?? null,
         useActivation: body.use_activation ?? body.normalize ?? null,
       });
-      return c.json({
-        id: `pool-${requestId(c)}`,
-        object: "list",
-        created: created(),
-        model: servedName(deps, body.model),
-        data: results.map((r, index) => ({
-          index,
-          object: "pooling",
-          data: formatPooled(r.output, body),
-        })),
-        usage: usage(results),
-      });
+      return c.json(
+        listBody(
+          c,
+          deps,
+          body.model,
+          "pool",
+          results.map((r, index) => ({
+            index,
+            object: "pooling",
+            data: formatPooled(r.output, body),
+          })),
+          results,
+        ),
+      );
     },
   );
 
@@ -114,22 +91,24 @@ export function registerPooling(app: App, deps: RouteDeps): void {
         ...options,
         useActivation: body.use_activation ?? null,
       });
-      return c.json({
-        id: `classify-${requestId(c)}`,
-        object: "list",
-        created: created(),
-        model: servedName(deps, body.model),
-        data: results.map((r, index) => {
-          const probs = r.output as Float32Array;
-          return {
-            index,
-            label: labelOf(engine.config, argmax(probs)),
-            probs: Array.from(probs),
-            num_classes: probs.length,
-          };
-        }),
-        usage: usage(results),
-      });
+      return c.json(
+        listBody(
+          c,
+          deps,
+          body.model,
+          "classify",
+          results.map((r, index) => {
+            const probs = r.output as Float32Array;
+            return {
+              index,
+              label: labelOf(engine.config, argmax(probs)),
+              probs: Array.from(probs),
+              num_classes: probs.length,
+            };
+          }),
+          results,
+        ),
+      );
     },
   );
 }

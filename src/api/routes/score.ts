@@ -5,15 +5,15 @@ import { runScore, usage } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
 import {
   type App,
-  created,
   engineFor,
+  listBody,
   postRoute,
   type RouteDeps,
   requestId,
   requireTask,
   servedName,
 } from "../route.js";
-import { Usage } from "../schemas.js";
+import { ListResponse } from "../schemas.js";
 
 const Text = z.union([z.string(), z.looseObject({ text: z.string() })]);
 const Texts = z.union([Text, z.array(Text)]);
@@ -57,18 +57,10 @@ export const RerankRequest = z
   })
   .openapi("RerankRequest");
 
-const ScoreResponse = z
-  .object({
-    id: z.string(),
-    object: z.literal("list"),
-    created: z.number().int(),
-    model: z.string(),
-    data: z.array(
-      z.object({ index: z.number().int(), object: z.literal("score"), score: z.number() }),
-    ),
-    usage: Usage,
-  })
-  .openapi("ScoreResponse");
+const ScoreResponse = ListResponse(
+  "ScoreResponse",
+  z.object({ index: z.number().int(), object: z.literal("score"), score: z.number() }),
+);
 
 const RerankResponse = z
   .object({
@@ -143,14 +135,16 @@ export function registerScore(app: App, deps: RouteDeps): void {
         ...promptOptions(body),
         useActivation: body.use_activation ?? null,
       });
-      return c.json({
-        id: `score-${requestId(c)}`,
-        object: "list",
-        created: created(),
-        model: servedName(deps, body.model),
-        data: results.map((r, index) => ({ index, object: "score", score: r.score })),
-        usage: usage(results),
-      });
+      return c.json(
+        listBody(
+          c,
+          deps,
+          body.model,
+          "score",
+          results.map((r, index) => ({ index, object: "score", score: r.score })),
+          results,
+        ),
+      );
     },
   );
 
