@@ -84,11 +84,21 @@ export async function serveCommand(argv: string[]): Promise<void> {
     prewarmWorkers(engineOpts.workers);
   }
   // Start loading the model first: its session loads in a worker thread while this thread
-  // loads the HTTP stack. The outcome is handled once the server listens.
+  // loads the HTTP stack, once the session is under way. The outcome is handled once the server
+  // listens.
+  const sessionLoading = new Promise<void>((resolve) => {
+    engineOpts.onSessionLoading = resolve;
+  });
   const loading: Promise<Engine> = import("../engine/engine.js").then(({ Engine }) =>
     Engine.load(engineOpts),
   );
-  loading.catch(() => undefined);
+  await Promise.race([
+    sessionLoading,
+    loading.then(
+      () => undefined,
+      () => undefined,
+    ),
+  ]);
   const [{ createApp, ModelHost }, { serve: serveNode }] = await Promise.all([
     import("../api/index.js"),
     import("@hono/node-server"),

@@ -65,6 +65,8 @@ export interface EngineOptions {
   /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
   workers?: number;
   session?: Omit<SessionOptions, "device">;
+  /** Called once the ONNX session has started loading (servers use it to order their start-up). */
+  onSessionLoading?: () => void;
 }
 
 /** Per-call context: cancellation, and where to add the call's queue and inference times. */
@@ -151,6 +153,7 @@ export class Engine {
       workers > 0
         ? WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
         : InThreadBackend.create(folder.onnxPath, config, sessionOpts);
+    opts.onSessionLoading?.();
     let tokenizer: TextTokenizer;
     try {
       tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
