@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { env, pipeline } from "@huggingface/transformers";
 import { mixedWorkload, stsSentences } from "./lib/data.js";
-import { type LoadResult, runLoad } from "./lib/load.js";
+import { hasWrk, type LoadResult, runLoad, runWrk } from "./lib/load.js";
 import { BENCH_DIR, ensureModel, modelBytes, ROOT } from "./lib/models.js";
 import { peakRss, spawnServer, timeProcess } from "./lib/procs.js";
 import { loadTokenizer, rawSession } from "./lib/raw.js";
@@ -20,8 +20,22 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     quick: { type: "boolean", default: false },
     "server-args": { type: "string", default: "" },
+    client: { type: "string", default: hasWrk() ? "wrk" : "node" },
   },
 });
+const client = values.client === "wrk" ? "wrk" : "node";
+
+/** One closed-loop load run: wrk for a fixed time (when installed), else the Node client over every body once. */
+async function load(
+  url: string,
+  bodies: string[],
+  concurrency: number,
+  seconds: number,
+): Promise<LoadResult> {
+  if (client === "wrk")
+    return runWrk(url, bodies, concurrency, values.quick ? Math.max(2, seconds / 3) : seconds);
+  return runLoad(url, bodies, concurrency);
+}
 const shape = values.model as "minilm-l6" | "bert-base";
 const runs = Number(values.runs);
 const serverArgs = values["server-args"]!.split(" ").filter(Boolean);
@@ -129,10 +143,11 @@ async function main() {
     edge[c] = await medianOf(
       runs,
       () =>
-        runLoad(
+        load(
           `${server.url}/v1/embeddings`,
           set.map((s) => embedBody(s)),
           c,
+          c === 1 ? 5 : 10,
         ),
       (r) => r.throughput,
     );
@@ -141,10 +156,11 @@ async function main() {
   log("mixed workload (sentences + 200–500-token paragraphs) at c=64");
   const real0 = await metric(server.url, "edgepool_batch_real_tokens_total");
   const pad0 = await metric(server.url, "edgepool_batch_padded_tokens_total");
-  const mixedRun = await runLoad(
+  const mixedRun = await load(
     `${server.url}/v1/embeddings`,
     mixed.map((s) => embedBody(s)),
     64,
+    15,
   );
   const real = (await metric(server.url, "edgepool_batch_real_tokens_total")) - real0;
   const padded = (await metric(server.url, "edgepool_batch_padded_tokens_total")) - pad0;
@@ -160,10 +176,11 @@ async function main() {
     naive[c] = await medianOf(
       runs,
       () =>
-        runLoad(
+        load(
           `${ns.url}/v1/embeddings`,
           set.map((s) => embedBody(s)),
           c,
+          c === 1 ? 5 : 10,
         ),
       (r) => r.throughput,
     );
@@ -215,6 +232,7 @@ async function main() {
     cores: cpus().length,
     node: process.version,
     serverArgs,
+    client,
     inputs: { sentences: loadSet.length, mixed: mixed.length, runs },
     raw: {
       throughput: raw.throughput,
@@ -264,7 +282,7 @@ async function main() {
     ["real / computed tokens (mixed, c=64)", results.ratios.realOverComputedMixed, "≥", 0.9],
   ];
   const lines = [
-    `edgepool benchmark — ${shape}, ${results.cores} cores, ${process.version}, medians of ${runs} runs`,
+    `edgepool benchmark — ${shape}, ${results.cores} cores, ${process.version}, medians of ${runs} runs, load from ${client}`,
     "",
     `raw session limit        ${raw.throughput.toFixed(1)} seq/s (batch ${raw.bestBatchSize}); single ${raw.singleMedianMs.toFixed(2)} ms`,
     ...[1, 16, 64].map(
