@@ -58,9 +58,16 @@ const log = (msg: string) => console.error(`[bench] ${msg}`);
 let port = 18700;
 
 async function metric(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
-  return m ? Number(m[1]) : Number.NaN;
+  // A fresh connection each time: a pooled keep-alive socket may be closing after wrk's run.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const text = await (await fetch(`${base}/metrics`, { keepalive: false })).text();
+      const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+      return m ? Number(m[1]) : Number.NaN;
+    } catch (err) {
+      if (attempt >= 2) throw err;
+    }
+  }
 }
 
 async function startEdgepool() {

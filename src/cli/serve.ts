@@ -30,6 +30,7 @@ Server options:
   --payload-limit BYTES         largest request body (default ${DEFAULT_PAYLOAD_LIMIT}); larger gets 413
   --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
   --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
+  --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
   (serve runs sessions in ${DEFAULT_SERVE_WORKERS} worker thread by default: see --workers)
 
 ${MODEL_FLAGS_HELP}`;
@@ -59,6 +60,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "payload-limit": { type: "string" },
       "log-level": { type: "string" },
       "shutdown-timeout": { type: "string" },
+      "fallback-model": { type: "string" },
     },
   });
   const level = values["log-level"] ?? "info";
@@ -89,9 +91,19 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const sessionLoading = new Promise<void>((resolve) => {
     engineOpts.onSessionLoading = resolve;
   });
-  const loading: Promise<Engine> = import("../engine/engine.js").then(({ Engine }) =>
-    Engine.load(engineOpts),
-  );
+  const fallback = values["fallback-model"];
+  const loading: Promise<Engine> = import("../engine/engine.js").then(async ({ Engine }) => {
+    try {
+      return await Engine.load(engineOpts);
+    } catch (err) {
+      if (!fallback || (err as Error).name !== "ModelStoreError") throw err;
+      log.warn(
+        { model: engineOpts.model, error: (err as Error).message, fallback },
+        "could not fetch the model; serving the fallback model instead",
+      );
+      return Engine.load({ ...engineOpts, model: fallback });
+    }
+  });
   await Promise.race([
     sessionLoading,
     loading.then(

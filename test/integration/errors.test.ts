@@ -206,6 +206,33 @@ describe("process behaviour", () => {
     expect(await code).toBe(0);
   });
 
+  it("--fallback-model serves a local folder, loudly, when the model cannot be fetched", async () => {
+    const { freePort } = await import("../helpers/s3.js");
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const s = await startServer(
+      [
+        "--model",
+        "acme/not-cached",
+        "--fallback-model",
+        fixture("bert-embed-mean"),
+        "--served-model-name",
+        "demo",
+      ],
+      {
+        HF_ENDPOINT: closed,
+        EDGEPOOL_CACHE_DIR: `${process.env.TMPDIR ?? "/tmp"}/edgepool-fallback-test`,
+      },
+    );
+    try {
+      expect((await postJson(`${s.url}/v1/embeddings`, { input: "a" })).status).toBe(200);
+      const logs = s.logs.join("\n");
+      expect(logs).toContain("serving the fallback model instead");
+      expect(logs).toContain("RANDOM WEIGHTS");
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("a model that cannot load exits non-zero with a clear message", async () => {
     await expect(startServer(["--model", "/nonexistent/model"])).rejects.toThrow(/does not exist/);
   });
