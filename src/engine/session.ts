@@ -14,8 +14,8 @@ export interface SessionOptions {
   /** Pre-plan memory for repeated input shapes. Default on. */
   enableMemPattern?: boolean;
   /**
-   * Let ONNX Runtime's intra-op threads spin while waiting for work. Spinning wins a little
-   * latency on an idle machine but burns the cores the event loop needs under load. Default off.
+   * Let ONNX Runtime's threads spin while waiting for work (its default): about 1 ms lower latency
+   * per run at low load; off returns those cycles to the event loop. Default on.
    */
   allowSpinning?: boolean;
 }
@@ -83,12 +83,11 @@ export class OnnxModel {
       executionProviders: device === "cuda" ? ["cuda"] : ["cpu"],
       graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
     };
-    options.extra = {
-      session: {
-        intra_op: { allow_spinning: opts.allowSpinning ? "1" : "0" },
-        inter_op: { allow_spinning: opts.allowSpinning ? "1" : "0" },
-      },
-    };
+    if (opts.allowSpinning === false) {
+      options.extra = {
+        session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } },
+      };
+    }
     if (opts.enableCpuMemArena !== undefined) options.enableCpuMemArena = opts.enableCpuMemArena;
     if (opts.enableMemPattern !== undefined) options.enableMemPattern = opts.enableMemPattern;
     if (opts.intraOpNumThreads) options.intraOpNumThreads = opts.intraOpNumThreads;
