@@ -1,6 +1,6 @@
 // edgepool benchmark: raw ONNX Runtime limit, edgepool over HTTP, a naive transformers.js server,
 // transformers.js on the whole array, cold start, peak RSS and padding efficiency, side by side on
-// the same inputs. Writes bench/results/latest.json.
+// the same inputs. Writes bench/results/latest.json (and <model>.json).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -316,10 +316,9 @@ async function main() {
   ];
   console.log(lines.join("\n"));
   mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
-  writeFileSync(
-    join(BENCH_DIR, "results", "latest.json"),
-    `${JSON.stringify({ ...results, table: lines }, null, 2)}\n`,
-  );
+  const report = `${JSON.stringify({ ...results, table: lines }, null, 2)}\n`;
+  writeFileSync(join(BENCH_DIR, "results", "latest.json"), report);
+  writeFileSync(join(BENCH_DIR, "results", `${shape}.json`), report);
 }
 
 await main();
