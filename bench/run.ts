@@ -33,7 +33,12 @@ async function load(
   seconds: number,
 ): Promise<LoadResult> {
   if (client === "wrk")
-    return runWrk(url, bodies, concurrency, values.quick ? Math.max(2, seconds / 3) : seconds);
+    return runWrk(
+      url,
+      bodies,
+      concurrency,
+      values.quick ? Math.max(2, Math.round(seconds / 3)) : seconds,
+    );
   return runLoad(url, bodies, concurrency);
 }
 const shape = values.model as "minilm-l6" | "bert-base";
