@@ -124,6 +124,24 @@ async function startNaive() {
   );
 }
 
+/** Warm up, then the median of `runs` load runs at concurrency 1, 16 and 64 (one sentence per request). */
+async function sweep(name: string, base: string, setFor: (c: number) => string[]) {
+  const out: Record<number, LoadResult & { runs: number[] }> = {};
+  for (const c of [1, 16, 64]) {
+    const bodies = setFor(c).map((s) => embedBody(s));
+    await runLoad(`${base}/v1/embeddings`, bodies.slice(0, 64), c);
+    out[c] = await medianOf(
+      runs,
+      () => load(`${base}/v1/embeddings`, bodies, c, c === 1 ? 5 : 10),
+      (r) => r.throughput,
+    );
+    log(
+      `  ${name} c=${c}: ${out[c]!.throughput.toFixed(1)} req/s, p50 ${out[c]!.p50.toFixed(2)} ms`,
+    );
+  }
+  return out;
+}
+
 const summary = (r: LoadResult) => ({
   throughput: r.throughput,
   p50: r.p50,
@@ -148,26 +166,7 @@ async function main() {
   log("edgepool over HTTP");
   const edge: Record<number, LoadResult & { runs: number[] }> = {};
   const server = await startEdgepool();
-  for (const c of [1, 16, 64]) {
-    const set = c === 1 ? singleSet : loadSet;
-    await runLoad(
-      `${server.url}/v1/embeddings`,
-      set.slice(0, 64).map((s) => embedBody(s)),
-      c,
-    );
-    edge[c] = await medianOf(
-      runs,
-      () =>
-        load(
-          `${server.url}/v1/embeddings`,
-          set.map((s) => embedBody(s)),
-          c,
-          c === 1 ? 5 : 10,
-        ),
-      (r) => r.throughput,
-    );
-    log(`  c=${c}: ${edge[c]!.throughput.toFixed(1)} req/s, p50 ${edge[c]!.p50.toFixed(2)} ms`);
-  }
+  Object.assign(edge, await sweep("edgepool", server.url, (c) => (c === 1 ? singleSet : loadSet)));
   log("mixed workload (sentences + 200–500-token paragraphs) at c=64");
   const real0 = await metric(server.url, "edgepool_batch_real_tokens_total");
   const pad0 = await metric(server.url, "edgepool_batch_padded_tokens_total");
@@ -186,21 +185,12 @@ async function main() {
   log("naive transformers.js server");
   const naive: Record<number, LoadResult & { runs: number[] }> = {};
   const ns = await startNaive();
-  for (const c of [1, 16, 64]) {
-    const set = c === 1 ? singleSet.slice(0, Math.floor(100 * scale)) : naiveSet;
-    naive[c] = await medianOf(
-      runs,
-      () =>
-        load(
-          `${ns.url}/v1/embeddings`,
-          set.map((s) => embedBody(s)),
-          c,
-          c === 1 ? 5 : 10,
-        ),
-      (r) => r.throughput,
-    );
-    log(`  c=${c}: ${naive[c]!.throughput.toFixed(1)} req/s`);
-  }
+  Object.assign(
+    naive,
+    await sweep("naive", ns.url, (c) =>
+      c === 1 ? singleSet.slice(0, Math.floor(100 * scale)) : naiveSet,
+    ),
+  );
   await ns.stop();
 
   log("transformers.js pipeline on the whole array");
