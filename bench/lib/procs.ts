@@ -15,6 +15,22 @@ export interface Child {
 }
 
 /** Spawn a server and wait until `ready(url)` answers true; resolves with the time that took. */
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+async function portInUse(port: number): Promise<boolean> {
+  const { createConnection } = await import("node:net");
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
 export async function spawnServer(
   command: string,
   args: string[],
@@ -22,11 +38,16 @@ export async function spawnServer(
   ready: (base: string) => Promise<boolean>,
   env: NodeJS.ProcessEnv = {},
 ): Promise<Child & { startMs: number }> {
+  if (await portInUse(port)) {
+    throw new Error(`port ${port} is already in use: another server would be measured`);
+  }
   const t0 = performance.now();
   const proc = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  children.add(proc);
+  proc.once("exit", () => children.delete(proc));
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (proc.exitCode !== null)

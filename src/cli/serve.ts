@@ -128,10 +128,17 @@ export async function serveCommand(argv: string[]): Promise<void> {
     payloadLimit: intFlag("payload-limit", values["payload-limit"]) ?? DEFAULT_PAYLOAD_LIMIT,
   });
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serveNode({ fetch: app.fetch, hostname, port }, () => resolve(s as Server));
-    s.once("error", reject);
-  });
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serveNode({ fetch: app.fetch, hostname, port }, () => resolve(s as Server));
+      s.once("error", reject);
+    });
+  } catch (err) {
+    // The model's worker threads would keep the process alive: stop here, loudly.
+    log.fatal({ err: (err as Error).message, host: hostname, port }, "cannot listen");
+    process.exit(1);
+  }
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   log.info(
