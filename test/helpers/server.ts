@@ -26,8 +26,9 @@ export async function startServer(
     },
   );
   const logs: string[] = [];
+  // "close" comes after the output streams end, so the logs are complete by then.
   const exited = new Promise<number | null>((resolve) =>
-    proc.once("exit", (code) => resolve(code)),
+    proc.once("close", (code) => resolve(code)),
   );
   const url = await new Promise<string>((resolve, reject) => {
     let address = "";

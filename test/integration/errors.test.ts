@@ -233,6 +233,18 @@ describe("process behaviour", () => {
     }
   });
 
+  it("a port already in use stops the process with a clear message", async () => {
+    const first = await startServer(["--model", fixture("bert-embed-mean")]);
+    try {
+      const port = new URL(first.url).port;
+      await expect(
+        startServer(["--model", fixture("bert-embed-mean"), "--port", port]),
+      ).rejects.toThrow(/exited with 1[\s\S]*cannot listen/);
+    } finally {
+      await first.stop();
+    }
+  });
+
   it("a model that cannot load exits non-zero with a clear message", async () => {
     await expect(startServer(["--model", "/nonexistent/model"])).rejects.toThrow(/does not exist/);
   });
