@@ -94,6 +94,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     engineOpts.onSessionLoading = resolve;
   });
   const fallback = values["fallback-model"];
+  let loadedFrom = engineOpts.model;
   const loading: Promise<Engine> = import("../engine/engine.js").then(async ({ Engine }) => {
     try {
       return await Engine.load(engineOpts);
@@ -103,6 +104,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
         { model: engineOpts.model, error: (err as Error).message, fallback },
         "could not fetch the model; serving the fallback model instead",
       );
+      loadedFrom = fallback;
       return Engine.load({ ...engineOpts, model: fallback });
     }
   });
@@ -172,7 +174,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     const engine = await loading;
     if (engine.config._edgepool_fixture) {
       log.warn(
-        { model: engineOpts.model, note: engine.config._edgepool_fixture },
+        { model: loadedFrom, note: engine.config._edgepool_fixture },
         "SERVING A TEST FIXTURE WITH RANDOM WEIGHTS: its outputs mean nothing. Pass --model with a real model folder.",
       );
     }
