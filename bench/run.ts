@@ -78,6 +78,16 @@ async function metric(base: string, name: string): Promise<number> {
   }
 }
 
+/** Ready means a first embedding came back (the cold-start measure ends here). */
+async function answersEmbeddings(base: string): Promise<boolean> {
+  const res = await fetch(`${base}/v1/embeddings`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: embedBody("warm up"),
+  });
+  return res.status === 200;
+}
+
 async function startEdgepool() {
   return spawnServer(
     process.execPath,
@@ -97,14 +107,7 @@ async function startEdgepool() {
       ...serverArgs,
     ],
     port,
-    async (base) =>
-      (
-        await fetch(`${base}/v1/embeddings`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: embedBody("warm up"),
-        })
-      ).status === 200,
+    answersEmbeddings,
   );
 }
 
@@ -113,14 +116,7 @@ async function startNaive() {
     process.execPath,
     ["--import", "tsx", join(BENCH_DIR, "naive-server.ts"), modelDir, String(++port)],
     port,
-    async (base) =>
-      (
-        await fetch(`${base}/v1/embeddings`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: embedBody("warm up"),
-        })
-      ).status === 200,
+    answersEmbeddings,
   );
 }
 
