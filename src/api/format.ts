@@ -33,10 +33,6 @@ export function formatPooled(
   return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
 }
 
-export function asVector(output: PooledOutput): Float32Array {
-  return Array.isArray(output) ? flatten(output) : output;
-}
-
 /** JSON text of a float vector without building an intermediate array (same text as JSON.stringify). */
 export function floatsJson(values: Float32Array): string {
   let text = "[";

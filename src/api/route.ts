@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { NotFoundError, type PoolingTask } from "../core/index.js";
 import type { Engine } from "../engine/index.js";
@@ -100,8 +100,6 @@ export function requestId(c: Ctx): string {
 export function created(): number {
   return Math.floor(Date.now() / 1000);
 }
-
-export const AnyJson = z.any();
 
 /** The list envelope of vLLM's responses, with usage counted from the results' prompt tokens. */
 export function listBody<T>(

@@ -28,23 +28,6 @@ export interface ModelFolder {
   defaultPromptName: string | null;
 }
 
-async function readJson(path: string): Promise<JsonObject> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw new ModelConfigError(`Missing ${path}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ModelConfigError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!isJsonObject(value)) throw new ModelConfigError(`${path} must hold a JSON object`);
-  return value;
-}
-
 async function readJsonIfExists(path: string): Promise<unknown> {
   if (!existsSync(path)) return undefined;
   const text = await readFile(path, "utf8");
@@ -53,6 +36,13 @@ async function readJsonIfExists(path: string): Promise<unknown> {
   } catch (err) {
     throw new ModelConfigError(`${path} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+async function readJson(path: string): Promise<JsonObject> {
+  const value = await readJsonIfExists(path);
+  if (value === undefined) throw new ModelConfigError(`Missing ${path}`);
+  if (!isJsonObject(value)) throw new ModelConfigError(`${path} must hold a JSON object`);
+  return value;
 }
 
 /** ONNX file candidates in the order optimum and transformers.js lay them out. */

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
   type BucketOptions,
@@ -49,7 +50,6 @@ function isDirectory(path: string): boolean {
 async function localManifest(dir: string): Promise<Manifest | null> {
   const p = join(dir, MANIFEST_FILE);
   if (!existsSync(p)) return null;
-  const { readFile } = await import("node:fs/promises");
   return parseManifest(await readFile(p, "utf8"));
 }
 
