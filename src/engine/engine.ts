@@ -67,7 +67,11 @@ export interface EngineOptions {
   session?: Omit<SessionOptions, "device">;
   /** Called once the ONNX session has started loading (servers use it to order their start-up). */
   onSessionLoading?: () => void;
+  /** Told how long each load phase took (fetch, verify, session, tokenizer, first_run), in ms. */
+  onPhase?: (phase: LoadPhase, ms: number) => void;
 }
+
+export type LoadPhase = "fetch" | "verify" | "session" | "tokenizer" | "first_run";
 
 /** Per-call context: cancellation, and where to add the call's queue and inference times. */
 export interface RunContext {
@@ -139,9 +143,11 @@ export class Engine {
   }
 
   static async load(opts: EngineOptions): Promise<Engine> {
+    const phase = opts.onPhase;
     const resolved = await resolveModel(opts.model, {
       ...opts.store,
       ...(opts.dtype ? { dtype: opts.dtype } : {}),
+      ...(phase ? { onPhase: phase } : {}),
     });
     const folder = await readModelFolder(resolved.dir, opts.onnxFile ?? resolved.onnxFile);
     const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
@@ -149,14 +155,21 @@ export class Engine {
     const sessionOpts: SessionOptions = { ...opts.session, device };
     const workers = opts.workers ?? 0;
     // The session starts loading (in workers, in parallel) before the tokenizer is built here.
-    const starting: Promise<Backend> =
+    const sessionStart = performance.now();
+    const starting: Promise<Backend> = (
       workers > 0
         ? WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
-        : InThreadBackend.create(folder.onnxPath, config, sessionOpts);
+        : InThreadBackend.create(folder.onnxPath, config, sessionOpts)
+    ).then((b) => {
+      phase?.("session", performance.now() - sessionStart);
+      return b;
+    });
     opts.onSessionLoading?.();
     let tokenizer: TextTokenizer;
     try {
+      const tokenizerStart = performance.now();
       tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+      phase?.("tokenizer", performance.now() - tokenizerStart);
     } catch (err) {
       await (await starting.catch(() => null))?.close();
       throw err;
@@ -188,10 +201,12 @@ export class Engine {
       (o) => o.kind === TASK_OUTPUT[kind === "embed" ? "embed" : kind],
     )!;
     const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
+    const probeStart = performance.now();
     const probe = await backend.run(
       padBatch([{ ids: [padId], typeIds: null }], padId, "right"),
       output.name,
     );
+    opts.onPhase?.("first_run", performance.now() - probeStart);
     const outputSize = probe.dims[probe.dims.length - 1]!;
     const poolerConfig = resolvePoolerConfig({
       explicit: parsePoolerConfig(opts.poolerConfig),
