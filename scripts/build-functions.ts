@@ -43,6 +43,9 @@ export async function buildFunction(name: string): Promise<number> {
     minify: true,
     legalComments: "none",
     external: ["onnxruntime-node"],
+    // ESM builds where packages ship them (the AWS SDK): tree-shaken, and dynamic import() of them
+    // keeps its named exports (a CommonJS build imported in Node mode exposes only `default`).
+    mainFields: ["module", "main"],
     // Bundled CommonJS packages call require() for Node built-ins.
     banner: {
       js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);',
