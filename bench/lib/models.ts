@@ -4,7 +4,8 @@ import { join } from "node:path";
 
 export const BENCH_DIR = join(import.meta.dirname, "..");
 export const ROOT = join(BENCH_DIR, "..");
-export const SHARED = join(ROOT, "..", "shared");
+/** The shared data folder beside the checkout (`EDGEPOOL_SHARED_DIR` when it lives elsewhere). */
+export const SHARED = process.env.EDGEPOOL_SHARED_DIR ?? join(ROOT, "..", "shared");
 export const CACHE = join(BENCH_DIR, ".cache");
 export const TOKENIZER = join(SHARED, "data", "tokenizers", "bert-base-uncased");
 

@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFunction, OUT_DIR } from "../../scripts/build-functions.js";
+import { OUT_DIR } from "../../scripts/build-functions.js";
 import type { RouteFamily } from "../../src/api/index.js";
 import type { BufferedHandler } from "../../src/lambda/index.js";
 import { fixture } from "../helpers/fixtures.js";
+import { requireBundles } from "../helpers/functions.js";
 import {
   type EventInit,
   functionUrlEvent,
@@ -100,12 +101,10 @@ describe("function bundles answer like `edgepool serve`", () => {
 
   beforeAll(async () => {
     const models = [...new Set(CASES.map((c) => c.model))];
-    const [started] = await Promise.all([
-      Promise.all(
-        models.map((m) => startServer(["--model", fixture(m), "--served-model-name", SERVED])),
-      ),
-      Promise.all(CASES.map((c) => buildFunction(c.family))),
-    ]);
+    requireBundles(CASES.map((c) => c.family));
+    const started = await Promise.all(
+      models.map((m) => startServer(["--model", fixture(m), "--served-model-name", SERVED])),
+    );
     for (const [i, m] of models.entries()) servers.set(m, started[i]!);
   }, 180_000);
 

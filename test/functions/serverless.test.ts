@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFunction } from "../../scripts/build-functions.js";
 import { FAMILY_NAMES, ROUTE_FAMILIES } from "../../src/api/index.js";
 import { pinModel } from "../../src/models/index.js";
 import { fixture } from "../helpers/fixtures.js";
+import { requireBundles } from "../helpers/functions.js";
 import { stableJson } from "../helpers/lambda.js";
 import { freePort, S3_ENV, type S3Server, startS3 } from "../helpers/s3.js";
 import { postJson, ROOT, type RunningServer, startServer } from "../helpers/server.js";
@@ -41,9 +41,7 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 const pascal = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
 describe("serverless.yml", () => {
-  beforeAll(async () => {
-    for (const f of FAMILY_NAMES) await buildFunction(f);
-  }, 120_000);
+  beforeAll(() => requireBundles(FAMILY_NAMES));
 
   describe("osls package", () => {
     let out: string;
