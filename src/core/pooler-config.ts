@@ -1,5 +1,6 @@
 import { ModelConfigError } from "./errors.js";
 import { isJsonObject } from "./model-config.js";
+import { ownValue } from "./own.js";
 
 export const POOLING_TYPES = ["CLS", "MEAN", "LAST", "ALL", "STEP"] as const;
 export type PoolingType = (typeof POOLING_TYPES)[number];
@@ -42,7 +43,8 @@ export function parsePoolerConfig(value: unknown): PoolerConfig {
   for (const [key, v] of Object.entries(value)) {
     if (v === null || v === undefined) continue;
     const name =
-      CAMEL[key] ?? (Object.values(CAMEL).includes(key as keyof PoolerConfig) ? key : null);
+      ownValue(CAMEL, key) ??
+      (Object.values(CAMEL).includes(key as keyof PoolerConfig) ? key : null);
     if (name) out[name] = v;
   }
   const cfg = out as PoolerConfig;

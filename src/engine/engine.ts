@@ -62,6 +62,8 @@ export interface EngineOptions {
   maxConcurrentRequests?: number;
   /** Keep micro-batches at least this efficient (real / computed tokens); 0 packs by budget alone. */
   minBatchEfficiency?: number;
+  /** Longest text prompt in characters, refused (400) before it is tokenized. */
+  maxInputChars?: number;
   /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
   workers?: number;
   session?: Omit<SessionOptions, "device">;
@@ -113,6 +115,7 @@ export class Engine {
   readonly prompts: Readonly<Record<string, string>>;
   readonly defaultPromptName: string | null;
   readonly scheduler: Scheduler;
+  readonly maxInputChars: number;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -127,7 +130,9 @@ export class Engine {
     device: Device;
     prompts: Record<string, string>;
     defaultPromptName: string | null;
+    maxInputChars: number;
   }) {
+    this.maxInputChars = parts.maxInputChars;
     this.prompts = parts.prompts;
     this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
@@ -252,6 +257,7 @@ export class Engine {
       device,
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
+      maxInputChars: opts.maxInputChars ?? ENGINE_DEFAULTS.maxInputChars,
     });
   }
 
@@ -274,6 +280,7 @@ export class Engine {
     let ids: number[];
     let typeIds: number[] | null = null;
     if (typeof prompt === "string") {
+      this.checkInputLength(prompt);
       const enc = this.tokenizer.encode(prompt, {
         addSpecialTokens: opts.addSpecialTokens ?? true,
         ...(limit !== undefined ? { maxTokens: limit, side } : {}),
@@ -289,6 +296,16 @@ export class Engine {
     if (ids.length === 0) throw new BadRequestError("The prompt is empty", "input");
     if (ids.length > this.maxModelLen) throw contextLengthError(this.maxModelLen, ids.length);
     return { ids, typeIds };
+  }
+
+  /** Refuse a text too long to tokenize within the request's bounded work (before tokenizing it). */
+  checkInputLength(text: string): void {
+    if (text.length > this.maxInputChars) {
+      throw new BadRequestError(
+        `An input has ${text.length} characters; the limit is ${this.maxInputChars} (--max-input-chars)`,
+        "input",
+      );
+    }
   }
 
   /** Refuse token ids outside the vocabulary (a 400, not a crash in the graph). */
@@ -307,6 +324,8 @@ export class Engine {
   /** Tokenize a sentence pair for a cross-encoder. */
   tokenizePair(first: string, second: string, opts: PromptOptions = {}): TokenizedPrompt {
     const limit = truncationLimit(opts.truncatePromptTokens, this.maxModelLen);
+    this.checkInputLength(first);
+    this.checkInputLength(second);
     const enc = this.tokenizer.encodePair(first, second, {
       ...(limit !== undefined ? { maxTokens: limit, side: opts.truncationSide ?? "right" } : {}),
     });
