@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type ModelConfig,
   ModelConfigError,
+  outputForKind,
   type PooledOutput,
   Pooler,
   type PoolerConfig,
@@ -67,6 +68,13 @@ export interface EngineOptions {
   session?: Omit<SessionOptions, "device">;
   /** Called once the ONNX session has started loading (servers use it to order their start-up). */
   onSessionLoading?: () => void;
+  /** Deprecation and compatibility warnings (default: `process.emitWarning`). */
+  onWarning?: (message: string) => void;
+}
+
+/** Where warnings go when the caller gives no `onWarning`. */
+export function defaultWarning(message: string): void {
+  process.emitWarning(message, "DeprecationWarning");
 }
 
 /** Per-call context: cancellation, and where to add the call's queue and inference times. */
@@ -90,13 +98,6 @@ export interface ScoreResult {
   score: number;
 }
 
-const TASK_OUTPUT = {
-  embed: "hidden",
-  token_embed: "hidden",
-  classify: "sequence_logits",
-  token_classify: "token_logits",
-} as const;
-
 /** A loaded pooling model: tokenizer, ONNX session and pooler. */
 export class Engine {
   readonly modelName: string;
@@ -109,6 +110,8 @@ export class Engine {
   readonly prompts: Readonly<Record<string, string>>;
   readonly defaultPromptName: string | null;
   readonly scheduler: Scheduler;
+  /** Where deprecation and compatibility warnings go. */
+  readonly warn: (message: string) => void;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -123,7 +126,9 @@ export class Engine {
     device: Device;
     prompts: Record<string, string>;
     defaultPromptName: string | null;
+    warn: (message: string) => void;
   }) {
+    this.warn = parts.warn;
     this.prompts = parts.prompts;
     this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
@@ -184,9 +189,11 @@ export class Engine {
       opts.runner,
       opts.convert,
     );
-    const output = backend.outputs.find(
-      (o) => o.kind === TASK_OUTPUT[kind === "embed" ? "embed" : kind],
+    const outputKind = outputForKind(
+      kind,
+      backend.outputs.map((o) => o.kind),
     )!;
+    const output = backend.outputs.find((o) => o.kind === outputKind)!;
     const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
     const probe = await backend.run(
       padBatch([{ ids: [padId], typeIds: null }], padId, "right"),
@@ -194,9 +201,10 @@ export class Engine {
     );
     const outputSize = probe.dims[probe.dims.length - 1]!;
     const poolerConfig = resolvePoolerConfig({
-      explicit: parsePoolerConfig(opts.poolerConfig),
+      explicit: parsePoolerConfig(opts.poolerConfig, opts.onWarning ?? defaultWarning),
       sentenceTransformers: folder.stPooling,
       decoder: isDecoder(config),
+      embedding: kind === "embed",
     });
     const modelName = opts.servedModelName ?? opts.model;
     const pooler = new Pooler({
@@ -206,6 +214,7 @@ export class Engine {
       poolerConfig,
       dense: folder.dense,
       outputSize,
+      output: outputKind,
     });
     const derived =
       derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
@@ -237,6 +246,7 @@ export class Engine {
       device,
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
+      warn: opts.onWarning ?? defaultWarning,
     });
   }
 
