@@ -112,6 +112,8 @@ export class Engine {
   readonly scheduler: Scheduler;
   /** Where deprecation and compatibility warnings go. */
   readonly warn: (message: string) => void;
+  /** The ONNX file served. */
+  readonly onnxPath: string;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -127,8 +129,10 @@ export class Engine {
     prompts: Record<string, string>;
     defaultPromptName: string | null;
     warn: (message: string) => void;
+    onnxPath: string;
   }) {
     this.warn = parts.warn;
+    this.onnxPath = parts.onnxPath;
     this.prompts = parts.prompts;
     this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
@@ -247,6 +251,7 @@ export class Engine {
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
       warn: opts.onWarning ?? defaultWarning,
+      onnxPath: folder.onnxPath,
     });
   }
 
