@@ -17,7 +17,10 @@ import { registerOpenAI } from "./routes/openai.js";
 import { registerPooling } from "./routes/pooling.js";
 import { registerScore } from "./routes/score.js";
 import { registerTei } from "./routes/tei.js";
+import { registerTeiRoot } from "./routes/tei-root.js";
 import { registerTokenize } from "./routes/tokenize.js";
+import { teiError, teiErrorStyle } from "./tei-errors.js";
+import { warningHeader } from "./warnings.js";
 
 export interface AppOptions {
   /** Most inputs in one request (`--max-client-batch-size`). */
@@ -74,6 +77,11 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
     c.header("x-queue-time", ms(timing.queue));
     c.header("x-inference-time", ms(timing.inference));
     if (host.state === "stopping") c.header("connection", "close");
+    const warnings = c.get("warnings");
+    if (warnings) {
+      c.header("warning", warningHeader(warnings));
+      log?.warn({ id, path: c.req.path, warnings }, "deprecated request parameters");
+    }
     if (c.req.method === "POST") {
       const method = c.req.routePath;
       metrics.requests.inc({ method });
@@ -93,6 +101,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
       "request",
     );
   });
+  app.use(teiErrorStyle);
   app.use(apiKeyAuth(options.apiKeys ?? []));
   const limitBody = bodyLimit({
     maxSize: payloadLimit,
@@ -120,6 +129,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
   registerPooling(app, deps);
   registerScore(app, deps);
   registerTei(app, deps);
+  registerTeiRoot(app, deps, { version: options.version ?? "0.0.0" });
   registerTokenize(app, deps);
   registerMeta(app, deps, { version: options.version ?? "0.0.0", metrics });
 
@@ -130,6 +140,10 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
     const { status, body } = toErrorResponse(err);
     if (status >= 500 && status !== 503) log?.error({ err, path: c.req.path }, "request failed");
     if (err instanceof TooManyRequestsError) c.header("retry-after", String(err.retryAfterSeconds));
+    if (c.get("errorStyle") === "tei") {
+      const tei = teiError(status, body);
+      return c.json(tei.body, tei.status as 400);
+    }
     return c.json(body, status as 400);
   });
   return { app, host, metrics };

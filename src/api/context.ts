@@ -11,5 +11,9 @@ export type ApiEnv = {
   Variables: {
     requestId: string;
     timing: Timing;
+    /** Deprecation/compatibility warnings for this request (see `warnings.ts`). */
+    warnings?: string[];
+    /** Errors in TEI's shape (`{error, error_type}`) for TEI routes. */
+    errorStyle?: "tei";
   };
 };

@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type ModelConfig,
   ModelConfigError,
+  outputForKind,
   type PooledOutput,
   Pooler,
   type PoolerConfig,
@@ -71,6 +72,13 @@ export interface EngineOptions {
   onSessionLoading?: () => void;
   /** Told how long each load phase took (fetch, verify, session, tokenizer, first_run), in ms. */
   onPhase?: (phase: LoadPhase, ms: number) => void;
+  /** Deprecation and compatibility warnings (default: `process.emitWarning`). */
+  onWarning?: (message: string) => void;
+}
+
+/** Where warnings go when the caller gives no `onWarning`. */
+export function defaultWarning(message: string): void {
+  process.emitWarning(message, "DeprecationWarning");
 }
 
 export type LoadPhase = "fetch" | "verify" | "session" | "tokenizer" | "first_run";
@@ -96,13 +104,6 @@ export interface ScoreResult {
   score: number;
 }
 
-const TASK_OUTPUT = {
-  embed: "hidden",
-  token_embed: "hidden",
-  classify: "sequence_logits",
-  token_classify: "token_logits",
-} as const;
-
 /** A loaded pooling model: tokenizer, ONNX session and pooler. */
 export class Engine {
   readonly modelName: string;
@@ -116,6 +117,10 @@ export class Engine {
   readonly defaultPromptName: string | null;
   readonly scheduler: Scheduler;
   readonly maxInputChars: number;
+  /** Where deprecation and compatibility warnings go. */
+  readonly warn: (message: string) => void;
+  /** The ONNX file served. */
+  readonly onnxPath: string;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -131,8 +136,12 @@ export class Engine {
     prompts: Record<string, string>;
     defaultPromptName: string | null;
     maxInputChars: number;
+    warn: (message: string) => void;
+    onnxPath: string;
   }) {
     this.maxInputChars = parts.maxInputChars;
+    this.warn = parts.warn;
+    this.onnxPath = parts.onnxPath;
     this.prompts = parts.prompts;
     this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
@@ -202,9 +211,11 @@ export class Engine {
       opts.runner,
       opts.convert,
     );
-    const output = backend.outputs.find(
-      (o) => o.kind === TASK_OUTPUT[kind === "embed" ? "embed" : kind],
+    const outputKind = outputForKind(
+      kind,
+      backend.outputs.map((o) => o.kind),
     )!;
+    const output = backend.outputs.find((o) => o.kind === outputKind)!;
     const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
     const probeStart = performance.now();
     const probe = await backend.run(
@@ -214,9 +225,10 @@ export class Engine {
     opts.onPhase?.("first_run", performance.now() - probeStart);
     const outputSize = probe.dims[probe.dims.length - 1]!;
     const poolerConfig = resolvePoolerConfig({
-      explicit: parsePoolerConfig(opts.poolerConfig),
+      explicit: parsePoolerConfig(opts.poolerConfig, opts.onWarning ?? defaultWarning),
       sentenceTransformers: folder.stPooling,
       decoder: isDecoder(config),
+      embedding: kind === "embed",
     });
     const modelName = opts.servedModelName ?? opts.model;
     const pooler = new Pooler({
@@ -226,6 +238,7 @@ export class Engine {
       poolerConfig,
       dense: folder.dense,
       outputSize,
+      output: outputKind,
     });
     const derived =
       derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
@@ -258,6 +271,8 @@ export class Engine {
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
       maxInputChars: opts.maxInputChars ?? ENGINE_DEFAULTS.maxInputChars,
+      warn: opts.onWarning ?? defaultWarning,
+      onnxPath: folder.onnxPath,
     });
   }
 
