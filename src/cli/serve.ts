@@ -11,6 +11,7 @@ import {
   MODEL_FLAGS_HELP,
   UsageError,
 } from "./model-flags.js";
+import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
 
 /** The server runs sessions off the event loop by default. */
 export const DEFAULT_SERVE_WORKERS = 1;
@@ -32,6 +33,8 @@ Server options:
   --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
   (serve runs sessions in ${DEFAULT_SERVE_WORKERS} worker thread by default: see --workers)
+
+${SERVE_STORE_HELP}
 
 ${MODEL_FLAGS_HELP}`;
 
@@ -61,6 +64,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "log-level": { type: "string" },
       "shutdown-timeout": { type: "string" },
       "fallback-model": { type: "string" },
+      ...SERVE_STORE_FLAGS,
     },
   });
   const level = values["log-level"] ?? "info";
@@ -80,6 +84,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const apiKeys = [...(values["api-key"] ?? []), ...envKeys];
   const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
   const log = pino({ level, base: { service: "edgepool" } });
+  const services = await storeServices(values, log);
 
   const servedName = engineOpts.servedModelName ?? engineOpts.model;
   engineOpts.servedModelName = servedName;
@@ -120,8 +125,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     import("@hono/node-server"),
   ]);
   const host = new ModelHost([servedName]);
-  const { app } = createApp(host, {
+  const { app, jobs } = createApp(host, {
     apiKeys,
+    meter: services?.meter,
+    jobs: services?.jobs,
     logger: log,
     version: packageVersion(),
     maxClientBatchSize:
@@ -144,7 +151,11 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   log.info(
-    { url: `http://${hostname}:${actualPort}`, model: engineOpts.model, auth: apiKeys.length > 0 },
+    {
+      url: `http://${hostname}:${actualPort}`,
+      model: engineOpts.model,
+      auth: apiKeys.length > 0 || services !== null,
+    },
     "listening",
   );
 
@@ -160,7 +171,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }, shutdownMs);
     force.unref();
     server.close(async () => {
+      // Jobs under way finish (or their lease lapses); every ledger row recorded is written.
+      await jobs?.stop();
       await host.engine?.close().catch(() => undefined);
+      await services?.meter
+        .close()
+        .catch((err: Error) => log.error({ err: err.message }, "ledger"));
+      await services?.store.close();
       log.info("stopped");
       process.exit(0);
     });
@@ -180,6 +197,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }
     if (stopping) return;
     host.setReady(engine);
+    if (services?.runWorker) jobs?.start();
     log.info(
       {
         model: servedName,
