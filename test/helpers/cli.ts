@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { BIN } from "./server.js";
 
 export interface CliResult {
@@ -33,4 +34,25 @@ export function runCli(
       resolve({ code, signal, stdout, stderr });
     });
   });
+
+const run = promisify(execFile);
+
+/** Run the built `edgepool` CLI; resolves with its exit code and output (never rejects on exit code). */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+/** `edgepool keys create --json …`: the new key's record, secret included. */
+export async function createKey(spec: string, name: string, extra: string[] = []) {
+  const r = await cli(["keys", "create", "--store", spec, "--name", name, "--json", ...extra]);
+  if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { id: string; key: string; name: string };
 }
