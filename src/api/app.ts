@@ -24,9 +24,9 @@ import { registerScore } from "./routes/score.js";
 import { registerTei } from "./routes/tei.js";
 import { registerTeiRoot } from "./routes/tei-root.js";
 import { registerTokenize } from "./routes/tokenize.js";
+import { registerUsage } from "./routes/usage.js";
 import { teiError, teiErrorStyle } from "./tei-errors.js";
 import { warningHeader } from "./warnings.js";
-import { registerUsage } from "./routes/usage.js";
 
 export interface AppOptions {
   /** Most inputs in one request (`--max-client-batch-size`). */

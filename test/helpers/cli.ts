@@ -1,5 +1,4 @@
-import { execFile, spawn } from "node:child_process";
-import { promisify } from "node:util";
+import { spawn } from "node:child_process";
 import { BIN } from "./server.js";
 
 export interface CliResult {
@@ -34,20 +33,12 @@ export function runCli(
       resolve({ code, signal, stdout, stderr });
     });
   });
-
-const run = promisify(execFile);
+}
 
 /** Run the built `edgepool` CLI; resolves with its exit code and output (never rejects on exit code). */
 export async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
+  const r = await runCli(args, env);
+  return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `edgepool keys create --json …`: the new key's record, secret included. */
