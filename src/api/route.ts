@@ -42,6 +42,8 @@ export interface PostSpec<S extends z.ZodType> {
   tag: string;
   body: S;
   response: z.ZodType;
+  /** Sees the parsed JSON before validation (e.g. to pick the error shape by the body's form). */
+  inspect?: (c: Ctx, json: Record<string, unknown>) => void;
 }
 
 /** Register a JSON POST route: documented in the OpenAPI spec, body read and validated by the same schema. */
@@ -67,7 +69,10 @@ export function postRoute<S extends z.ZodType>(
         },
       }),
     );
-    app.post(path, async (c) => handler(c, await readBody(c, spec.body)));
+    const inspect = spec.inspect;
+    app.post(path, async (c) =>
+      handler(c, await readBody(c, spec.body, inspect && ((json) => inspect(c, json)))),
+    );
   }
 }
 
