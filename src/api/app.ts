@@ -10,6 +10,7 @@ import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv } from "./context.js";
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "./defaults.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
+import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost } from "./host.js";
 import { metering } from "./metering.js";
 import { Metrics } from "./metrics.js";
@@ -21,8 +22,11 @@ import { registerOpenAI } from "./routes/openai.js";
 import { registerPooling } from "./routes/pooling.js";
 import { registerScore } from "./routes/score.js";
 import { registerTei } from "./routes/tei.js";
+import { registerTeiRoot } from "./routes/tei-root.js";
 import { registerTokenize } from "./routes/tokenize.js";
 import { registerUsage } from "./routes/usage.js";
+import { teiError, teiErrorStyle } from "./tei-errors.js";
+import { warningHeader } from "./warnings.js";
 
 export interface AppOptions {
   /** Most inputs in one request (`--max-client-batch-size`). */
@@ -38,6 +42,8 @@ export interface AppOptions {
   meter?: Meter;
   /** Webhook reranking (`/v1/rerank/jobs`) on this store. */
   jobs?: { store: Store; options: JobsOptions };
+  /** Mount only these endpoint families' POST routes (a serverless function); default all. */
+  routes?: readonly RouteFamily[];
 }
 
 export interface CreatedApp {
@@ -58,6 +64,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
   const payloadLimit = options.payloadLimit ?? DEFAULT_PAYLOAD_LIMIT;
   const log = options.logger;
   const app: App = new OpenAPIHono<ApiEnv>();
+  if (options.routes) limitRoutes(app, familyPaths(options.routes));
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -83,6 +90,11 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
     c.header("x-queue-time", ms(timing.queue));
     c.header("x-inference-time", ms(timing.inference));
     if (host.state === "stopping") c.header("connection", "close");
+    const warnings = c.get("warnings");
+    if (warnings) {
+      c.header("warning", warningHeader(warnings));
+      log?.warn({ id, path: c.req.path, warnings }, "deprecated request parameters");
+    }
     if (c.req.method === "POST") {
       const method = c.req.routePath;
       metrics.requests.inc({ method });
@@ -102,6 +114,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
       "request",
     );
   });
+  app.use(teiErrorStyle);
   const meter = options.meter;
   app.use(apiKeyAuth(options.apiKeys ?? [], meter && ((secret) => meter.authenticate(secret))));
   if (meter) app.use(metering(meter, host));
@@ -131,6 +144,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
   registerPooling(app, deps);
   registerScore(app, deps);
   registerTei(app, deps);
+  registerTeiRoot(app, deps, { version: options.version ?? "0.0.0" });
   registerTokenize(app, deps);
   if (meter) registerUsage(app, meter);
   const jobs = options.jobs
@@ -145,6 +159,10 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
     const { status, body } = toErrorResponse(err);
     if (status >= 500 && status !== 503) log?.error({ err, path: c.req.path }, "request failed");
     if (err instanceof TooManyRequestsError) c.header("retry-after", String(err.retryAfterSeconds));
+    if (c.get("errorStyle") === "tei") {
+      const tei = teiError(status, body);
+      return c.json(tei.body, tei.status as 400);
+    }
     return c.json(body, status as 400);
   });
   return { app, host, metrics, jobs };

@@ -13,21 +13,34 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/**
+ * Static API keys as given (flags, environment, options): an empty or whitespace-only key would
+ * turn authentication off or match a blank header, so it is refused, as is a key with surrounding
+ * whitespace (headers are trimmed, so it could never match).
+ */
+export function checkApiKeys(keys: readonly string[], source = "API key"): string[] {
+  for (const key of keys) {
+    if (key.trim() === "") throw new Error(`${source} must not be empty or whitespace`);
+    if (key !== key.trim()) throw new Error(`${source} must not start or end with whitespace`);
+  }
+  return [...keys];
+}
+
 const PUBLIC = new Set(["/health", "/ping", "/metrics", "/version", "/openapi.json", "/docs"]);
 
 /** Finds the live stored key for a presented secret (by its hash), or null. */
 export type KeyResolver = (secret: string) => Promise<ApiKey | null>;
 
 /**
- * Bearer (or `x-api-key`) authentication against any of the static `keys` (empty or blank ones
- * are ignored) or, with `resolve`, the keys in the store; health, metrics and docs stay public.
+ * Bearer (or `x-api-key`) authentication against any of the static `keys` (checked by
+ * `checkApiKeys`) or, with `resolve`, the keys in the store; health, metrics and docs stay public.
  * Sets the request's `principal`.
  */
 export function apiKeyAuth(
   keys: readonly string[],
   resolve?: KeyResolver,
 ): MiddlewareHandler<ApiEnv> {
-  const staticKeys = keys.filter((k) => k.trim() !== "");
+  const staticKeys = checkApiKeys(keys);
   const staticIds = staticKeys.map(staticKeyId);
   return async (c, next) => {
     const internal = internalPrincipal(c);
