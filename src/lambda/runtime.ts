@@ -40,7 +40,7 @@ export function lambdaHandlers(
     await ensure();
     return finish(await buffered(event, context));
   };
-  const runtime = (globalThis as LambdaGlobals).awslambda;
+  const runtime = (globalThis as unknown as LambdaGlobals).awslambda;
   let streamHandler: StreamingHandler | undefined;
   if (runtime) {
     const streaming = streamHandle(app) as unknown as StreamingHandler;
