@@ -38,12 +38,12 @@ export interface AppOptions {
   version?: string;
   logger?: Logger;
   metrics?: Metrics;
+  /** Mount only these endpoint families' POST routes (a serverless function); default all. */
+  routes?: readonly RouteFamily[];
   /** Stored API keys, quotas and the usage ledger (`--store`); adds `/v1/usage`. */
   meter?: Meter;
   /** Webhook reranking (`/v1/rerank/jobs`) on this store. */
   jobs?: { store: Store; options: JobsOptions };
-  /** Mount only these endpoint families' POST routes (a serverless function); default all. */
-  routes?: readonly RouteFamily[];
 }
 
 export interface CreatedApp {
@@ -84,15 +84,18 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
     c.set("timing", timing);
     await next();
     const total = performance.now() - timing.start;
-    c.header("x-request-id", id);
-    c.header("x-total-time", ms(total));
-    c.header("x-tokenization-time", ms(timing.tokenization));
-    c.header("x-queue-time", ms(timing.queue));
-    c.header("x-inference-time", ms(timing.inference));
-    if (host.state === "stopping") c.header("connection", "close");
+    // Set on the finished response's headers: c.header() after next() would rebuild the
+    // response around a body stream, once per header.
+    const headers = c.res.headers;
+    headers.set("x-request-id", id);
+    headers.set("x-total-time", ms(total));
+    headers.set("x-tokenization-time", ms(timing.tokenization));
+    headers.set("x-queue-time", ms(timing.queue));
+    headers.set("x-inference-time", ms(timing.inference));
+    if (host.state === "stopping") headers.set("connection", "close");
     const warnings = c.get("warnings");
     if (warnings) {
-      c.header("warning", warningHeader(warnings));
+      headers.set("warning", warningHeader(warnings));
       log?.warn({ id, path: c.req.path, warnings }, "deprecated request parameters");
     }
     if (c.req.method === "POST") {

@@ -32,8 +32,8 @@ const PUBLIC = new Set(["/health", "/ping", "/metrics", "/version", "/openapi.js
 export type KeyResolver = (secret: string) => Promise<ApiKey | null>;
 
 /**
- * Bearer (or `x-api-key`) authentication against any of the static `keys` (checked by
- * `checkApiKeys`) or, with `resolve`, the keys in the store; health, metrics and docs stay public.
+ * Bearer (or `x-api-key`) authentication against any of the static `keys` (empty or blank ones
+ * are refused) or, with `resolve`, the keys in the store; health, metrics and docs stay public.
  * Sets the request's `principal`.
  */
 export function apiKeyAuth(

@@ -22,10 +22,10 @@ export type ApiEnv = {
   Variables: {
     requestId: string;
     timing: Timing;
-    principal: Principal | undefined;
     /** Deprecation/compatibility warnings for this request (see `warnings.ts`). */
     warnings?: string[];
     /** Errors in TEI's shape (`{error, error_type}`) for TEI routes. */
     errorStyle?: "tei";
+    principal: Principal | undefined;
   };
 };
