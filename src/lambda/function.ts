@@ -2,11 +2,14 @@ import pino from "pino";
 import { createApp } from "../api/app.js";
 import type { RouteFamily } from "../api/families.js";
 import type { App } from "../api/route.js";
+import type { StoreServices } from "../cli/store-flags.js";
 import { Engine } from "../engine/engine.js";
+import type { JobWorker } from "../jobs/index.js";
 import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "./config.js";
 import { type EngineLoader, FunctionInstance } from "./instance.js";
 import { limitResponse } from "./response-limit.js";
 import { lambdaHandlers } from "./runtime.js";
+import { functionStoreServices } from "./store-config.js";
 
 export interface FunctionOptions {
   /** Environment to read (default `process.env`). */
@@ -28,6 +31,10 @@ export interface EdgepoolFunction {
    * inside Lambda's Node runtime, which provides `awslambda.streamifyResponse`.
    */
   streamHandler: ReturnType<typeof lambdaHandlers>["streamHandler"];
+  /** Metering and jobs, when the environment names a store (`DATABASE_URL`). */
+  services: StoreServices | null;
+  /** The rerank job worker, when jobs are configured (`EDGEPOOL_WEBHOOK_SECRETS`). */
+  jobs: JobWorker | null;
 }
 
 const splitKeys = (v: string | undefined) =>
@@ -69,7 +76,10 @@ export async function createFunction(
     log,
     name,
   );
-  const { app } = createApp(instance.host, {
+  const services = await functionStoreServices(env, log);
+  const { app, jobs } = createApp(instance.host, {
+    meter: services?.meter,
+    jobs: services?.jobs,
     routes: [family],
     apiKeys: config?.apiKeys ?? splitKeys(env.EDGEPOOL_API_KEYS),
     logger: log,
@@ -85,5 +95,5 @@ export async function createFunction(
     () => instance.ensure(),
     (r) => limitResponse(r, responseLimit),
   );
-  return { app, instance, ...handlers };
+  return { app, instance, ...handlers, services, jobs };
 }
