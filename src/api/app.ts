@@ -7,6 +7,7 @@ import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv } from "./context.js";
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "./defaults.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
+import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost } from "./host.js";
 import { Metrics } from "./metrics.js";
 import type { App, RouteDeps } from "./route.js";
@@ -31,6 +32,8 @@ export interface AppOptions {
   version?: string;
   logger?: Logger;
   metrics?: Metrics;
+  /** Mount only these endpoint families' POST routes (a serverless function); default all. */
+  routes?: readonly RouteFamily[];
 }
 
 export interface CreatedApp {
@@ -49,6 +52,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
   const payloadLimit = options.payloadLimit ?? DEFAULT_PAYLOAD_LIMIT;
   const log = options.logger;
   const app: App = new OpenAPIHono<ApiEnv>();
+  if (options.routes) limitRoutes(app, familyPaths(options.routes));
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");

@@ -4,6 +4,7 @@ import { NotFoundError, type PoolingTask } from "../core/index.js";
 import type { Engine } from "../engine/index.js";
 import { readBody } from "./body.js";
 import type { ApiEnv } from "./context.js";
+import { isMounted } from "./families.js";
 import type { ModelHost } from "./host.js";
 import { usage } from "./inference.js";
 import type { Limits } from "./prompts.js";
@@ -52,6 +53,7 @@ export function postRoute<S extends z.ZodType>(
   handler: (c: Ctx, body: z.infer<S>) => Promise<Response> | Response,
 ): void {
   for (const path of spec.paths) {
+    if (!isMounted(app, path)) continue;
     app.openAPIRegistry.registerPath(
       createRoute({
         method: "post",

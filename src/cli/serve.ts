@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 import pino from "pino";
+import { checkApiKeys } from "../api/auth.js";
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
 import type { Engine } from "../engine/index.js";
 import {
@@ -51,6 +52,25 @@ export function packageVersion(): string {
   }
 }
 
+/**
+ * Keys from `--api-key` (each refused when empty or padded: an empty flag must never turn auth
+ * off) and `EDGEPOOL_API_KEYS` (comma-separated; set but holding no key is refused too).
+ */
+export function staticApiKeys(flags: readonly string[], env: string | undefined): string[] {
+  try {
+    checkApiKeys(flags, "--api-key");
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const envKeys = (env ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (env !== undefined && env.trim() !== "" && envKeys.length === 0)
+    throw new UsageError("EDGEPOOL_API_KEYS holds no key (comma-separated, non-empty keys)");
+  return [...flags, ...envKeys];
+}
+
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 export async function serveCommand(argv: string[]): Promise<void> {
@@ -77,11 +97,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const port = intFlag("port", values.port, 0) ?? 8000;
   if (port > 65535) throw new UsageError("--port must be at most 65535");
   const hostname = values.host ?? "0.0.0.0";
-  const envKeys = (process.env.EDGEPOOL_API_KEYS ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean);
-  const apiKeys = [...(values["api-key"] ?? []), ...envKeys];
+  const apiKeys = staticApiKeys(values["api-key"] ?? [], process.env.EDGEPOOL_API_KEYS);
   const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
   const log = pino({ level, base: { service: "edgepool" } });
   for (const note of vllm.notes) log.warn(note);

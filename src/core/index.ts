@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./heads.js";
 export * from "./matryoshka.js";
 export * from "./model-config.js";
+export * from "./own.js";
 export * from "./pooler.js";
 export * from "./pooler-config.js";
 export * from "./pooling.js";

@@ -1,3 +1,5 @@
+import { ownValue, setOwn } from "./own.js";
+
 /** The parts of a Hugging Face `config.json` that pooling depends on. Unknown keys are kept. */
 export interface ModelConfig {
   architectures?: string[];
@@ -27,9 +29,12 @@ export function isJsonObject(value: unknown): value is JsonObject {
 export function applyHfOverrides<T extends JsonObject>(config: T, overrides: JsonObject = {}): T {
   const out: JsonObject = { ...config };
   for (const [key, value] of Object.entries(overrides)) {
-    const current = out[key];
-    out[key] =
-      isJsonObject(value) && isJsonObject(current) ? applyHfOverrides(current, value) : value;
+    const current = ownValue(out, key);
+    setOwn(
+      out,
+      key,
+      isJsonObject(value) && isJsonObject(current) ? applyHfOverrides(current, value) : value,
+    );
   }
   return out as T;
 }
@@ -42,7 +47,7 @@ export function numLabels(config: ModelConfig): number {
 
 /** Label for an index, or null when the config has no `id2label`. */
 export function labelOf(config: ModelConfig, index: number): string | null {
-  return config.id2label?.[String(index)] ?? null;
+  return ownValue(config.id2label, String(index)) ?? null;
 }
 
 const DECODER_TYPES = new Set([

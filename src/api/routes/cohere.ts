@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import {
   BadRequestError,
   encodeBase64,
+  ownValue,
   packBits,
   quantizeInt8,
   quantizeUint8,
@@ -73,8 +74,11 @@ const INPUT_TYPE_PROMPTS: Record<string, string[]> = {
 /** The sentence-transformers prompt an `input_type` selects, if the model defines one. */
 function promptFor(engine: Engine, inputType: string | null | undefined): string {
   if (!inputType) return "";
-  const names = INPUT_TYPE_PROMPTS[inputType] ?? [inputType];
-  for (const n of names) if (engine.prompts[n] !== undefined) return engine.prompts[n]!;
+  const names = ownValue(INPUT_TYPE_PROMPTS, inputType) ?? [inputType];
+  for (const n of names) {
+    const prompt = ownValue(engine.prompts, n);
+    if (prompt !== undefined) return prompt;
+  }
   return "";
 }
 

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js";
+import { BadRequestError, cosineSimilarity, labelOf, ownValue } from "../../core/index.js";
 import type { Engine, PromptOptions, TokenizedPrompt } from "../../engine/index.js";
 import { runPool, runTokenized, tokenizeTimed } from "../inference.js";
 import { checkBatchSize, promptsFromInput } from "../prompts.js";
@@ -63,7 +63,7 @@ function truncation(body: {
 function prefix(engine: Engine, name: string | null | undefined): string {
   const chosen = name ?? engine.defaultPromptName;
   if (!chosen) return "";
-  const text = engine.prompts[chosen];
+  const text = ownValue(engine.prompts, chosen);
   if (text === undefined) {
     const known = Object.keys(engine.prompts);
     throw new BadRequestError(
