@@ -1,5 +1,6 @@
 import { InferenceClient } from "@huggingface/inference";
 import { CohereClient, CohereClientV2 } from "cohere-ai";
+import { CohereClient as CohereClientV7 } from "cohere-ai-v7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LLM } from "../../src/index.js";
 import { fixture, goldenCase, maxAbsDiff } from "../helpers/fixtures.js";
@@ -181,6 +182,26 @@ describe("what clients migrating from TEI, Cohere and vLLM use", () => {
       if (byType.responseType === "embeddings_by_type") {
         expect(maxAbsDiff(byType.embeddings.float, expected)).toBeLessThan(1e-6);
         expect(byType.embeddings.int8![0]).toHaveLength(32);
+      }
+    });
+
+    it("cohere-ai v7's CohereClient: v1 embed and rerank", async () => {
+      const embedClient = new CohereClientV7({ token: "none", environment: url("embed") });
+      const res = await embedClient.embed({
+        model: "embed",
+        texts: DOCS,
+        inputType: "search_query",
+      });
+      // search_query selects the model's sentence-transformers "query" prompt ("query: ").
+      const queries = DOCS.map((d) => `query: ${d}`);
+      const expected = (await offline.embed!.embed(queries)).map((r) => r.outputs.embedding);
+      expect(res.responseType).toBe("embeddings_floats");
+      expect(maxAbsDiff(res.embeddings, expected)).toBeLessThan(1e-6);
+      const rerankClient = new CohereClientV7({ token: "none", environment: url("cross") });
+      const ranked = await rerankClient.rerank({ model: "cross", query: QUERY, documents: DOCS });
+      const scores = (await offline.cross!.score(QUERY, DOCS)).map((r) => r.outputs.score);
+      for (const r of ranked.results) {
+        expect(r.relevanceScore).toBeCloseTo(scores[r.index]!, 6);
       }
     });
 
