@@ -44,8 +44,9 @@ export const MODEL_FLAGS_HELP = `Model options:
   --s3-endpoint URL           S3-compatible endpoint for s3:// / r2:// (or AWS_ENDPOINT_URL)
   --served-model-name NAME    name used in responses (default: --model)
   --runner auto|pooling       runner (only pooling models are served)
-  --convert auto|embed|classify
-                              override the task implied by the architecture
+  --convert auto|embed|classify|reward
+                              override the task implied by the architecture (reward:
+                              deprecated in vLLM; token_classify with a reward head, else embed)
   --pooler-config JSON        e.g. '{"pooling_type":"MEAN","normalize":true}'
   --hf-overrides JSON         merged into config.json, e.g. '{"is_matryoshka":true}'
   --max-model-len N           refuse (or truncate) prompts longer than N tokens
@@ -123,7 +124,10 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("servedModelName", values["served-model-name"]);
   set("dtype", oneOf<Dtype>("dtype", values.dtype, ["fp32", "fp16", "q8"]));
   set("runner", oneOf<Runner>("runner", values.runner, ["auto", "pooling"]));
-  set("convert", oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none"]));
+  set(
+    "convert",
+    oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none", "reward"]),
+  );
   set("poolerConfig", json("pooler-config", values["pooler-config"]));
   set("hfOverrides", json("hf-overrides", values["hf-overrides"]));
   set("maxModelLen", intFlag("max-model-len", values["max-model-len"]));
