@@ -201,7 +201,12 @@ async function main() {
   // model's share of the computation).
   log("edgepool with the session in a worker thread (--workers 1), c=64");
   const workerServer = await startEdgepool(modelDir, ["--workers", "1"]);
-  const edgeWorker = await sweep("edgepool --workers 1", workerServer, () => loadSet, [64]);
+  const edgeWorker = await sweep(
+    "edgepool --workers 1",
+    workerServer,
+    (c) => (c === 1 ? singleSet : loadSet),
+    [1, 64],
+  );
   await workerServer.stop();
   log("raw session on the mixed workload: every fixed count, and padded-token budgets");
   const rawMixed = await rawSession(modelDir, mixed, [], { budgets: [2048, 4096, 8192, 16384] });
@@ -266,6 +271,7 @@ async function main() {
     c64VsRaw: e64.throughput / raw.throughput,
     eventLoopCpuMsPerRequestC64: edgeWorker[64]!.cpuMsPerRequest,
     workerC64VsRaw: edgeWorker[64]!.throughput / raw.throughput,
+    workerP50C1VsDefault: edgeWorker[1]!.p50 / edge[1]!.p50,
     c64VsNaiveC64: e64.throughput / naive[64]!.throughput,
     mixedVsRawBestCount: mixedRun.throughput / rawMixed.throughput,
     realOverComputedMixed: real / padded,
@@ -339,6 +345,7 @@ async function main() {
     ["cross-encoder Spearman int8 vs fp32", ratios.crossEncoderSpearmanInt8, "≥", 0.99],
     ["c=64 / naive server c=64 (info)", ratios.c64VsNaiveC64, "", null],
     ["c=64 with --workers 1 / raw best batch (info)", ratios.workerC64VsRaw, "", null],
+    ["p50 c=1 with --workers 1 / default (info)", ratios.workerP50C1VsDefault, "", null],
     [
       "session creation pre-optimised / source (info)",
       ratios.preOptimizedVsSourceSessionCreation,
@@ -355,7 +362,7 @@ async function main() {
       (c) =>
         `edgepool HTTP c=${String(c).padEnd(3)}     ${edge[c]!.throughput.toFixed(1)} req/s  p50 ${edge[c]!.p50.toFixed(2)} ms  p99 ${edge[c]!.p99.toFixed(2)} ms  event-loop CPU ${(edge[c]!.cpuMsPerRequest * 1000).toFixed(0)} µs/req`,
     ),
-    `edgepool --workers 1 c=64 ${edgeWorker[64]!.throughput.toFixed(1)} req/s  p50 ${edgeWorker[64]!.p50.toFixed(2)} ms  event-loop CPU ${(edgeWorker[64]!.cpuMsPerRequest * 1000).toFixed(0)} µs/req (HTTP path only)`,
+    `edgepool --workers 1 c=64 ${edgeWorker[64]!.throughput.toFixed(1)} req/s  p50 ${edgeWorker[64]!.p50.toFixed(2)} ms  event-loop CPU ${(edgeWorker[64]!.cpuMsPerRequest * 1000).toFixed(0)} µs/req (HTTP path only); c=1 p50 ${edgeWorker[1]!.p50.toFixed(2)} ms`,
     ...[1, 64].map(
       (c) =>
         `naive server c=${String(c).padEnd(3)}       ${naive[c]!.throughput.toFixed(1)} req/s  p50 ${naive[c]!.p50.toFixed(2)} ms`,
