@@ -1,14 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { cosineSimilarity } from "../../src/core/index.js";
 import { LLM } from "../../src/engine/index.js";
-import { ROOT } from "./models.js";
+import { CACHE, ROOT } from "./models.js";
 
-/** `edgepool quantize` (the built CLI) into `<dir>-q8`, once. */
+/** `edgepool quantize` (the built CLI) into `bench/.cache/<name>-q8`, once. */
 export function ensureQuantized(dir: string): string {
-  const out = `${dir.replace(/\/+$/, "")}-q8`;
+  const out = join(CACHE, `${basename(dir.replace(/\/+$/, ""))}-q8`);
   if (!existsSync(join(out, "onnx", "model_quantized.onnx"))) {
     execFileSync(
       process.execPath,
