@@ -17,6 +17,8 @@ export interface FunctionOptions {
   /** How the engine is made (default `Engine.load`). */
   loader?: EngineLoader;
   version?: string;
+  /** Where the JSON log lines go (default: stdout, written synchronously before the instance freezes). */
+  logStream?: pino.DestinationStream;
 }
 
 export interface EdgepoolFunction {
@@ -59,7 +61,7 @@ export async function createFunction(
   }
   const log = pino(
     { level: config?.logLevel ?? "info", base: { service: "edgepool" } },
-    pino.destination({ sync: true }),
+    opts.logStream ?? pino.destination({ sync: true }),
   );
   const name = env.AWS_LAMBDA_FUNCTION_NAME ?? family;
   const servedName =

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { argmax, labelOf, type PoolingTask, UnsupportedTaskError } from "../../core/index.js";
+import { binaryResponse, isBinaryFormat } from "../bytes.js";
 import { formatPooled } from "../format.js";
 import { runPool } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
@@ -73,6 +74,11 @@ export function registerPooling(app: App, deps: RouteDeps): void {
         stepTagId: body.step_tag_id ?? null,
         returnedTokenIds: body.returned_token_ids ?? null,
       });
+      if (isBinaryFormat(body.encoding_format)) {
+        const envelope = listBody(c, deps, body.model, "pool", [], results);
+        const outputs = results.map((r) => r.output);
+        return binaryResponse(c, body.encoding_format, envelope, outputs, body);
+      }
       return c.json(
         listBody(
           c,
