@@ -60,14 +60,15 @@ export const MODEL_FLAGS_HELP = `Model options:
                               (default ${ENGINE_DEFAULTS.minBatchEfficiency}; 0 packs by budget alone)
   --max-input-chars N         longest text input in characters, refused (400) before
                               tokenizing (default ${ENGINE_DEFAULTS.maxInputChars})
-  --workers N                 worker threads with a session each; 0 = main thread
+  --workers N                 worker threads with a session each; 0 = the event loop's thread
+                              (serve's default: no thread hop, one session in memory)
   --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
   --inter-op-threads N        ONNX Runtime inter-op threads
   --graph-optimization-level disabled|basic|extended|all  (default all)
   --no-mem-arena              disable ONNX Runtime's CPU memory arena (less memory, slower)
-  --spinning on|off           ONNX Runtime threads spin between tasks: ~1.5 ms lower latency
-                              at low load, ~10 % less throughput under load (serve: off;
-                              embed and the library: ONNX Runtime's default, on)`;
+  --spinning on|off           ONNX Runtime threads spin between the operators of a run
+                              (~1.5 ms faster per short run) and stop when it returns
+                              (default on; off with --workers, whose event loop needs the cycles)`;
 
 export class UsageError extends Error {}
 

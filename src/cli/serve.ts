@@ -12,10 +12,14 @@ import {
   MODEL_FLAGS_HELP,
   UsageError,
 } from "./model-flags.js";
+import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
 import { fromVllmArgs } from "./vllm-args.js";
 
-/** The server runs sessions off the event loop by default. */
-export const DEFAULT_SERVE_WORKERS = 1;
+/**
+ * The server runs the session on the event loop by default: a lone request pays no thread hop,
+ * one session is loaded, and batches form while a run computes (see README, Performance).
+ */
+export const DEFAULT_SERVE_WORKERS = 0;
 
 export const SERVE_HELP = `Usage: edgepool serve [MODEL] [options]     (MODEL: the same as --model)
 
@@ -33,11 +37,13 @@ Server options:
   --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
   --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
+  (serve runs the session on the event loop by default; --workers N moves it to N threads)
 
 vLLM spellings are accepted: --flag_name for --flag-name, --override-pooler-config (old name of
 --pooler-config) and --task embed|classify|score|reward (old name, mapped to --convert with a
 warning); --trust-remote-code is a no-op (no model code runs).
-  (serve runs sessions in ${DEFAULT_SERVE_WORKERS} worker thread by default: see --workers)
+
+${SERVE_STORE_HELP}
 
 ${MODEL_FLAGS_HELP}`;
 
@@ -84,6 +90,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     "log-level": { type: "string" },
     "shutdown-timeout": { type: "string" },
     "fallback-model": { type: "string" },
+    ...SERVE_STORE_FLAGS,
   } as const;
   const vllm = fromVllmArgs(argv, { positionalModel: true, options });
   const { values } = parseArgs({ args: vllm.argv, options });
@@ -92,14 +99,16 @@ export async function serveCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);
   const engineOpts = engineOptions(values);
   engineOpts.workers ??= DEFAULT_SERVE_WORKERS;
-  // Measured under load: spinning threads take the cycles the event loop needs (see README).
-  engineOpts.session = { allowSpinning: false, ...engineOpts.session };
+  // With worker threads, spinning ONNX Runtime threads take the cycles the event loop needs
+  // under load; on the event loop, the loop waits for the run anyway (see README).
+  if (engineOpts.workers > 0) engineOpts.session = { allowSpinning: false, ...engineOpts.session };
   const port = intFlag("port", values.port, 0) ?? 8000;
   if (port > 65535) throw new UsageError("--port must be at most 65535");
   const hostname = values.host ?? "0.0.0.0";
   const apiKeys = staticApiKeys(values["api-key"] ?? [], process.env.EDGEPOOL_API_KEYS);
   const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
   const log = pino({ level, base: { service: "edgepool" } });
+  const services = await storeServices(values, log);
   for (const note of vllm.notes) log.warn(note);
   engineOpts.onWarning = (message) => log.warn(message);
 
@@ -142,8 +151,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     import("@hono/node-server"),
   ]);
   const host = new ModelHost([servedName]);
-  const { app } = createApp(host, {
+  const { app, jobs } = createApp(host, {
     apiKeys,
+    meter: services?.meter,
+    jobs: services?.jobs,
     logger: log,
     version: packageVersion(),
     maxClientBatchSize:
@@ -166,7 +177,11 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   log.info(
-    { url: `http://${hostname}:${actualPort}`, model: engineOpts.model, auth: apiKeys.length > 0 },
+    {
+      url: `http://${hostname}:${actualPort}`,
+      model: engineOpts.model,
+      auth: apiKeys.length > 0 || services !== null,
+    },
     "listening",
   );
 
@@ -182,7 +197,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }, shutdownMs);
     force.unref();
     server.close(async () => {
+      // Jobs under way finish (or their lease lapses); every ledger row recorded is written.
+      await jobs?.stop();
       await host.engine?.close().catch(() => undefined);
+      await services?.meter
+        .close()
+        .catch((err: Error) => log.error({ err: err.message }, "ledger"));
+      await services?.store.close();
       log.info("stopped");
       process.exit(0);
     });
@@ -202,6 +223,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }
     if (stopping) return;
     host.setReady(engine);
+    if (services?.runWorker) jobs?.start();
     log.info(
       {
         model: servedName,
