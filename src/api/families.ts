@@ -19,8 +19,6 @@ export const ROUTE_FAMILIES = {
   // vLLM's any-task route, and TEI's root and /invocations (dispatched by body and model type).
   pooling: ["/pooling", "/embed_all", "/", "/invocations"],
   tokenize: ["/tokenize", "/detokenize"],
-  /** An Inference Endpoint / SageMaker URL: dispatches by body and model type. */
-  endpoint: ["/", "/invocations"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type RouteFamily = keyof typeof ROUTE_FAMILIES;

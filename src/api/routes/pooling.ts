@@ -27,7 +27,16 @@ export const PoolingRequest = z
   })
   .openapi("PoolingRequest");
 
-export const ClassificationRequest = z.object({ ...PromptFields }).openapi("ClassificationRequest");
+export const ClassificationRequest = z
+  .object({
+    ...PromptFields,
+    dimensions: z
+      .number()
+      .int()
+      .nullish()
+      .openapi({ description: "Refused: not a classify parameter" }),
+  })
+  .openapi("ClassificationRequest");
 
 const PoolingResponse = ListResponse(
   "PoolingResponse",
@@ -111,6 +120,7 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const { prompts, options } = requestPrompts(body, engine, deps.limits);
       const results = await runPool(c, engine, "classify", prompts, {
         ...options,
+        dimensions: body.dimensions ?? null,
         useActivation: useActivationOf(c, body),
       });
       return c.json(
