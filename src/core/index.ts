@@ -12,3 +12,4 @@ export * from "./runner.js";
 export * from "./safetensors.js";
 export * from "./scoring.js";
 export * from "./tasks.js";
+export * from "./token-heads.js";

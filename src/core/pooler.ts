@@ -1,6 +1,6 @@
 import type { ActivationName } from "./activation.js";
 import type { DenseLayer } from "./dense.js";
-import { ModelConfigError, UnsupportedTaskError } from "./errors.js";
+import { BadRequestError, ModelConfigError, UnsupportedTaskError } from "./errors.js";
 import {
   classifierActivation,
   classifierHead,
@@ -21,6 +21,13 @@ import {
 } from "./pooling.js";
 import type { PoolerKind } from "./runner.js";
 import { type ModelOutputKind, type PoolingTask, supportedTasks } from "./tasks.js";
+import {
+  colbertVectors,
+  type LexicalWeight,
+  lexicalWeights,
+  sparseTokenWeights,
+  type TokenHeads,
+} from "./token-heads.js";
 
 export interface PoolerSpec {
   modelName: string;
@@ -30,12 +37,18 @@ export interface PoolerSpec {
   dense: DenseLayer[];
   /** Last dimension of the graph output (hidden size or number of labels). */
   outputSize: number;
+  /** bge-m3's sparse and ColBERT heads, when the architecture enables them. */
+  tokenHeads?: TokenHeads | null;
 }
 
 /** Per-request pooling parameters; null/undefined mean "the model's default". */
 export interface PoolingParams {
   dimensions?: number | null;
   useActivation?: boolean | null;
+  /** STEP pooling, per request (vLLM's PoolingParams): the step tag's token id. */
+  stepTagId?: number | null;
+  /** STEP pooling, per request: which label columns to keep. */
+  returnedTokenIds?: readonly number[] | null;
 }
 
 /** One sequence's slice of the graph output: its real tokens only, and their ids. */
@@ -62,6 +75,7 @@ export class Pooler {
     this.spec = spec;
     const labels = spec.kind === "embed" ? 0 : spec.outputSize;
     this.tasks = supportedTasks(OUTPUT_OF[spec.kind], labels);
+    if (spec.kind === "embed" && spec.tokenHeads?.sparse) this.tasks.push("token_classify");
     this.activation = classifierActivation({
       ...spec.config,
       num_labels: labels || numLabels(spec.config),
@@ -72,12 +86,11 @@ export class Pooler {
         `pooling_type ${poolingType} gives one vector per token; an embedding model needs CLS, MEAN or LAST (token vectors come from the token_embed task)`,
       );
     }
-    for (const c of returnedTokenIds ?? []) {
-      if (c < 0 || c >= spec.outputSize) {
-        throw new ModelConfigError(
-          `returned_token_ids has ${c}, outside the model's ${spec.outputSize} labels`,
-        );
-      }
+    const bad = this.badColumn(returnedTokenIds);
+    if (bad !== null) {
+      throw new ModelConfigError(
+        `returned_token_ids has ${bad}, outside the model's ${spec.outputSize} labels`,
+      );
     }
     for (const [i, layer] of spec.dense.entries()) {
       const expected = i === 0 ? spec.outputSize : spec.dense[i - 1]!.outFeatures;
@@ -95,6 +108,21 @@ export class Pooler {
     return last ? last.outFeatures : this.spec.outputSize;
   }
 
+  /** Whether `token_embed` gives ColBERT vectors and `score` defaults to MaxSim. */
+  get lateInteraction(): boolean {
+    return Boolean(this.spec.tokenHeads?.colbert);
+  }
+
+  /** Whether the model has a sparse (lexical) head. */
+  get sparse(): boolean {
+    return this.spec.kind === "embed" && Boolean(this.spec.tokenHeads?.sparse);
+  }
+
+  private badColumn(columns: readonly number[] | null | undefined): number | null {
+    for (const c of columns ?? []) if (c < 0 || c >= this.spec.outputSize) return c;
+    return null;
+  }
+
   supports(task: PoolingTask): boolean {
     return this.tasks.includes(task);
   }
@@ -103,8 +131,17 @@ export class Pooler {
   validate(task: PoolingTask, params: PoolingParams = {}): void {
     if (!this.supports(task)) throw new UnsupportedTaskError(task, this.tasks);
     if (task === "embed" || task === "token_embed") {
-      const native = task === "embed" ? this.embeddingSize : this.spec.outputSize;
+      const colbert = this.spec.tokenHeads?.colbert;
+      const native =
+        task === "embed" ? this.embeddingSize : (colbert?.outFeatures ?? this.spec.outputSize);
       validateDimensions(this.spec.modelName, this.spec.config, native, params.dimensions);
+    }
+    const bad = this.badColumn(params.returnedTokenIds);
+    if (bad !== null) {
+      throw new BadRequestError(
+        `returned_token_ids has ${bad}, outside the model's ${this.spec.outputSize} labels`,
+        "returned_token_ids",
+      );
     }
   }
 
@@ -133,8 +170,13 @@ export class Pooler {
     switch (task) {
       case "embed":
         return embeddingHead(this.pool(seq.states), this.spec.dense, this.dimensions(params), act);
-      case "token_embed":
-        return tokenEmbeddingHead(rows(seq.states), params.dimensions ?? undefined, act);
+      case "token_embed": {
+        const heads = this.spec.tokenHeads;
+        const vectors = heads?.colbert
+          ? colbertVectors(seq.states, seq.tokenIds, heads)
+          : rows(seq.states);
+        return tokenEmbeddingHead(vectors, params.dimensions ?? undefined, act);
+      }
       case "classify":
         return classifierHead(seq.states.data, this.activation, act);
       case "score":
@@ -142,13 +184,29 @@ export class Pooler {
           ? classifierHead(seq.states.data, this.activation, act)
           : embeddingHead(this.pool(seq.states), this.spec.dense, undefined, true);
       case "token_classify": {
-        const { poolingType, stepTagId, returnedTokenIds } = this.spec.poolerConfig;
-        const picked =
-          poolingType === "STEP" ? stepPool(seq.states, seq.tokenIds, stepTagId) : rows(seq.states);
+        if (this.sparse)
+          return sparseTokenWeights(seq.states, seq.tokenIds, this.spec.tokenHeads!, act).weights;
+        const cfg = this.spec.poolerConfig;
+        const stepTagId = params.stepTagId ?? cfg.stepTagId;
+        const returnedTokenIds = params.returnedTokenIds ?? cfg.returnedTokenIds;
+        const step = cfg.poolingType === "STEP" || (params.stepTagId ?? null) !== null;
+        const picked = step ? stepPool(seq.states, seq.tokenIds, stepTagId) : rows(seq.states);
         return picked.map((r) =>
           classifierHead(selectColumns(r, returnedTokenIds), this.activation, act),
         );
       }
     }
+  }
+
+  /** A sparse model's lexical weights for one sequence (special tokens dropped, repeats max-pooled). */
+  lexical(seq: SequenceOutput, isSpecial: (id: number) => boolean): LexicalWeight[] {
+    if (!this.sparse) throw new UnsupportedTaskError("token_classify", this.tasks);
+    const { weights, tokenIds } = sparseTokenWeights(
+      seq.states,
+      seq.tokenIds,
+      this.spec.tokenHeads!,
+      true,
+    );
+    return lexicalWeights(tokenIds, weights, isSpecial);
   }
 }

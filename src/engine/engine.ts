@@ -6,8 +6,11 @@ import {
   derivedMaxModelLen,
   isDecoder,
   type JsonObject,
+  type LexicalWeight,
+  lexicalScore,
   type ModelConfig,
   ModelConfigError,
+  maxSim,
   type PooledOutput,
   Pooler,
   type PoolerConfig,
@@ -19,6 +22,7 @@ import {
   resolvePoolerConfig,
   resolvePoolerKind,
   type SequenceOutput,
+  UnsupportedTaskError,
 } from "../core/index.js";
 import { type Dtype, resolveModel, type StoreOptions } from "../models/index.js";
 import { type Backend, InThreadBackend } from "./backend.js";
@@ -29,6 +33,7 @@ import { readModelFolder } from "./model-folder.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
 import type { Device, SessionOptions } from "./session.js";
+import { readTokenHeads } from "./token-heads.js";
 import { TextTokenizer } from "./tokenizer.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
 
@@ -88,6 +93,22 @@ export interface PooledResult {
 export interface ScoreResult {
   promptTokenIds: number[];
   score: number;
+}
+
+/**
+ * How an embedding model scores a pair: cosine of the embeddings, ColBERT late interaction
+ * (MaxSim over token vectors), or bge-m3's lexical match of sparse weights.
+ */
+export type ScoreMode = "cosine" | "maxsim" | "lexical";
+
+export interface ScoreOptions extends PromptOptions, Pick<PoolingParams, "useActivation"> {
+  /** Embedding models only; default MaxSim for late-interaction models, else cosine. */
+  scoreMode?: ScoreMode | null;
+}
+
+export interface LexicalResult {
+  promptTokenIds: number[];
+  weights: LexicalWeight[];
 }
 
 const TASK_OUTPUT = {
@@ -199,6 +220,13 @@ export class Engine {
       decoder: isDecoder(config),
     });
     const modelName = opts.servedModelName ?? opts.model;
+    const tokenHeads =
+      kind === "embed"
+        ? await readTokenHeads(folder.dir, config, outputSize, {
+            bos: tokenizer.tokenId(tokenizer.specialTokens.cls_token ?? "") ?? null,
+            eos: tokenizer.tokenId(tokenizer.specialTokens.eos_token ?? "") ?? null,
+          })
+        : null;
     const pooler = new Pooler({
       modelName,
       config,
@@ -206,6 +234,7 @@ export class Engine {
       poolerConfig,
       dense: folder.dense,
       outputSize,
+      tokenHeads,
     });
     const derived =
       derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
@@ -355,11 +384,13 @@ export class Engine {
   async score(
     left: readonly string[],
     right: readonly string[],
-    opts: PromptOptions & Pick<PoolingParams, "useActivation"> = {},
+    opts: ScoreOptions = {},
     ctx: RunContext = {},
   ): Promise<ScoreResult[]> {
     this.pooler.validate("score");
     const pairs = pairIndices(left.length, right.length);
+    const mode = this.scoreMode(opts.scoreMode);
+    if (mode !== "cosine") return this.scoreByTokens(left, right, pairs, mode, opts, ctx);
     if (this.pooler.spec.kind === "classify") {
       const tokenized = pairs.map(([i, j]) => this.tokenizePair(left[i]!, right[j]!, opts));
       const pooled = await this.poolTokenized("score", tokenized, {
@@ -381,6 +412,78 @@ export class Engine {
         score: cosineSimilarity(a.output as Float32Array, b.output as Float32Array),
       };
     });
+  }
+
+  /** The score mode a request gets, refusing modes the model cannot compute. */
+  private scoreMode(requested: ScoreMode | null | undefined): ScoreMode {
+    if (this.pooler.spec.kind === "classify") {
+      if (requested && requested !== "cosine") {
+        throw new BadRequestError(
+          `score_mode '${requested}' needs an embedding model; "${this.modelName}" is a cross-encoder`,
+          "score_mode",
+        );
+      }
+      return "cosine";
+    }
+    if (requested === "lexical" && !this.pooler.sparse) {
+      throw new BadRequestError(
+        `score_mode 'lexical' needs a model with a sparse head (bge-m3 with --hf-overrides '{"architectures":["BgeM3EmbeddingModel"]}'); "${this.modelName}" has none`,
+        "score_mode",
+      );
+    }
+    return requested ?? (this.pooler.lateInteraction ? "maxsim" : "cosine");
+  }
+
+  /** MaxSim over ColBERT token vectors, or the lexical match of sparse weights. */
+  private async scoreByTokens(
+    left: readonly string[],
+    right: readonly string[],
+    pairs: Array<[number, number]>,
+    mode: "maxsim" | "lexical",
+    opts: PromptOptions,
+    ctx: RunContext,
+  ): Promise<ScoreResult[]> {
+    const texts = [...left, ...right];
+    const tokenized = texts.map((t) => this.tokenize(t, opts));
+    const outputs = await this.forward(tokenized, ctx);
+    const score: (i: number, j: number) => number =
+      mode === "maxsim"
+        ? (() => {
+            const vectors = outputs.map((o) => this.pooler.run("token_embed", o) as Float32Array[]);
+            return (i, j) => maxSim(vectors[i]!, vectors[j]!);
+          })()
+        : (() => {
+            const weights = outputs.map((o) =>
+              this.pooler.lexical(o, (id) => this.tokenizer.isSpecial(id)),
+            );
+            return (i, j) => lexicalScore(weights[i]!, weights[j]!);
+          })();
+    return pairs.map(([i, j]) => ({
+      promptTokenIds: [...tokenized[i]!.ids, ...tokenized[left.length + j]!.ids],
+      score: score(i, left.length + j),
+    }));
+  }
+
+  /** Sparse (lexical) embeddings: `{tokenId, weight}` per distinct non-special token. */
+  async lexical(
+    prompts: readonly Prompt[],
+    opts: PromptOptions = {},
+    ctx: RunContext = {},
+  ): Promise<LexicalResult[]> {
+    if (!this.pooler.sparse) throw new UnsupportedTaskError("embed_sparse", this.tasks);
+    const tokenized = this.prepare("token_classify", prompts, opts);
+    return this.lexicalTokenized(tokenized, ctx);
+  }
+
+  async lexicalTokenized(
+    tokenized: readonly TokenizedPrompt[],
+    ctx: RunContext = {},
+  ): Promise<LexicalResult[]> {
+    const outputs = await this.forward(tokenized, ctx);
+    return outputs.map((o, i) => ({
+      promptTokenIds: tokenized[i]!.ids,
+      weights: this.pooler.lexical(o, (id) => this.tokenizer.isSpecial(id)),
+    }));
   }
 
   async close(): Promise<void> {

@@ -3,8 +3,11 @@ export { ENGINE_DEFAULTS } from "./defaults.js";
 export {
   Engine,
   type EngineOptions,
+  type LexicalResult,
   type PooledResult,
   type RunContext,
+  type ScoreMode,
+  type ScoreOptions,
   type ScoreResult,
   type TokenizedPrompt,
 } from "./engine.js";

@@ -1,5 +1,5 @@
 import type { PoolingParams, PoolingTask } from "../core/index.js";
-import { Engine, type EngineOptions, type PooledResult } from "./engine.js";
+import { Engine, type EngineOptions, type PooledResult, type ScoreOptions } from "./engine.js";
 import { asPromptList, type Prompt, type PromptOptions } from "./prompts.js";
 
 export type LLMOptions = EngineOptions;
@@ -17,6 +17,13 @@ export type EncodeOptions = PromptOptions &
   PoolingParams & { poolingTask: Exclude<PoolingTask, "score"> };
 
 export type TokenData = number[] | number[][];
+
+/** One entry of a sparse embedding. */
+export interface SparseEntry {
+  tokenId: number;
+  token: string;
+  weight: number;
+}
 
 function toData(output: Float32Array | Float32Array[]): TokenData {
   return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
@@ -89,11 +96,37 @@ export class LLM {
     return wrap(results, (r) => ({ data: toData(r.output) }));
   }
 
-  /** Pair scores (1:1, 1:N, N:N): cross-encoder relevance, or cosine for embedding models. */
+  /**
+   * Sparse (lexical) embeddings of a model with a sparse head (bge-m3): one entry per distinct
+   * non-special token, `{tokenId, token, weight}`, sorted by token id.
+   */
+  async embedSparse(
+    prompts: Prompt | readonly Prompt[],
+    options: PromptOptions = {},
+  ): Promise<PoolingRequestOutput<{ weights: SparseEntry[] }>[]> {
+    const results = await this.engine.lexical(asPromptList(prompts), options);
+    const tok = this.engine.tokenizer;
+    return results.map((r) => ({
+      promptTokenIds: r.promptTokenIds,
+      outputs: {
+        weights: r.weights.map((w) => ({
+          tokenId: w.tokenId,
+          token: tok.tokenStrings([w.tokenId])[0]!,
+          weight: w.weight,
+        })),
+      },
+      finished: true,
+    }));
+  }
+
+  /**
+   * Pair scores (1:1, 1:N, N:N): cross-encoder relevance; for embedding models cosine, or
+   * MaxSim for late-interaction models (`scoreMode` picks cosine, maxsim or lexical).
+   */
   async score(
     text1: string | readonly string[],
     text2: string | readonly string[],
-    options: ClassifyOptions = {},
+    options: ScoreOptions = {},
   ): Promise<PoolingRequestOutput<{ score: number }>[]> {
     const left = typeof text1 === "string" ? [text1] : [...text1];
     const right = typeof text2 === "string" ? [text2] : [...text2];

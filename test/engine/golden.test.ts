@@ -31,6 +31,10 @@ async function runCase(llm: LLM, c: GoldenCase): Promise<unknown[]> {
       return (await llm.encode(c.prompts!, opts)).map((r) => r.outputs.data);
     case "score":
       return (await llm.score(c.text1!, c.text2!, opts)).map((r) => r.outputs.score);
+    case "sparse":
+      return (await llm.embedSparse(c.prompts!)).map((r) =>
+        r.outputs.weights.map((w) => [w.tokenId, w.weight]),
+      );
   }
 }
 

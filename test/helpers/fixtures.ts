@@ -10,7 +10,7 @@ export function fixture(name: string): string {
 
 export interface GoldenCase {
   name: string;
-  method: "embed" | "classify" | "encode" | "reward" | "score";
+  method: "embed" | "classify" | "encode" | "reward" | "score" | "sparse";
   prompts?: Array<{ promptTokenIds: number[] }>;
   text1?: string;
   text2?: string[];

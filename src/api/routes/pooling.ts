@@ -1,15 +1,40 @@
 import { z } from "@hono/zod-openapi";
-import { argmax, labelOf, type PoolingTask, UnsupportedTaskError } from "../../core/index.js";
+import {
+  argmax,
+  BadRequestError,
+  labelOf,
+  type PoolingTask,
+  UnsupportedTaskError,
+} from "../../core/index.js";
 import { formatPooled } from "../format.js";
-import { runPool } from "../inference.js";
+import { runLexical, runPool } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
 import { type App, engineFor, listBody, postRoute, type RouteDeps, requireTask } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
+import { formatSparse, requireSparse, SparseEntry, SparseFormat } from "../sparse.js";
 
 const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
 
 export const PoolingRequest = z
-  .object({ ...PromptFields, ...EmbeddingFields, task: PoolingTaskName.nullish() })
+  .object({
+    ...PromptFields,
+    ...EmbeddingFields,
+    task: PoolingTaskName.nullish(),
+    step_tag_id: z
+      .number()
+      .int()
+      .min(0)
+      .nullish()
+      .openapi({ description: "token_classify: STEP pooling at this token id (process rewards)" }),
+    returned_token_ids: z
+      .array(z.number().int().min(0))
+      .nullish()
+      .openapi({ description: "token_classify: keep only these label columns" }),
+    sparse_format: SparseFormat.nullish().openapi({
+      description:
+        "token_classify on a sparse model (bge-m3): lexical weights in this form instead of one weight per token",
+    }),
+  })
   .openapi("PoolingRequest");
 
 export const ClassificationRequest = z.object({ ...PromptFields }).openapi("ClassificationRequest");
@@ -19,7 +44,12 @@ const PoolingResponse = ListResponse(
   z.object({
     index: z.number().int(),
     object: z.literal("pooling"),
-    data: z.union([z.array(z.number()), z.array(z.array(z.number())), z.string()]),
+    data: z.union([
+      z.array(z.number()),
+      z.array(z.array(z.number())),
+      z.string(),
+      z.array(SparseEntry),
+    ]),
   }),
 );
 
@@ -52,10 +82,37 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const task = body.task ?? fallback;
       if (task === "plugin") throw new UnsupportedTaskError(task, engine.tasks);
       const { prompts, options } = requestPrompts(body, engine, deps.limits);
+      if (body.sparse_format) {
+        if (task !== "token_classify") {
+          throw new BadRequestError(
+            "sparse_format applies to task 'token_classify'",
+            "sparse_format",
+          );
+        }
+        requireSparse(engine);
+        const sparse = await runLexical(c, engine, prompts, options);
+        const format = body.sparse_format;
+        return c.json(
+          listBody(
+            c,
+            deps,
+            body.model,
+            "pool",
+            sparse.map((r, index) => ({
+              index,
+              object: "pooling",
+              data: formatSparse(engine, r.weights, format),
+            })),
+            sparse,
+          ),
+        );
+      }
       const results = await runPool(c, engine, task as PoolingTask, prompts, {
         ...options,
         dimensions: body.dimensions ?? null,
         useActivation: body.use_activation ?? body.normalize ?? null,
+        stepTagId: body.step_tag_id ?? null,
+        returnedTokenIds: body.returned_token_ids ?? null,
       });
       return c.json(
         listBody(

@@ -20,6 +20,10 @@ const Texts = z.union([Text, z.array(Text)]);
 
 const ScoreFields = {
   model: z.string().nullish(),
+  score_mode: z.enum(["cosine", "maxsim", "lexical"]).nullish().openapi({
+    description:
+      "Embedding models: cosine of the embeddings, MaxSim over ColBERT token vectors (default for late-interaction models such as bge-m3), or the lexical match of sparse weights",
+  }),
   truncate_prompt_tokens: z.number().int().min(-1).nullish(),
   truncation_side: z.enum(["left", "right"]).nullish(),
   use_activation: z.boolean().nullish(),
@@ -134,6 +138,7 @@ export function registerScore(app: App, deps: RouteDeps): void {
       const results = await runScore(c, engine, left, right, {
         ...promptOptions(body),
         useActivation: body.use_activation ?? null,
+        scoreMode: body.score_mode ?? null,
       });
       return c.json(
         listBody(
@@ -174,6 +179,7 @@ export function registerScore(app: App, deps: RouteDeps): void {
       const results = await runScore(c, engine, [body.query], docs, {
         ...options,
         useActivation: body.raw_scores ? false : (body.use_activation ?? null),
+        scoreMode: body.score_mode ?? null,
       });
       const ranked = results
         .map((r, index) => ({ index, score: r.score }))
