@@ -1,4 +1,5 @@
 import type { ActivationName } from "./activation.js";
+import { fromTokenLabels, fromTokenLogits } from "./classifier-from-token.js";
 import type { DenseLayer } from "./dense.js";
 import { BadRequestError, ModelConfigError, UnsupportedTaskError } from "./errors.js";
 import {
@@ -37,6 +38,8 @@ export interface PoolerSpec {
   dense: DenseLayer[];
   /** Last dimension of the graph output (hidden size or number of labels). */
   outputSize: number;
+  /** `classifier_from_token`: the graph output holds these tokens' logits at the last position. */
+  fromTokens?: number;
   /** bge-m3's sparse and ColBERT heads, when the architecture enables them. */
   tokenHeads?: TokenHeads | null;
 }
@@ -73,7 +76,12 @@ export class Pooler {
 
   constructor(spec: PoolerSpec) {
     this.spec = spec;
-    const labels = spec.kind === "embed" ? 0 : spec.outputSize;
+    const labels =
+      spec.kind === "embed"
+        ? 0
+        : spec.fromTokens
+          ? fromTokenLabels(spec.fromTokens)
+          : spec.outputSize;
     this.tasks = supportedTasks(OUTPUT_OF[spec.kind], labels);
     if (spec.kind === "embed" && spec.tokenHeads?.sparse) this.tasks.push("token_classify");
     this.activation = classifierActivation({
@@ -178,10 +186,10 @@ export class Pooler {
         return tokenEmbeddingHead(vectors, params.dimensions ?? undefined, act);
       }
       case "classify":
-        return classifierHead(seq.states.data, this.activation, act);
+        return classifierHead(this.logits(seq), this.activation, act);
       case "score":
         return this.spec.kind === "classify"
-          ? classifierHead(seq.states.data, this.activation, act)
+          ? classifierHead(this.logits(seq), this.activation, act)
           : embeddingHead(this.pool(seq.states), this.spec.dense, undefined, true);
       case "token_classify": {
         if (this.sparse)
@@ -196,6 +204,10 @@ export class Pooler {
         );
       }
     }
+  }
+
+  private logits(seq: SequenceOutput): ArrayLike<number> {
+    return this.spec.fromTokens ? fromTokenLogits(seq.states.data) : seq.states.data;
   }
 
   /** A sparse model's lexical weights for one sequence (special tokens dropped, repeats max-pooled). */

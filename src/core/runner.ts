@@ -1,3 +1,4 @@
+import { classifierFromToken } from "./classifier-from-token.js";
 import { ModelConfigError } from "./errors.js";
 import type { ModelConfig } from "./model-config.js";
 import type { ModelOutputKind } from "./tasks.js";
@@ -59,11 +60,20 @@ export function resolvePoolerKind(
     else throw new ModelConfigError("The ONNX graph has no output that a pooling model can use");
   }
   const needed = NEEDS[kind];
-  if (!available.includes(needed)) {
+  // An LLM reranker: a causal LM's vocabulary logits, read at the last position.
+  const fromToken =
+    kind === "classify" &&
+    classifierFromToken(config) !== null &&
+    available.includes("token_logits");
+  if (!available.includes(needed) && !fromToken) {
     const arch = (config.architectures ?? []).join(", ") || "unknown architecture";
     const what = needed === "hidden" ? "`last_hidden_state`" : "`logits`";
+    const llm =
+      needed === "hidden" && available.includes("token_logits")
+        ? `. This graph outputs vocabulary logits (a causal LM): to serve it as an LLM reranker, set --hf-overrides '{"architectures":["<Name>ForSequenceClassification"],"classifier_from_token":["no","yes"]}'`
+        : "";
     throw new ModelConfigError(
-      `Cannot run ${arch} as a '${kind}' model: its ONNX graph has no ${what} output of the right shape (outputs: ${available.join(", ") || "none"})`,
+      `Cannot run ${arch} as a '${kind}' model: its ONNX graph has no ${what} output of the right shape (outputs: ${available.join(", ") || "none"})${llm}`,
     );
   }
   return kind;

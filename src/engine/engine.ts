@@ -2,6 +2,7 @@ import {
   applyHfOverrides,
   BadRequestError,
   type Convert,
+  classifierFromToken,
   cosineSimilarity,
   derivedMaxModelLen,
   isDecoder,
@@ -32,6 +33,7 @@ import { ENGINE_DEFAULTS } from "./defaults.js";
 import { readModelFolder } from "./model-folder.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
+import { resolveScoreTemplate, type ScoreTemplate } from "./score-template.js";
 import type { Device, SessionOptions } from "./session.js";
 import { readTokenHeads } from "./token-heads.js";
 import { TextTokenizer } from "./tokenizer.js";
@@ -70,6 +72,12 @@ export interface EngineOptions {
   /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
   workers?: number;
   session?: Omit<SessionOptions, "device">;
+  /**
+   * How `score` renders a pair for an LLM reranker: `qwen3_reranker`, or a Jinja template whose
+   * `messages` are the instruction (role system), the query and the document. Default: the
+   * qwen3_reranker template when `config.json` has `is_original_qwen3_reranker`.
+   */
+  scoreTemplate?: string | null;
   /** Called once the ONNX session has started loading (servers use it to order their start-up). */
   onSessionLoading?: () => void;
 }
@@ -102,6 +110,8 @@ export interface ScoreResult {
 export type ScoreMode = "cosine" | "maxsim" | "lexical";
 
 export interface ScoreOptions extends PromptOptions, Pick<PoolingParams, "useActivation"> {
+  /** LLM rerankers with a score template: the task instruction (the template's default when unset). */
+  instruction?: string | null;
   /** Embedding models only; default MaxSim for late-interaction models, else cosine. */
   scoreMode?: ScoreMode | null;
 }
@@ -130,6 +140,8 @@ export class Engine {
   readonly prompts: Readonly<Record<string, string>>;
   readonly defaultPromptName: string | null;
   readonly scheduler: Scheduler;
+  /** How pairs are rendered for an LLM reranker; null for cross-encoders and embedding models. */
+  readonly scoreTemplate: ScoreTemplate | null;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -144,7 +156,9 @@ export class Engine {
     device: Device;
     prompts: Record<string, string>;
     defaultPromptName: string | null;
+    scoreTemplate: ScoreTemplate | null;
   }) {
+    this.scoreTemplate = parts.scoreTemplate;
     this.prompts = parts.prompts;
     this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
@@ -205,13 +219,16 @@ export class Engine {
       opts.runner,
       opts.convert,
     );
+    const fromToken = Engine.classifierColumns(kind, config, tokenizer, backend);
     const output = backend.outputs.find(
-      (o) => o.kind === TASK_OUTPUT[kind === "embed" ? "embed" : kind],
+      (o) =>
+        o.kind === (fromToken ? "token_logits" : TASK_OUTPUT[kind === "embed" ? "embed" : kind]),
     )!;
     const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
     const probe = await backend.run(
       padBatch([{ ids: [padId], typeIds: null }], padId, "right"),
       output.name,
+      fromToken ? { positions: [0], columns: fromToken } : undefined,
     );
     const outputSize = probe.dims[probe.dims.length - 1]!;
     const poolerConfig = resolvePoolerConfig({
@@ -235,6 +252,7 @@ export class Engine {
       dense: folder.dense,
       outputSize,
       tokenHeads,
+      ...(fromToken ? { fromTokens: fromToken.length } : {}),
     });
     const derived =
       derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
@@ -254,6 +272,7 @@ export class Engine {
       padId,
       paddingSide: tokenizer.paddingSide,
       output: output.name,
+      ...(fromToken ? { lastTokenColumns: fromToken } : {}),
     });
     return new Engine({
       modelName,
@@ -266,6 +285,30 @@ export class Engine {
       device,
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
+      scoreTemplate: resolveScoreTemplate(opts.scoreTemplate, config),
+    });
+  }
+
+  /**
+   * The vocabulary ids of `classifier_from_token` when a classifier is read from a causal LM's
+   * logits (no sequence `logits` output); null otherwise.
+   */
+  private static classifierColumns(
+    kind: string,
+    config: ModelConfig,
+    tokenizer: TextTokenizer,
+    backend: Backend,
+  ): number[] | null {
+    const tokens = kind === "classify" ? classifierFromToken(config) : null;
+    if (!tokens || backend.outputs.some((o) => o.kind === "sequence_logits")) return null;
+    return tokens.map((t) => {
+      const id = tokenizer.tokenId(t);
+      if (id === null) {
+        throw new ModelConfigError(
+          `classifier_from_token: '${t}' is not a token of this tokenizer`,
+        );
+      }
+      return id;
     });
   }
 
@@ -330,6 +373,32 @@ export class Engine {
   }
 
   /**
+   * A pair rendered with the score template (LLM rerankers). Over a truncation limit, the
+   * document is cut (from `truncationSide`), never the template around it.
+   */
+  tokenizeTemplated(query: string, document: string, opts: ScoreOptions = {}): TokenizedPrompt {
+    const template = this.scoreTemplate!;
+    const instruction = opts.instruction ?? null;
+    const render = (doc: string) =>
+      this.tokenizer.encode(template(query, doc, instruction), { addSpecialTokens: false }).ids;
+    const limit = truncationLimit(opts.truncatePromptTokens, this.maxModelLen);
+    let ids = render(document);
+    if (limit !== undefined && ids.length > limit) {
+      const doc = this.tokenizer.encode(document, { addSpecialTokens: false }).ids;
+      let keep = doc.length - (ids.length - limit);
+      // Re-tokenizing a cut text can merge differently at the edge: cut until it fits.
+      while (keep > 0 && ids.length > limit) {
+        const kept =
+          opts.truncationSide === "left" ? doc.slice(doc.length - keep) : doc.slice(0, keep);
+        ids = render(this.tokenizer.decode(kept));
+        keep--;
+      }
+    }
+    if (ids.length > this.maxModelLen) throw contextLengthError(this.maxModelLen, ids.length);
+    return { ids, typeIds: null };
+  }
+
+  /**
    * Run the graph over tokenized prompts through the shared scheduler (cross-request,
    * length-sorted micro-batches) and return each prompt's real-token slice, in input order.
    */
@@ -391,8 +460,18 @@ export class Engine {
     const pairs = pairIndices(left.length, right.length);
     const mode = this.scoreMode(opts.scoreMode);
     if (mode !== "cosine") return this.scoreByTokens(left, right, pairs, mode, opts, ctx);
+    if ((opts.instruction ?? null) !== null && !this.scoreTemplate) {
+      throw new BadRequestError(
+        `instruction needs an LLM reranker with a score template; "${this.modelName}" has none`,
+        "instruction",
+      );
+    }
     if (this.pooler.spec.kind === "classify") {
-      const tokenized = pairs.map(([i, j]) => this.tokenizePair(left[i]!, right[j]!, opts));
+      const tokenized = pairs.map(([i, j]) =>
+        this.scoreTemplate
+          ? this.tokenizeTemplated(left[i]!, right[j]!, opts)
+          : this.tokenizePair(left[i]!, right[j]!, opts),
+      );
       const pooled = await this.poolTokenized("score", tokenized, {
         useActivation: opts.useActivation ?? null,
       });

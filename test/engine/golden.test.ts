@@ -50,7 +50,7 @@ for (const golden of goldens()) {
     }
 
     it("tokenizes reference texts to the reference ids", async () => {
-      const llm = await load(golden.name);
+      const llm = await load(golden.name, golden.load);
       for (const t of golden.tokenization) {
         expect(llm.engine.tokenize(t.text).ids, t.text).toEqual(t.ids);
       }
@@ -62,7 +62,7 @@ for (const golden of goldens()) {
     });
 
     it("reports its maximum model length", async () => {
-      expect((await load(golden.name)).maxModelLen).toBe(golden.maxModelLen);
+      expect((await load(golden.name, golden.load)).maxModelLen).toBe(golden.maxModelLen);
     });
   });
 }

@@ -21,6 +21,8 @@ export interface GoldenCase {
 
 export interface Golden {
   name: string;
+  /** Load options for the whole-fixture checks, when the model needs some to load at all. */
+  load?: Record<string, unknown>;
   maxModelLen: number;
   tokenization: Array<{ text: string; ids: number[] }>;
   pairs?: Array<{ text1: string; text2: string; ids: number[]; tokenTypeIds: number[] }>;

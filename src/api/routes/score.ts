@@ -20,6 +20,10 @@ const Texts = z.union([Text, z.array(Text)]);
 
 const ScoreFields = {
   model: z.string().nullish(),
+  instruction: z.string().nullish().openapi({
+    description:
+      "LLM rerankers with a score template (Qwen3-Reranker): the task instruction; the template's default when unset",
+  }),
   score_mode: z.enum(["cosine", "maxsim", "lexical"]).nullish().openapi({
     description:
       "Embedding models: cosine of the embeddings, MaxSim over ColBERT token vectors (default for late-interaction models such as bge-m3), or the lexical match of sparse weights",
@@ -139,6 +143,7 @@ export function registerScore(app: App, deps: RouteDeps): void {
         ...promptOptions(body),
         useActivation: body.use_activation ?? null,
         scoreMode: body.score_mode ?? null,
+        instruction: body.instruction ?? null,
       });
       return c.json(
         listBody(
@@ -180,6 +185,7 @@ export function registerScore(app: App, deps: RouteDeps): void {
         ...options,
         useActivation: body.raw_scores ? false : (body.use_activation ?? null),
         scoreMode: body.score_mode ?? null,
+        instruction: body.instruction ?? null,
       });
       const ranked = results
         .map((r, index) => ({ index, score: r.score }))
