@@ -17,6 +17,7 @@ export const MODEL_FLAGS = {
   "hf-overrides": { type: "string" },
   "score-template": { type: "string" },
   "max-model-len": { type: "string" },
+  "auto-truncate": { type: "boolean" },
   device: { type: "string" },
   "onnx-file": { type: "string" },
   dtype: { type: "string" },
@@ -55,6 +56,8 @@ export const MODEL_FLAGS_HELP = `Model options:
                               query, document); default qwen3_reranker when the config has
                               is_original_qwen3_reranker
   --max-model-len N           refuse (or truncate) prompts longer than N tokens
+  --auto-truncate             cut prompts over the limit instead of refusing them (TEI), unless
+                              the request sets its own truncation
   --device cpu|cuda           execution provider (default cpu)
   --onnx-file PATH            ONNX file inside the folder (default onnx/model.onnx)
   --max-batch-size N          most sequences per micro-batch (default ${ENGINE_DEFAULTS.maxBatchSize})
@@ -143,6 +146,7 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("hfOverrides", json("hf-overrides", values["hf-overrides"]));
   set("scoreTemplate", scoreTemplate(values["score-template"]));
   set("maxModelLen", intFlag("max-model-len", values["max-model-len"]));
+  if (values["auto-truncate"]) opts.autoTruncate = true;
   set("device", oneOf<Device>("device", values.device, ["cpu", "cuda"]));
   set("onnxFile", values["onnx-file"]);
   set("maxBatchSize", intFlag("max-batch-size", values["max-batch-size"]));

@@ -1,4 +1,5 @@
 export * from "./activation.js";
+export * from "./chunked.js";
 export * from "./classifier-from-token.js";
 export * from "./dense.js";
 export * from "./encoding.js";

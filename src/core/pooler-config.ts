@@ -15,6 +15,13 @@ export interface PoolerConfig {
   stepTagId?: number;
   /** STEP pooling: which label columns to keep. */
   returnedTokenIds?: number[];
+  /**
+   * Embed inputs longer than `max_model_len` in chunks of `max_model_len`, each pooled, combined
+   * weighted by their token counts (vLLM's `enable_chunked_processing`).
+   */
+  enableChunkedProcessing?: boolean;
+  /** With chunked processing: the longest input accepted, in tokens (unset: any length). */
+  maxEmbedLen?: number;
 }
 
 /** The pooling a model's sentence-transformers files select, when they exist. */
@@ -32,6 +39,8 @@ const CAMEL: Record<string, keyof PoolerConfig> = {
   dimensions: "dimensions",
   step_tag_id: "stepTagId",
   returned_token_ids: "returnedTokenIds",
+  enable_chunked_processing: "enableChunkedProcessing",
+  max_embed_len: "maxEmbedLen",
 };
 
 /** Parse a pooler config from JSON (`--pooler-config`), accepting vLLM's snake_case or camelCase. */
@@ -57,6 +66,20 @@ export function parsePoolerConfig(value: unknown): PoolerConfig {
   }
   if (cfg.useActivation !== undefined && typeof cfg.useActivation !== "boolean") {
     throw new ModelConfigError("pooler config use_activation must be a boolean");
+  }
+  const chunked = cfg.enableChunkedProcessing;
+  if (chunked !== undefined && typeof chunked !== "boolean") {
+    throw new ModelConfigError("pooler config enable_chunked_processing must be a boolean");
+  }
+  if (cfg.maxEmbedLen !== undefined) {
+    if (!Number.isInteger(cfg.maxEmbedLen) || cfg.maxEmbedLen < 1) {
+      throw new ModelConfigError("pooler config max_embed_len must be a positive integer");
+    }
+    if (!chunked) {
+      throw new ModelConfigError(
+        "pooler config max_embed_len needs enable_chunked_processing: true (without chunking, inputs are limited by max_model_len)",
+      );
+    }
   }
   for (const key of ["dimensions", "stepTagId"] as const) {
     const v = cfg[key];

@@ -1,4 +1,5 @@
 import type { ActivationName } from "./activation.js";
+import { weightedMean } from "./chunked.js";
 import { fromTokenLabels, fromTokenLogits } from "./classifier-from-token.js";
 import type { DenseLayer } from "./dense.js";
 import { BadRequestError, ModelConfigError, UnsupportedTaskError } from "./errors.js";
@@ -208,6 +209,24 @@ export class Pooler {
 
   private logits(seq: SequenceOutput): ArrayLike<number> {
     return this.spec.fromTokens ? fromTokenLogits(seq.states.data) : seq.states.data;
+  }
+
+  /**
+   * `embed` over the chunks of one long input: each chunk pooled, the pooled vectors averaged
+   * weighted by chunk token counts, then the embedding head (Dense, dimensions, normalize).
+   */
+  runChunked(chunks: readonly SequenceOutput[], params: PoolingParams = {}): Float32Array {
+    const pooled = chunks.map((c) => this.pool(c.states));
+    const mean = weightedMean(
+      pooled,
+      chunks.map((c) => c.states.tokens),
+    );
+    return embeddingHead(
+      mean,
+      this.spec.dense,
+      this.dimensions(params),
+      this.useActivation(params),
+    );
   }
 
   /** A sparse model's lexical weights for one sequence (special tokens dropped, repeats max-pooled). */

@@ -2,6 +2,7 @@ import {
   applyHfOverrides,
   BadRequestError,
   type Convert,
+  chunkRanges,
   classifierFromToken,
   cosineSimilarity,
   derivedMaxModelLen,
@@ -58,6 +59,11 @@ export interface EngineOptions {
   /** vLLM's `--hf-overrides`: merged into config.json in memory. */
   hfOverrides?: JsonObject;
   maxModelLen?: number;
+  /**
+   * TEI's `--auto-truncate`: a prompt over the limit is cut (right side, special tokens kept)
+   * instead of refused, when the request does not set its own truncation.
+   */
+  autoTruncate?: boolean;
   device?: Device;
   /** ONNX file inside the folder, e.g. `onnx/model_quantized.onnx`. */
   onnxFile?: string;
@@ -142,6 +148,7 @@ export class Engine {
   readonly scheduler: Scheduler;
   /** How pairs are rendered for an LLM reranker; null for cross-encoders and embedding models. */
   readonly scoreTemplate: ScoreTemplate | null;
+  readonly autoTruncate: boolean;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -157,8 +164,10 @@ export class Engine {
     prompts: Record<string, string>;
     defaultPromptName: string | null;
     scoreTemplate: ScoreTemplate | null;
+    autoTruncate: boolean;
   }) {
     this.scoreTemplate = parts.scoreTemplate;
+    this.autoTruncate = parts.autoTruncate;
     this.prompts = parts.prompts;
     this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
@@ -286,6 +295,7 @@ export class Engine {
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
       scoreTemplate: resolveScoreTemplate(opts.scoreTemplate, config),
+      autoTruncate: opts.autoTruncate ?? false,
     });
   }
 
@@ -325,8 +335,10 @@ export class Engine {
   }
 
   /** Tokenize one prompt, truncating or refusing it by the model's length, with vLLM's messages. */
-  tokenize(prompt: Prompt, opts: PromptOptions = {}): TokenizedPrompt {
-    const limit = truncationLimit(opts.truncatePromptTokens, this.maxModelLen);
+  tokenize(prompt: Prompt, opts: PromptOptions = {}, maxLen = this.maxModelLen): TokenizedPrompt {
+    const requested =
+      opts.truncatePromptTokens ?? (this.autoTruncate && Number.isFinite(maxLen) ? -1 : null);
+    const limit = truncationLimit(requested, maxLen);
     const side = opts.truncationSide ?? "right";
     let ids: number[];
     let typeIds: number[] | null = null;
@@ -344,8 +356,18 @@ export class Engine {
       }
     }
     if (ids.length === 0) throw new BadRequestError("The prompt is empty", "input");
-    if (ids.length > this.maxModelLen) throw contextLengthError(this.maxModelLen, ids.length);
+    if (ids.length > maxLen) throw contextLengthError(maxLen, ids.length);
     return { ids, typeIds };
+  }
+
+  /**
+   * Longest prompt a task takes: with chunked processing, embeddings take `max_embed_len`
+   * tokens (any length when unset); everything else `max_model_len`.
+   */
+  maxPromptLen(task: PoolingTask): number {
+    const cfg = this.pooler.spec.poolerConfig;
+    if (task !== "embed" || !cfg.enableChunkedProcessing) return this.maxModelLen;
+    return cfg.maxEmbedLen ?? Number.POSITIVE_INFINITY;
   }
 
   /** Refuse token ids outside the vocabulary (a 400, not a crash in the graph). */
@@ -430,7 +452,8 @@ export class Engine {
     params: PoolingParams & PromptOptions = {},
   ): TokenizedPrompt[] {
     this.pooler.validate(task, params);
-    return prompts.map((p) => this.tokenize(p, params));
+    const maxLen = this.maxPromptLen(task);
+    return prompts.map((p) => this.tokenize(p, params, maxLen));
   }
 
   async poolTokenized(
@@ -439,6 +462,9 @@ export class Engine {
     params: PoolingParams = {},
     ctx: RunContext = {},
   ): Promise<PooledResult[]> {
+    if (tokenized.some((t) => t.ids.length > this.maxModelLen)) {
+      return this.poolChunked(task, tokenized, params, ctx);
+    }
     const outputs = await this.forward(tokenized, ctx);
     return outputs.map((o, i) => ({
       promptTokenIds: tokenized[i]!.ids,
@@ -489,6 +515,42 @@ export class Engine {
       return {
         promptTokenIds: [...a.promptTokenIds, ...b.promptTokenIds],
         score: cosineSimilarity(a.output as Float32Array, b.output as Float32Array),
+      };
+    });
+  }
+
+  /**
+   * Chunked processing: prompts over `max_model_len` run as chunks of `max_model_len` (all
+   * chunks of all prompts share the scheduler's micro-batches), then each prompt's chunks are
+   * combined by the pooler; results keep the input order.
+   */
+  private async poolChunked(
+    task: PoolingTask,
+    tokenized: readonly TokenizedPrompt[],
+    params: PoolingParams,
+    ctx: RunContext,
+  ): Promise<PooledResult[]> {
+    if (task !== "embed") {
+      const longest = Math.max(...tokenized.map((t) => t.ids.length));
+      throw contextLengthError(this.maxModelLen, longest);
+    }
+    const owners: number[][] = [];
+    const chunks: TokenizedPrompt[] = [];
+    tokenized.forEach((t, i) => {
+      owners[i] = chunkRanges(t.ids.length, this.maxModelLen).map(([a, b]) => {
+        chunks.push({ ids: t.ids.slice(a, b), typeIds: t.typeIds?.slice(a, b) ?? null });
+        return chunks.length - 1;
+      });
+    });
+    const outputs = await this.forward(chunks, ctx);
+    return tokenized.map((t, i) => {
+      const mine = owners[i]!.map((k) => outputs[k]!);
+      return {
+        promptTokenIds: t.ids,
+        output:
+          mine.length === 1
+            ? this.pooler.run(task, mine[0]!, params)
+            : this.pooler.runChunked(mine, params),
       };
     });
   }
