@@ -38,6 +38,10 @@ export const PromptFields = {
     .openapi({ description: "-1 = the model's maximum" }),
   truncation_side: z.enum(["left", "right"]).nullish(),
   use_activation: z.boolean().nullish().openapi({ description: "null = model default" }),
+  prompt_name: z.string().nullish().openapi({
+    description:
+      "A prompt of the model's config_sentence_transformers.json (e.g. query), put in front of text inputs; default: its default_prompt_name",
+  }),
   user: z.string().nullish(),
   request_id: z.string().nullish(),
   priority: z.number().int().nullish(),

@@ -326,6 +326,30 @@ export class Engine {
     return this.pooler.tasks;
   }
 
+  /**
+   * The sentence-transformers prompt (instruction prefix) named `name`, or the model's
+   * `default_prompt_name` when unset; "" when neither. An unknown name is a 400.
+   */
+  promptText(name?: string | null): string {
+    const chosen = name ?? this.defaultPromptName;
+    if (!chosen) return "";
+    const text = this.prompts[chosen];
+    if (text === undefined) {
+      const known = Object.keys(this.prompts);
+      throw new BadRequestError(
+        `Unknown prompt_name '${chosen}'; this model has ${known.length ? known.join(", ") : "no prompts"}`,
+        "prompt_name",
+      );
+    }
+    return text;
+  }
+
+  /** Text prompts with the named (or default) sentence-transformers prompt in front; token ids as they are. */
+  withPrompt(prompts: readonly Prompt[], name?: string | null): Prompt[] {
+    const prefix = this.promptText(name);
+    return prompts.map((p) => (typeof p === "string" && prefix ? prefix + p : p));
+  }
+
   /** Render chat messages with the model's chat template into one text prompt. */
   renderChat(messages: readonly ChatMessage[], opts: ChatOptions = {}): string {
     return renderChat(this.tokenizer.chatTemplate, messages, {

@@ -11,7 +11,11 @@ export interface PoolingRequestOutput<T> {
   finished: true;
 }
 
-export type EmbedOptions = PromptOptions & PoolingParams;
+export type EmbedOptions = PromptOptions &
+  PoolingParams & {
+    /** A sentence-transformers prompt (`query`, …) put in front of text prompts; default: the model's default prompt. */
+    promptName?: string | null;
+  };
 export type ClassifyOptions = PromptOptions & Pick<PoolingParams, "useActivation">;
 export type EncodeOptions = PromptOptions &
   PoolingParams & { poolingTask: Exclude<PoolingTask, "score"> };
@@ -68,7 +72,8 @@ export class LLM {
     prompts: Prompt | readonly Prompt[],
     options: EmbedOptions = {},
   ): Promise<PoolingRequestOutput<{ embedding: number[] }>[]> {
-    const results = await this.engine.pool("embed", asPromptList(prompts), options);
+    const list = this.engine.withPrompt(asPromptList(prompts), options.promptName);
+    const results = await this.engine.pool("embed", list, options);
     return wrap(results, (r) => ({ embedding: Array.from(r.output as Float32Array) }));
   }
 

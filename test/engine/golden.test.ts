@@ -22,7 +22,7 @@ async function runCase(llm: LLM, c: GoldenCase): Promise<unknown[]> {
   const opts = (c.options ?? {}) as unknown as EncodeOptions;
   switch (c.method) {
     case "embed":
-      return (await llm.embed(c.prompts!, opts)).map((r) => r.outputs.embedding);
+      return (await llm.embed(c.prompts ?? c.texts!, opts)).map((r) => r.outputs.embedding);
     case "classify":
       return (await llm.classify(c.prompts!, opts)).map((r) => r.outputs.probs);
     case "reward":

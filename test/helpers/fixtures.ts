@@ -12,6 +12,8 @@ export interface GoldenCase {
   name: string;
   method: "embed" | "classify" | "encode" | "reward" | "score" | "sparse";
   prompts?: Array<{ promptTokenIds: number[] }>;
+  /** Text prompts, for cases about text handling (instruction prompts). */
+  texts?: string[];
   text1?: string;
   text2?: string[];
   options?: Record<string, unknown>;

@@ -57,29 +57,13 @@ function truncation(body: {
   };
 }
 
-/** The sentence-transformers prompt named by `prompt_name` (or the model's default one). */
-function prefix(engine: Engine, name: string | null | undefined): string {
-  const chosen = name ?? engine.defaultPromptName;
-  if (!chosen) return "";
-  const text = engine.prompts[chosen];
-  if (text === undefined) {
-    const known = Object.keys(engine.prompts);
-    throw new BadRequestError(
-      `Unknown prompt_name '${chosen}'; this model has ${known.length ? known.join(", ") : "no prompts"}`,
-      "prompt_name",
-    );
-  }
-  return text;
-}
-
 function withPrefix(
   engine: Engine,
   inputs: unknown,
   limits: RouteDeps["limits"],
   name: string | null | undefined,
 ) {
-  const p = prefix(engine, name);
-  return promptsFromInput(inputs, limits, "inputs").map((x) => (typeof x === "string" ? p + x : x));
+  return engine.withPrompt(promptsFromInput(inputs, limits, "inputs"), name);
 }
 
 /** Hugging Face TEI routes: `/embed`, `/embed_all`, `/embed_sparse`, `/predict`, `/similarity`. */
