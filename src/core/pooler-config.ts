@@ -131,6 +131,8 @@ export interface PoolerConfigSources {
   explicit?: PoolerConfig;
   sentenceTransformers?: SentenceTransformersPooling | null;
   decoder: boolean;
+  /** Process reward models (`*ForProcessRewardModel`) pool STEP by default, as vLLM. */
+  processReward?: boolean;
 }
 
 /** Precedence as vLLM: explicit > sentence-transformers files > architecture default. */
@@ -139,6 +141,7 @@ export function resolvePoolerConfig(
 ): Required<Pick<PoolerConfig, "poolingType" | "useActivation">> & PoolerConfig {
   const explicit = sources.explicit ?? {};
   const st = sources.sentenceTransformers;
-  const poolingType = explicit.poolingType ?? st?.poolingType ?? (sources.decoder ? "LAST" : "CLS");
+  const architectureDefault = sources.processReward ? "STEP" : sources.decoder ? "LAST" : "CLS";
+  const poolingType = explicit.poolingType ?? st?.poolingType ?? architectureDefault;
   return { ...explicit, poolingType, useActivation: explicit.useActivation ?? true };
 }

@@ -16,6 +16,11 @@ const SUFFIXES: Array<[RegExp, PoolerKind]> = [
   [/Model$|ForTextEncoding$|EmbeddingModel$|ForMaskedLM$|ForCausalLM$/, "embed"],
 ];
 
+/** A process reward model (Qwen2.5-Math-PRM style), whose default pooling is STEP. */
+export function isProcessRewardModel(config: ModelConfig): boolean {
+  return (config.architectures ?? []).some((a) => /ForProcessRewardModel$/.test(a));
+}
+
 /** The pooler kind an architecture name implies, or null when the suffix is unknown. */
 export function poolerKindOfArchitecture(architecture: string): PoolerKind | null {
   for (const [pattern, kind] of SUFFIXES) if (pattern.test(architecture)) return kind;

@@ -7,6 +7,7 @@ import {
   cosineSimilarity,
   derivedMaxModelLen,
   isDecoder,
+  isProcessRewardModel,
   type JsonObject,
   type LexicalWeight,
   lexicalScore,
@@ -244,6 +245,7 @@ export class Engine {
       explicit: parsePoolerConfig(opts.poolerConfig),
       sentenceTransformers: folder.stPooling,
       decoder: isDecoder(config),
+      processReward: isProcessRewardModel(config),
     });
     const modelName = opts.servedModelName ?? opts.model;
     const tokenHeads =

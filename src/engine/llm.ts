@@ -17,6 +17,8 @@ export type EmbedOptions = PromptOptions &
     promptName?: string | null;
   };
 export type ClassifyOptions = PromptOptions & Pick<PoolingParams, "useActivation">;
+/** Token-level rewards; STEP pooling's `stepTagId` and `returnedTokenIds` may be set per call. */
+export type RewardOptions = ClassifyOptions & Pick<PoolingParams, "stepTagId" | "returnedTokenIds">;
 export type EncodeOptions = PromptOptions &
   PoolingParams & { poolingTask: Exclude<PoolingTask, "score"> };
 
@@ -88,7 +90,7 @@ export class LLM {
   /** Token-level rewards / classes (`token_classify`). */
   async reward(
     prompts: Prompt | readonly Prompt[],
-    options: ClassifyOptions = {},
+    options: RewardOptions = {},
   ): Promise<PoolingRequestOutput<{ data: TokenData }>[]> {
     return this.encode(prompts, { ...options, poolingTask: "token_classify" });
   }
