@@ -15,6 +15,12 @@ export const ChatMessage = z.looseObject({
   content: z.union([z.string(), z.array(ContentPart), z.null()]),
 });
 
+/** vLLM's deprecated spellings of `use_activation`: read as it, with a `Warning` header. */
+export const DeprecatedActivation = {
+  softmax: z.boolean().nullish().openapi({ description: "Deprecated: use use_activation" }),
+  activation: z.boolean().nullish().openapi({ description: "Deprecated: use use_activation" }),
+};
+
 /** Fields shared by requests that take prompts (vLLM's names). */
 export const PromptFields = {
   model: z.string().nullish().openapi({ description: "Must match a served model name when given" }),
@@ -42,6 +48,7 @@ export const PromptFields = {
     description:
       "A prompt of the model's config_sentence_transformers.json (e.g. query), put in front of text inputs; default: its default_prompt_name",
   }),
+  ...DeprecatedActivation,
   user: z.string().nullish(),
   request_id: z.string().nullish(),
   priority: z.number().int().nullish(),
@@ -53,7 +60,7 @@ export const EmbeddingFields = {
   embed_dtype: z.enum(["float32", "float16", "bfloat16"]).nullish(),
   endianness: z.enum(["native", "big", "little"]).nullish(),
   dimensions: z.number().int().nullish(),
-  normalize: z.boolean().nullish().openapi({ description: "Alias of use_activation" }),
+  normalize: z.boolean().nullish().openapi({ description: "Deprecated: use use_activation" }),
 };
 
 export const Usage = z.object({

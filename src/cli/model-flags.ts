@@ -28,6 +28,7 @@ export const MODEL_FLAGS = {
   "max-batch-tokens": { type: "string" },
   "max-concurrent-requests": { type: "string" },
   "min-batch-efficiency": { type: "string" },
+  "max-input-chars": { type: "string" },
   workers: { type: "string" },
   "intra-op-threads": { type: "string" },
   "inter-op-threads": { type: "string" },
@@ -66,6 +67,8 @@ export const MODEL_FLAGS_HELP = `Model options:
   --max-concurrent-requests N requests queued or running before 429 (default ${ENGINE_DEFAULTS.maxConcurrentRequests})
   --min-batch-efficiency F    keep real/computed tokens per micro-batch ≥ F, 0–1
                               (default ${ENGINE_DEFAULTS.minBatchEfficiency}; 0 packs by budget alone)
+  --max-input-chars N         longest text input in characters, refused (400) before
+                              tokenizing (default ${ENGINE_DEFAULTS.maxInputChars})
   --workers N                 worker threads with a session each; 0 = main thread
   --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
   --inter-op-threads N        ONNX Runtime inter-op threads
@@ -155,6 +158,7 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
     "maxConcurrentRequests",
     intFlag("max-concurrent-requests", values["max-concurrent-requests"]),
   );
+  set("maxInputChars", intFlag("max-input-chars", values["max-input-chars"]));
   set("workers", intFlag("workers", values.workers, 0));
   const efficiency = values["min-batch-efficiency"];
   if (efficiency !== undefined) {

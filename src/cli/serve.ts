@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 import pino from "pino";
+import { checkApiKeys } from "../api/auth.js";
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
 import type { Engine } from "../engine/index.js";
 import {
@@ -11,6 +12,7 @@ import {
   MODEL_FLAGS_HELP,
   UsageError,
 } from "./model-flags.js";
+import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
 
 /** The server runs sessions off the event loop by default. */
 export const DEFAULT_SERVE_WORKERS = 1;
@@ -33,6 +35,8 @@ Server options:
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
   (serve runs sessions in ${DEFAULT_SERVE_WORKERS} worker thread by default: see --workers)
 
+${SERVE_STORE_HELP}
+
 ${MODEL_FLAGS_HELP}`;
 
 export function packageVersion(): string {
@@ -44,6 +48,25 @@ export function packageVersion(): string {
   } catch {
     return "0.0.0";
   }
+}
+
+/**
+ * Keys from `--api-key` (each refused when empty or padded: an empty flag must never turn auth
+ * off) and `EDGEPOOL_API_KEYS` (comma-separated; set but holding no key is refused too).
+ */
+export function staticApiKeys(flags: readonly string[], env: string | undefined): string[] {
+  try {
+    checkApiKeys(flags, "--api-key");
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const envKeys = (env ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (env !== undefined && env.trim() !== "" && envKeys.length === 0)
+    throw new UsageError("EDGEPOOL_API_KEYS holds no key (comma-separated, non-empty keys)");
+  return [...flags, ...envKeys];
 }
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
@@ -61,6 +84,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "log-level": { type: "string" },
       "shutdown-timeout": { type: "string" },
       "fallback-model": { type: "string" },
+      ...SERVE_STORE_FLAGS,
     },
   });
   const level = values["log-level"] ?? "info";
@@ -73,13 +97,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const port = intFlag("port", values.port, 0) ?? 8000;
   if (port > 65535) throw new UsageError("--port must be at most 65535");
   const hostname = values.host ?? "0.0.0.0";
-  const envKeys = (process.env.EDGEPOOL_API_KEYS ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean);
-  const apiKeys = [...(values["api-key"] ?? []), ...envKeys];
+  const apiKeys = staticApiKeys(values["api-key"] ?? [], process.env.EDGEPOOL_API_KEYS);
   const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
   const log = pino({ level, base: { service: "edgepool" } });
+  const services = await storeServices(values, log);
 
   const servedName = engineOpts.servedModelName ?? engineOpts.model;
   engineOpts.servedModelName = servedName;
@@ -120,8 +141,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     import("@hono/node-server"),
   ]);
   const host = new ModelHost([servedName]);
-  const { app } = createApp(host, {
+  const { app, jobs } = createApp(host, {
     apiKeys,
+    meter: services?.meter,
+    jobs: services?.jobs,
     logger: log,
     version: packageVersion(),
     maxClientBatchSize:
@@ -144,7 +167,11 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   log.info(
-    { url: `http://${hostname}:${actualPort}`, model: engineOpts.model, auth: apiKeys.length > 0 },
+    {
+      url: `http://${hostname}:${actualPort}`,
+      model: engineOpts.model,
+      auth: apiKeys.length > 0 || services !== null,
+    },
     "listening",
   );
 
@@ -160,7 +187,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }, shutdownMs);
     force.unref();
     server.close(async () => {
+      // Jobs under way finish (or their lease lapses); every ledger row recorded is written.
+      await jobs?.stop();
       await host.engine?.close().catch(() => undefined);
+      await services?.meter
+        .close()
+        .catch((err: Error) => log.error({ err: err.message }, "ledger"));
+      await services?.store.close();
       log.info("stopped");
       process.exit(0);
     });
@@ -180,6 +213,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }
     if (stopping) return;
     host.setReady(engine);
+    if (services?.runWorker) jobs?.start();
     log.info(
       {
         model: servedName,

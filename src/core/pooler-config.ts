@@ -15,6 +15,10 @@ export interface PoolerConfig {
   stepTagId?: number;
   /** STEP pooling: which label columns to keep. */
   returnedTokenIds?: number[];
+  /** Subtracted from classifier logits before the activation (vLLM's `logit_bias`). */
+  logitBias?: number;
+  /** Multiplies classifier logits (after `logit_bias`) before the activation. */
+  logitScale?: number;
   /**
    * Embed inputs longer than `max_model_len` in chunks of `max_model_len`, each pooled, combined
    * weighted by their token counts (vLLM's `enable_chunked_processing`).
@@ -30,29 +34,75 @@ export interface SentenceTransformersPooling {
   normalize: boolean;
 }
 
-const CAMEL: Record<string, keyof PoolerConfig> = {
-  pooling_type: "poolingType",
-  use_activation: "useActivation",
-  normalize: "useActivation",
-  softmax: "useActivation",
-  activation: "useActivation",
-  dimensions: "dimensions",
-  step_tag_id: "stepTagId",
-  returned_token_ids: "returnedTokenIds",
-  enable_chunked_processing: "enableChunkedProcessing",
-  max_embed_len: "maxEmbedLen",
+type KeySpec =
+  /** Read into this field. */
+  | { field: keyof PoolerConfig; deprecated?: string }
+  /** A vLLM key edgepool refuses by name, with the reason. */
+  | { unsupported: string };
+
+/**
+ * Every pooler-config key vLLM has, by what edgepool does with it: the one list to change when a
+ * key gains support. Keys are vLLM's snake_case; their camelCase spellings are accepted too.
+ */
+export const POOLER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
+  pooling_type: { field: "poolingType" },
+  use_activation: { field: "useActivation" },
+  dimensions: { field: "dimensions" },
+  step_tag_id: { field: "stepTagId" },
+  returned_token_ids: { field: "returnedTokenIds" },
+  logit_bias: { field: "logitBias" },
+  logit_scale: { field: "logitScale" },
+  normalize: { field: "useActivation", deprecated: "normalize" },
+  softmax: { field: "useActivation", deprecated: "softmax" },
+  activation: { field: "useActivation", deprecated: "activation" },
+  enable_chunked_processing: { field: "enableChunkedProcessing" },
+  max_embed_len: { field: "maxEmbedLen" },
 };
 
-/** Parse a pooler config from JSON (`--pooler-config`), accepting vLLM's snake_case or camelCase. */
-export function parsePoolerConfig(value: unknown): PoolerConfig {
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+const KEY_BY_SPELLING = new Map<string, string>(
+  Object.keys(POOLER_CONFIG_KEYS).flatMap((k) => [
+    [k, k],
+    [camel(k), k],
+  ]),
+);
+
+/** Warnings a caller may show (deprecated keys); errors are thrown. */
+export type WarningSink = (message: string) => void;
+
+/**
+ * Parse a pooler config from JSON (`--pooler-config`), accepting vLLM's snake_case or camelCase.
+ * Unknown keys and keys edgepool does not implement are refused by name: nothing is dropped.
+ */
+export function parsePoolerConfig(value: unknown, warn: WarningSink = () => {}): PoolerConfig {
   if (value === undefined || value === null) return {};
   if (!isJsonObject(value)) throw new ModelConfigError("pooler config must be a JSON object");
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
+  const from = new Map<string, string>();
+  for (const [given, v] of Object.entries(value)) {
+    const key = KEY_BY_SPELLING.get(given);
+    const spec = key === undefined ? undefined : POOLER_CONFIG_KEYS[key];
+    if (!spec) {
+      throw new ModelConfigError(
+        `Unknown pooler config key '${given}'; known keys: ${Object.keys(POOLER_CONFIG_KEYS).join(", ")}`,
+      );
+    }
+    if ("unsupported" in spec) {
+      throw new ModelConfigError(`pooler config key '${given}': ${spec.unsupported}`);
+    }
     if (v === null || v === undefined) continue;
-    const name =
-      CAMEL[key] ?? (Object.values(CAMEL).includes(key as keyof PoolerConfig) ? key : null);
-    if (name) out[name] = v;
+    if (spec.deprecated) {
+      warn(
+        `pooler config '${given}' is deprecated (removed in vLLM 0.15); use 'use_activation' instead`,
+      );
+    }
+    const earlier = from.get(spec.field);
+    if (earlier !== undefined && out[spec.field] !== v) {
+      throw new ModelConfigError(`pooler config '${given}' contradicts '${earlier}'`);
+    }
+    from.set(spec.field, given);
+    out[spec.field] = v;
   }
   const cfg = out as PoolerConfig;
   if (cfg.poolingType !== undefined) {
@@ -85,6 +135,12 @@ export function parsePoolerConfig(value: unknown): PoolerConfig {
     const v = cfg[key];
     if (v !== undefined && !Number.isInteger(v)) {
       throw new ModelConfigError(`pooler config ${key} must be an integer`);
+    }
+  }
+  for (const key of ["logitBias", "logitScale"] as const) {
+    const v = cfg[key];
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v))) {
+      throw new ModelConfigError(`pooler config ${key} must be a finite number`);
     }
   }
   const ids = cfg.returnedTokenIds;
@@ -133,6 +189,11 @@ export interface PoolerConfigSources {
   decoder: boolean;
   /** Process reward models (`*ForProcessRewardModel`) pool STEP by default, as vLLM. */
   processReward?: boolean;
+  /**
+   * An embedding model: its `use_activation` default (normalize) follows `modules.json` — on only
+   * with a `Normalize` module — as in vLLM and sentence-transformers.
+   */
+  embedding?: boolean;
 }
 
 /** Precedence as vLLM: explicit > sentence-transformers files > architecture default. */
@@ -143,5 +204,6 @@ export function resolvePoolerConfig(
   const st = sources.sentenceTransformers;
   const architectureDefault = sources.processReward ? "STEP" : sources.decoder ? "LAST" : "CLS";
   const poolingType = explicit.poolingType ?? st?.poolingType ?? architectureDefault;
-  return { ...explicit, poolingType, useActivation: explicit.useActivation ?? true };
+  const normalize = sources.embedding && st ? st.normalize : true;
+  return { ...explicit, poolingType, useActivation: explicit.useActivation ?? normalize };
 }

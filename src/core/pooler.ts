@@ -39,7 +39,12 @@ export interface PoolerSpec {
   dense: DenseLayer[];
   /** Last dimension of the graph output (hidden size or number of labels). */
   outputSize: number;
-  /** `classifier_from_token`: the graph output holds these tokens' logits at the last position. */
+  /** The graph output read; a classifier's may be per-token logits (then pooled here). */
+  output?: ModelOutputKind;
+  /**
+   * `classifier_from_token`: the output holds these tokens' logits, gathered at the last
+   * position (`[batch, tokens]`); two tokens make one label.
+   */
   fromTokens?: number;
   /** bge-m3's sparse and ColBERT heads, when the architecture enables them. */
   tokenHeads?: TokenHeads | null;
@@ -49,10 +54,42 @@ export interface PoolerSpec {
 export interface PoolingParams {
   dimensions?: number | null;
   useActivation?: boolean | null;
-  /** STEP pooling, per request (vLLM's PoolingParams): the step tag's token id. */
+  /** STEP pooling (token_classify): the token id that ends a step. */
   stepTagId?: number | null;
-  /** STEP pooling, per request: which label columns to keep. */
-  returnedTokenIds?: readonly number[] | null;
+  /** token_classify: which label columns to keep. */
+  returnedTokenIds?: number[] | null;
+}
+
+/** vLLM's names of the per-request parameters, and the tasks each applies to. */
+const PARAMETERS: ReadonlyArray<[keyof PoolingParams, string]> = [
+  ["dimensions", "dimensions"],
+  ["useActivation", "use_activation"],
+  ["stepTagId", "step_tag_id"],
+  ["returnedTokenIds", "returned_token_ids"],
+];
+
+const VALID_PARAMETERS: Readonly<Record<PoolingTask, readonly string[]>> = {
+  embed: ["dimensions", "use_activation"],
+  token_embed: ["dimensions", "use_activation"],
+  classify: ["use_activation"],
+  score: ["use_activation"],
+  token_classify: ["use_activation", "step_tag_id", "returned_token_ids"],
+};
+
+const pyList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
+
+/** Refuse parameters that do not apply to the task, with vLLM's message. */
+export function checkTaskParameters(task: PoolingTask, params: PoolingParams): void {
+  const valid = VALID_PARAMETERS[task];
+  const invalid = PARAMETERS.filter(
+    ([key, name]) => params[key] !== undefined && params[key] !== null && !valid.includes(name),
+  ).map(([, name]) => name);
+  if (invalid.length > 0) {
+    throw new BadRequestError(
+      `Task ${task} only supports ${pyList(valid)} parameters, does not support ${pyList(invalid)} parameters`,
+      invalid[0]!,
+    );
+  }
 }
 
 /** One sequence's slice of the graph output: its real tokens only, and their ids. */
@@ -83,7 +120,11 @@ export class Pooler {
         : spec.fromTokens
           ? fromTokenLabels(spec.fromTokens)
           : spec.outputSize;
-    this.tasks = supportedTasks(OUTPUT_OF[spec.kind], labels);
+    this.tasks = supportedTasks(
+      spec.output ?? OUTPUT_OF[spec.kind],
+      labels,
+      spec.kind === "classify",
+    );
     if (spec.kind === "embed" && spec.tokenHeads?.sparse) this.tasks.push("token_classify");
     this.activation = classifierActivation({
       ...spec.config,
@@ -95,17 +136,25 @@ export class Pooler {
         `pooling_type ${poolingType} gives one vector per token; an embedding model needs CLS, MEAN or LAST (token vectors come from the token_embed task)`,
       );
     }
-    const bad = this.badColumn(returnedTokenIds);
-    if (bad !== null) {
-      throw new ModelConfigError(
-        `returned_token_ids has ${bad}, outside the model's ${spec.outputSize} labels`,
-      );
-    }
+    this.checkColumns(returnedTokenIds ?? [], ModelConfigError);
     for (const [i, layer] of spec.dense.entries()) {
       const expected = i === 0 ? spec.outputSize : spec.dense[i - 1]!.outFeatures;
       if (layer.inFeatures !== expected) {
         throw new ModelConfigError(
           `Dense layer ${i} takes ${layer.inFeatures} features, expected ${expected}`,
+        );
+      }
+    }
+  }
+
+  private checkColumns(
+    columns: readonly number[],
+    ErrorType: new (message: string) => Error,
+  ): void {
+    for (const c of columns) {
+      if (!Number.isInteger(c) || c < 0 || c >= this.spec.outputSize) {
+        throw new ErrorType(
+          `returned_token_ids has ${c}, outside the model's ${this.spec.outputSize} labels`,
         );
       }
     }
@@ -127,11 +176,6 @@ export class Pooler {
     return this.spec.kind === "embed" && Boolean(this.spec.tokenHeads?.sparse);
   }
 
-  private badColumn(columns: readonly number[] | null | undefined): number | null {
-    for (const c of columns ?? []) if (c < 0 || c >= this.spec.outputSize) return c;
-    return null;
-  }
-
   supports(task: PoolingTask): boolean {
     return this.tasks.includes(task);
   }
@@ -139,18 +183,28 @@ export class Pooler {
   /** Throw the documented errors for a task the model lacks or parameters it refuses. */
   validate(task: PoolingTask, params: PoolingParams = {}): void {
     if (!this.supports(task)) throw new UnsupportedTaskError(task, this.tasks);
+    checkTaskParameters(task, params);
     if (task === "embed" || task === "token_embed") {
-      const colbert = this.spec.tokenHeads?.colbert;
-      const native =
-        task === "embed" ? this.embeddingSize : (colbert?.outFeatures ?? this.spec.outputSize);
-      validateDimensions(this.spec.modelName, this.spec.config, native, params.dimensions);
-    }
-    const bad = this.badColumn(params.returnedTokenIds);
-    if (bad !== null) {
-      throw new BadRequestError(
-        `returned_token_ids has ${bad}, outside the model's ${this.spec.outputSize} labels`,
-        "returned_token_ids",
+      const colbert = task === "token_embed" ? this.spec.tokenHeads?.colbert : null;
+      validateDimensions(
+        this.spec.modelName,
+        this.spec.config,
+        colbert ? colbert.outFeatures : this.embeddingSize,
+        params.dimensions,
       );
+    }
+    if (task === "token_classify") {
+      if (
+        params.stepTagId !== undefined &&
+        params.stepTagId !== null &&
+        this.spec.poolerConfig.poolingType !== "STEP"
+      ) {
+        throw new BadRequestError(
+          `step_tag_id applies to STEP pooling; this model pools ${this.spec.poolerConfig.poolingType} (serve it with --pooler-config '{"pooling_type":"STEP"}')`,
+          "step_tag_id",
+        );
+      }
+      this.checkColumns(params.returnedTokenIds ?? [], BadRequestError);
     }
   }
 
@@ -173,6 +227,12 @@ export class Pooler {
     }
   }
 
+  /** A sequence classifier's logits: the graph's pooled row, or its per-token logits pooled here. */
+  private logits(seq: SequenceOutput): Float32Array {
+    if (this.spec.fromTokens) return fromTokenLogits(seq.states.data);
+    return this.spec.output === "token_logits" ? this.pool(seq.states) : seq.states.data;
+  }
+
   /** Apply the task's pooling and head to one sequence. `score` is pooled as `embed` or `classify`. */
   run(task: PoolingTask, seq: SequenceOutput, params: PoolingParams = {}): PooledOutput {
     const act = this.useActivation(params);
@@ -181,34 +241,36 @@ export class Pooler {
         return embeddingHead(this.pool(seq.states), this.spec.dense, this.dimensions(params), act);
       case "token_embed": {
         const heads = this.spec.tokenHeads;
-        const vectors = heads?.colbert
-          ? colbertVectors(seq.states, seq.tokenIds, heads)
-          : rows(seq.states);
-        return tokenEmbeddingHead(vectors, params.dimensions ?? undefined, act);
+        // bge-m3's ColBERT vectors replace the Dense layers of the dense embedding.
+        return heads?.colbert
+          ? tokenEmbeddingHead(
+              colbertVectors(seq.states, seq.tokenIds, heads),
+              [],
+              this.dimensions(params),
+              act,
+            )
+          : tokenEmbeddingHead(rows(seq.states), this.spec.dense, this.dimensions(params), act);
       }
       case "classify":
-        return classifierHead(this.logits(seq), this.activation, act);
+        return classifierHead(this.logits(seq), this.activation, act, this.spec.poolerConfig);
       case "score":
         return this.spec.kind === "classify"
-          ? classifierHead(this.logits(seq), this.activation, act)
+          ? classifierHead(this.logits(seq), this.activation, act, this.spec.poolerConfig)
           : embeddingHead(this.pool(seq.states), this.spec.dense, undefined, true);
       case "token_classify": {
-        if (this.sparse)
+        if (this.sparse) {
           return sparseTokenWeights(seq.states, seq.tokenIds, this.spec.tokenHeads!, act).weights;
-        const cfg = this.spec.poolerConfig;
-        const stepTagId = params.stepTagId ?? cfg.stepTagId;
-        const returnedTokenIds = params.returnedTokenIds ?? cfg.returnedTokenIds;
-        const step = cfg.poolingType === "STEP" || (params.stepTagId ?? null) !== null;
-        const picked = step ? stepPool(seq.states, seq.tokenIds, stepTagId) : rows(seq.states);
+        }
+        const { poolingType } = this.spec.poolerConfig;
+        const stepTagId = params.stepTagId ?? this.spec.poolerConfig.stepTagId;
+        const columns = params.returnedTokenIds ?? this.spec.poolerConfig.returnedTokenIds;
+        const picked =
+          poolingType === "STEP" ? stepPool(seq.states, seq.tokenIds, stepTagId) : rows(seq.states);
         return picked.map((r) =>
-          classifierHead(selectColumns(r, returnedTokenIds), this.activation, act),
+          classifierHead(selectColumns(r, columns), this.activation, act, this.spec.poolerConfig),
         );
       }
     }
-  }
-
-  private logits(seq: SequenceOutput): ArrayLike<number> {
-    return this.spec.fromTokens ? fromTokenLogits(seq.states.data) : seq.states.data;
   }
 
   /**

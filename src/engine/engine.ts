@@ -14,6 +14,8 @@ import {
   type ModelConfig,
   ModelConfigError,
   maxSim,
+  outputForKind,
+  ownValue,
   type PooledOutput,
   Pooler,
   type PoolerConfig,
@@ -76,6 +78,8 @@ export interface EngineOptions {
   maxConcurrentRequests?: number;
   /** Keep micro-batches at least this efficient (real / computed tokens); 0 packs by budget alone. */
   minBatchEfficiency?: number;
+  /** Longest text prompt in characters, refused (400) before it is tokenized. */
+  maxInputChars?: number;
   /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
   workers?: number;
   session?: Omit<SessionOptions, "device">;
@@ -87,7 +91,18 @@ export interface EngineOptions {
   scoreTemplate?: string | null;
   /** Called once the ONNX session has started loading (servers use it to order their start-up). */
   onSessionLoading?: () => void;
+  /** Told how long each load phase took (fetch, verify, session, tokenizer, first_run), in ms. */
+  onPhase?: (phase: LoadPhase, ms: number) => void;
+  /** Deprecation and compatibility warnings (default: `process.emitWarning`). */
+  onWarning?: (message: string) => void;
 }
+
+/** Where warnings go when the caller gives no `onWarning`. */
+export function defaultWarning(message: string): void {
+  process.emitWarning(message, "DeprecationWarning");
+}
+
+export type LoadPhase = "fetch" | "verify" | "session" | "tokenizer" | "first_run";
 
 /** Per-call context: cancellation, and where to add the call's queue and inference times. */
 export interface RunContext {
@@ -128,13 +143,6 @@ export interface LexicalResult {
   weights: LexicalWeight[];
 }
 
-const TASK_OUTPUT = {
-  embed: "hidden",
-  token_embed: "hidden",
-  classify: "sequence_logits",
-  token_classify: "token_logits",
-} as const;
-
 /** A loaded pooling model: tokenizer, ONNX session and pooler. */
 export class Engine {
   readonly modelName: string;
@@ -150,6 +158,11 @@ export class Engine {
   /** How pairs are rendered for an LLM reranker; null for cross-encoders and embedding models. */
   readonly scoreTemplate: ScoreTemplate | null;
   readonly autoTruncate: boolean;
+  readonly maxInputChars: number;
+  /** Where deprecation and compatibility warnings go. */
+  readonly warn: (message: string) => void;
+  /** The ONNX file served. */
+  readonly onnxPath: string;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -166,9 +179,15 @@ export class Engine {
     defaultPromptName: string | null;
     scoreTemplate: ScoreTemplate | null;
     autoTruncate: boolean;
+    maxInputChars: number;
+    warn: (message: string) => void;
+    onnxPath: string;
   }) {
     this.scoreTemplate = parts.scoreTemplate;
     this.autoTruncate = parts.autoTruncate;
+    this.maxInputChars = parts.maxInputChars;
+    this.warn = parts.warn;
+    this.onnxPath = parts.onnxPath;
     this.prompts = parts.prompts;
     this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
@@ -184,9 +203,11 @@ export class Engine {
   }
 
   static async load(opts: EngineOptions): Promise<Engine> {
+    const phase = opts.onPhase;
     const resolved = await resolveModel(opts.model, {
       ...opts.store,
       ...(opts.dtype ? { dtype: opts.dtype } : {}),
+      ...(phase ? { onPhase: phase } : {}),
     });
     const folder = await readModelFolder(resolved.dir, opts.onnxFile ?? resolved.onnxFile);
     const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
@@ -194,14 +215,21 @@ export class Engine {
     const sessionOpts: SessionOptions = { ...opts.session, device };
     const workers = opts.workers ?? 0;
     // The session starts loading (in workers, in parallel) before the tokenizer is built here.
-    const starting: Promise<Backend> =
+    const sessionStart = performance.now();
+    const starting: Promise<Backend> = (
       workers > 0
         ? WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
-        : InThreadBackend.create(folder.onnxPath, config, sessionOpts);
+        : InThreadBackend.create(folder.onnxPath, config, sessionOpts)
+    ).then((b) => {
+      phase?.("session", performance.now() - sessionStart);
+      return b;
+    });
     opts.onSessionLoading?.();
     let tokenizer: TextTokenizer;
     try {
+      const tokenizerStart = performance.now();
       tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+      phase?.("tokenizer", performance.now() - tokenizerStart);
     } catch (err) {
       await (await starting.catch(() => null))?.close();
       throw err;
@@ -229,23 +257,27 @@ export class Engine {
       opts.runner,
       opts.convert,
     );
-    const fromToken = Engine.classifierColumns(kind, config, tokenizer, backend);
-    const output = backend.outputs.find(
-      (o) =>
-        o.kind === (fromToken ? "token_logits" : TASK_OUTPUT[kind === "embed" ? "embed" : kind]),
+    const outputKind = outputForKind(
+      kind,
+      backend.outputs.map((o) => o.kind),
     )!;
+    const output = backend.outputs.find((o) => o.kind === outputKind)!;
+    const fromToken = Engine.classifierColumns(kind, config, tokenizer, backend);
     const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
+    const probeStart = performance.now();
     const probe = await backend.run(
       padBatch([{ ids: [padId], typeIds: null }], padId, "right"),
       output.name,
       fromToken ? { positions: [0], columns: fromToken } : undefined,
     );
+    opts.onPhase?.("first_run", performance.now() - probeStart);
     const outputSize = probe.dims[probe.dims.length - 1]!;
     const poolerConfig = resolvePoolerConfig({
-      explicit: parsePoolerConfig(opts.poolerConfig),
+      explicit: parsePoolerConfig(opts.poolerConfig, opts.onWarning ?? defaultWarning),
       sentenceTransformers: folder.stPooling,
       decoder: isDecoder(config),
       processReward: isProcessRewardModel(config),
+      embedding: kind === "embed",
     });
     const modelName = opts.servedModelName ?? opts.model;
     const tokenHeads =
@@ -263,7 +295,9 @@ export class Engine {
       dense: folder.dense,
       outputSize,
       tokenHeads,
+      // Gathered at the last position: one row of the tokens' logits per sequence.
       ...(fromToken ? { fromTokens: fromToken.length } : {}),
+      output: fromToken ? "sequence_logits" : outputKind,
     });
     const derived =
       derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
@@ -298,6 +332,9 @@ export class Engine {
       defaultPromptName: folder.defaultPromptName,
       scoreTemplate: resolveScoreTemplate(opts.scoreTemplate, config),
       autoTruncate: opts.autoTruncate ?? false,
+      maxInputChars: opts.maxInputChars ?? ENGINE_DEFAULTS.maxInputChars,
+      warn: opts.onWarning ?? defaultWarning,
+      onnxPath: folder.onnxPath,
     });
   }
 
@@ -335,7 +372,7 @@ export class Engine {
   promptText(name?: string | null): string {
     const chosen = name ?? this.defaultPromptName;
     if (!chosen) return "";
-    const text = this.prompts[chosen];
+    const text = ownValue(this.prompts, chosen);
     if (text === undefined) {
       const known = Object.keys(this.prompts);
       throw new BadRequestError(
@@ -369,6 +406,7 @@ export class Engine {
     let ids: number[];
     let typeIds: number[] | null = null;
     if (typeof prompt === "string") {
+      this.checkInputLength(prompt);
       const enc = this.tokenizer.encode(prompt, {
         addSpecialTokens: opts.addSpecialTokens ?? true,
         ...(limit !== undefined ? { maxTokens: limit, side } : {}),
@@ -396,6 +434,16 @@ export class Engine {
     return cfg.maxEmbedLen ?? Number.POSITIVE_INFINITY;
   }
 
+  /** Refuse a text too long to tokenize within the request's bounded work (before tokenizing it). */
+  checkInputLength(text: string): void {
+    if (text.length > this.maxInputChars) {
+      throw new BadRequestError(
+        `An input has ${text.length} characters; the limit is ${this.maxInputChars} (--max-input-chars)`,
+        "input",
+      );
+    }
+  }
+
   /** Refuse token ids outside the vocabulary (a 400, not a crash in the graph). */
   checkTokenIds(ids: readonly number[]): number[] {
     for (const id of ids) {
@@ -412,6 +460,8 @@ export class Engine {
   /** Tokenize a sentence pair for a cross-encoder. */
   tokenizePair(first: string, second: string, opts: PromptOptions = {}): TokenizedPrompt {
     const limit = truncationLimit(opts.truncatePromptTokens, this.maxModelLen);
+    this.checkInputLength(first);
+    this.checkInputLength(second);
     const enc = this.tokenizer.encodePair(first, second, {
       ...(limit !== undefined ? { maxTokens: limit, side: opts.truncationSide ?? "right" } : {}),
     });

@@ -4,6 +4,7 @@ export {
   Engine,
   type EngineOptions,
   type LexicalResult,
+  type LoadPhase,
   type PooledResult,
   type RunContext,
   type ScoreMode,

@@ -11,6 +11,7 @@ import {
   parseSafetensors,
   poolingFromSentenceTransformers,
   type SentenceTransformersPooling,
+  setOwn,
 } from "../core/index.js";
 
 /** Everything read from a model folder before the session starts. */
@@ -119,7 +120,7 @@ export async function readModelFolder(dir: string, onnxFile?: string): Promise<M
   if (isJsonObject(stConfig)) {
     if (isJsonObject(stConfig.prompts)) {
       for (const [k, v] of Object.entries(stConfig.prompts))
-        if (typeof v === "string") prompts[k] = v;
+        if (typeof v === "string") setOwn(prompts, k, v);
     }
     if (typeof stConfig.default_prompt_name === "string")
       defaultPromptName = stConfig.default_prompt_name;

@@ -45,6 +45,6 @@ describe("process reward model (STEP pooling) over HTTP", () => {
       returned_token_ids: [2],
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.param).toBe("returned_token_ids");
+    expect(res.body.error.message).toContain("returned_token_ids has 2");
   });
 });

@@ -12,6 +12,7 @@ import { requestPrompts } from "../prompts.js";
 import { type App, engineFor, listBody, postRoute, type RouteDeps, requireTask } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
 import { formatSparse, requireSparse, SparseEntry, SparseFormat } from "../sparse.js";
+import { useActivationOf } from "../warnings.js";
 
 const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
 
@@ -23,13 +24,12 @@ export const PoolingRequest = z
     step_tag_id: z
       .number()
       .int()
-      .min(0)
       .nullish()
-      .openapi({ description: "token_classify: STEP pooling at this token id (process rewards)" }),
+      .openapi({ description: "STEP pooling (token_classify)" }),
     returned_token_ids: z
-      .array(z.number().int().min(0))
+      .array(z.number().int())
       .nullish()
-      .openapi({ description: "token_classify: keep only these label columns" }),
+      .openapi({ description: "token_classify: label columns to keep" }),
     sparse_format: SparseFormat.nullish().openapi({
       description:
         "token_classify on a sparse model (bge-m3): lexical weights in this form instead of one weight per token",
@@ -110,7 +110,7 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const results = await runPool(c, engine, task as PoolingTask, prompts, {
         ...options,
         dimensions: body.dimensions ?? null,
-        useActivation: body.use_activation ?? body.normalize ?? null,
+        useActivation: useActivationOf(c, body),
         stepTagId: body.step_tag_id ?? null,
         returnedTokenIds: body.returned_token_ids ?? null,
       });
@@ -146,7 +146,7 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const { prompts, options } = requestPrompts(body, engine, deps.limits);
       const results = await runPool(c, engine, "classify", prompts, {
         ...options,
-        useActivation: body.use_activation ?? null,
+        useActivation: useActivationOf(c, body),
       });
       return c.json(
         listBody(
