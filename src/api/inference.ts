@@ -98,6 +98,13 @@ export async function runLexical(
   return scheduled(c, (ctx) => engine.lexicalTokenized(tokenized, ctx));
 }
 
+/** `task: "plugin"`: the IO-processor plugin's request, timed and counted as the other runs. */
+export async function runPlugin(c: Ctx, engine: Engine, data: unknown) {
+  const out = await scheduled(c, (ctx) => engine.runPlugin(data, ctx));
+  countTokens(c, out.results);
+  return out;
+}
+
 export function usage(results: readonly { promptTokenIds: number[] }[]) {
   const n = results.reduce((s, r) => s + r.promptTokenIds.length, 0);
   return { prompt_tokens: n, total_tokens: n, completion_tokens: 0, prompt_tokens_details: null };

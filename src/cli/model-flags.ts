@@ -16,6 +16,7 @@ export const MODEL_FLAGS = {
   "pooler-config": { type: "string" },
   "hf-overrides": { type: "string" },
   "score-template": { type: "string" },
+  "io-processor-plugin": { type: "string" },
   "max-model-len": { type: "string" },
   "auto-truncate": { type: "boolean" },
   device: { type: "string" },
@@ -52,6 +53,9 @@ export const MODEL_FLAGS_HELP = `Model options:
                               override the task implied by the architecture
   --pooler-config JSON        e.g. '{"pooling_type":"MEAN","normalize":true}'
   --hf-overrides JSON         merged into config.json, e.g. '{"is_matryoshka":true}'
+  --io-processor-plugin NAME|MODULE
+                              serve task "plugin" on /pooling with this IO processor: the
+                              built-in nearest-label, or a module exporting one
   --score-template NAME|FILE  how /score and /rerank render a pair for an LLM reranker:
                               qwen3_reranker, or a Jinja file (messages: system = instruction,
                               query, document); default qwen3_reranker when the config has
@@ -148,6 +152,7 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("poolerConfig", json("pooler-config", values["pooler-config"]));
   set("hfOverrides", json("hf-overrides", values["hf-overrides"]));
   set("scoreTemplate", scoreTemplate(values["score-template"]));
+  set("ioProcessorPlugin", values["io-processor-plugin"]);
   set("maxModelLen", intFlag("max-model-len", values["max-model-len"]));
   if (values["auto-truncate"]) opts.autoTruncate = true;
   set("device", oneOf<Device>("device", values.device, ["cpu", "cuda"]));

@@ -34,6 +34,7 @@ import { type Backend, InThreadBackend } from "./backend.js";
 import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
 import { ENGINE_DEFAULTS } from "./defaults.js";
+import { type IOProcessor, loadIOProcessor } from "./io-processor.js";
 import { readModelFolder } from "./model-folder.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
@@ -89,6 +90,11 @@ export interface EngineOptions {
    * qwen3_reranker template when `config.json` has `is_original_qwen3_reranker`.
    */
   scoreTemplate?: string | null;
+  /**
+   * An IO-processor plugin for `task: "plugin"`: a built-in name (`nearest-label`), a module
+   * path, or the plugin itself. Default: `io_processor_plugin` in `config.json`, else none.
+   */
+  ioProcessorPlugin?: string | IOProcessor | null;
   /** Called once the ONNX session has started loading (servers use it to order their start-up). */
   onSessionLoading?: () => void;
   /** Told how long each load phase took (fetch, verify, session, tokenizer, first_run), in ms. */
@@ -163,6 +169,8 @@ export class Engine {
   readonly warn: (message: string) => void;
   /** The ONNX file served. */
   readonly onnxPath: string;
+  /** The IO-processor plugin serving `task: "plugin"`, when one is loaded. */
+  ioProcessor: IOProcessor | null = null;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -236,7 +244,12 @@ export class Engine {
     }
     const backend = await starting;
     try {
-      return await Engine.assemble(opts, folder, config, tokenizer, backend, device);
+      const engine = await Engine.assemble(opts, folder, config, tokenizer, backend, device);
+      const plugin = opts.ioProcessorPlugin ?? config.io_processor_plugin;
+      if (typeof plugin === "string" || (plugin && typeof plugin === "object")) {
+        engine.ioProcessor = await loadIOProcessor(plugin as string | IOProcessor);
+      }
+      return engine;
     } catch (err) {
       await backend.close();
       throw err;
@@ -629,6 +642,29 @@ export class Engine {
             : this.pooler.runChunked(mine, params),
       };
     });
+  }
+
+  /**
+   * `task: "plugin"`: the IO-processor plugin turns `data` into prompts for a pooling task, and
+   * the pooled outputs into the response's `data`.
+   */
+  async runPlugin(
+    data: unknown,
+    ctx: RunContext = {},
+  ): Promise<{ response: unknown; results: PooledResult[] }> {
+    const plugin = this.ioProcessor;
+    if (!plugin) {
+      throw new BadRequestError(
+        `Unsupported task: 'plugin'. No IO processor plugin is loaded for "${this.modelName}" (serve it with --io-processor-plugin NAME|MODULE)`,
+        "task",
+      );
+    }
+    const view = { modelName: this.modelName, tasks: this.tasks, maxModelLen: this.maxModelLen };
+    const input = plugin.parseRequest(data, view);
+    const params = input.params ?? {};
+    const tokenized = this.prepare(input.task, input.prompts, params);
+    const results = await this.poolTokenized(input.task, tokenized, params, ctx);
+    return { response: plugin.outputToResponse(results, input, view), results };
   }
 
   /** The score mode a request gets, refusing modes the model cannot compute. */

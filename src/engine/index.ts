@@ -12,6 +12,11 @@ export {
   type ScoreResult,
   type TokenizedPrompt,
 } from "./engine.js";
+export type {
+  IOProcessor,
+  IOProcessorContext,
+  IOProcessorInput,
+} from "./io-processor.js";
 export * from "./llm.js";
 export type { Prompt, PromptOptions } from "./prompts.js";
 export {

@@ -39,7 +39,7 @@ export type ClassifyOptions = PromptOptions &
 export type RewardOptions = ClassifyOptions & Pick<PoolingParams, "stepTagId" | "returnedTokenIds">;
 export type EncodeOptions = PromptOptions &
   PoolingParams &
-  DeprecatedActivationOptions & { poolingTask: Exclude<PoolingTask, "score"> };
+  DeprecatedActivationOptions & { poolingTask: Exclude<PoolingTask, "score"> | "plugin" };
 
 export type TokenData = number[] | number[][];
 
@@ -127,10 +127,20 @@ export class LLM {
     return this.encode(prompts, { ...options, poolingTask: "token_classify" });
   }
 
-  async encode(
+  /** `task: "plugin"`: `data` goes to the loaded IO-processor plugin (see `plugin()`). */
+  encode(
+    data: unknown,
+    options: { poolingTask: "plugin" },
+  ): Promise<PoolingRequestOutput<{ data: unknown }>[]>;
+  encode(
     prompts: Prompt | readonly Prompt[],
     options: EncodeOptions,
-  ): Promise<PoolingRequestOutput<{ data: TokenData }>[]> {
+  ): Promise<PoolingRequestOutput<{ data: TokenData }>[]>;
+  async encode(
+    input: unknown,
+    options: EncodeOptions,
+  ): Promise<PoolingRequestOutput<{ data: unknown }>[]> {
+    const prompts = input as Prompt | readonly Prompt[];
     const task = (options as Partial<EncodeOptions> | undefined)?.poolingTask;
     if (task === undefined || task === null) {
       const tasks = this.engine.tasks.filter((t) => t !== "score");
@@ -139,9 +149,25 @@ export class LLM {
         "poolingTask",
       );
     }
+    if (task === "plugin") return this.plugin(input);
     const { poolingTask: _, ...rest } = options;
     const results = await this.engine.pool(task, asPromptList(prompts), this.params(rest));
     return wrap(results, (r) => ({ data: toData(r.output) }));
+  }
+
+  /**
+   * `task: "plugin"` (also `encode(data, { poolingTask: "plugin" })`): the loaded IO-processor
+   * plugin turns `data` into prompts and the pooled outputs into `outputs.data`.
+   */
+  async plugin(data: unknown): Promise<PoolingRequestOutput<{ data: unknown }>[]> {
+    const { response, results } = await this.engine.runPlugin(data);
+    return [
+      {
+        promptTokenIds: results.flatMap((r) => r.promptTokenIds),
+        outputs: { data: response },
+        finished: true,
+      },
+    ];
   }
 
   /**
