@@ -49,8 +49,9 @@ export const MODEL_FLAGS_HELP = `Model options:
   --s3-endpoint URL           S3-compatible endpoint for s3:// / r2:// (or AWS_ENDPOINT_URL)
   --served-model-name NAME    name used in responses (default: --model)
   --runner auto|pooling       runner (only pooling models are served)
-  --convert auto|embed|classify
-                              override the task implied by the architecture
+  --convert auto|embed|classify|reward
+                              override the task implied by the architecture (reward:
+                              deprecated in vLLM; token_classify with a reward head, else embed)
   --pooler-config JSON        e.g. '{"pooling_type":"MEAN","normalize":true}'
   --hf-overrides JSON         merged into config.json, e.g. '{"is_matryoshka":true}'
   --io-processor-plugin NAME|MODULE
@@ -73,14 +74,15 @@ export const MODEL_FLAGS_HELP = `Model options:
                               (default ${ENGINE_DEFAULTS.minBatchEfficiency}; 0 packs by budget alone)
   --max-input-chars N         longest text input in characters, refused (400) before
                               tokenizing (default ${ENGINE_DEFAULTS.maxInputChars})
-  --workers N                 worker threads with a session each; 0 = main thread
+  --workers N                 worker threads with a session each; 0 = the event loop's thread
+                              (serve's default: no thread hop, one session in memory)
   --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
   --inter-op-threads N        ONNX Runtime inter-op threads
   --graph-optimization-level disabled|basic|extended|all  (default all)
   --no-mem-arena              disable ONNX Runtime's CPU memory arena (less memory, slower)
-  --spinning on|off           ONNX Runtime threads spin between tasks: ~1.5 ms lower latency
-                              at low load, ~10 % less throughput under load (serve: off;
-                              embed and the library: ONNX Runtime's default, on)`;
+  --spinning on|off           ONNX Runtime threads spin between the operators of a run
+                              (~1.5 ms faster per short run) and stop when it returns
+                              (default on; off with --workers, whose event loop needs the cycles)`;
 
 export class UsageError extends Error {}
 
@@ -148,7 +150,10 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("servedModelName", values["served-model-name"]);
   set("dtype", oneOf<Dtype>("dtype", values.dtype, ["fp32", "fp16", "q8"]));
   set("runner", oneOf<Runner>("runner", values.runner, ["auto", "pooling"]));
-  set("convert", oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none"]));
+  set(
+    "convert",
+    oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none", "reward"]),
+  );
   set("poolerConfig", json("pooler-config", values["pooler-config"]));
   set("hfOverrides", json("hf-overrides", values["hf-overrides"]));
   set("scoreTemplate", scoreTemplate(values["score-template"]));

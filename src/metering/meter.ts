@@ -109,8 +109,11 @@ export class Meter {
     spend.inflight++;
   }
 
-  /** Append a request's ledger row; `admitted` releases what `admit` reserved. */
-  record(row: LedgerRow, key: ApiKey | null, admitted: boolean): void {
+  /**
+   * Append a request's ledger row; `admitted` releases what `admit` reserved. With
+   * `ledgerFlushMs: 0` it returns the row's write, to await before answering.
+   */
+  record(row: LedgerRow, key: ApiKey | null, admitted: boolean): Promise<void> | undefined {
     const spend = key ? this.spends.get(key.id) : undefined;
     if (spend && spend.period === periodStart(key!.quotaPeriod, row.createdAt)) {
       if (admitted) spend.inflight = Math.max(0, spend.inflight - 1);
@@ -119,7 +122,7 @@ export class Meter {
         spend.local.tokens += row.promptTokens;
       }
     }
-    void this.writer.append(row)?.catch(() => undefined);
+    return this.writer.append(row)?.catch(() => undefined);
   }
 
   /** Write every recorded row now. */

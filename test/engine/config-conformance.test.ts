@@ -226,6 +226,14 @@ describe("architecture → task table", () => {
     expect(maxAbsDiff(probs, first)).toBeLessThan(1e-4);
   });
 
+  it("a decoder sequence classifier exported with per-token scores: classify pools LAST, token_classify keeps all", async () => {
+    const llm = await load(fixture("decoder-seq-classifier-tokens"));
+    expect(llm.supportedTasks).toEqual(["classify", "token_classify"]);
+    // The values themselves are checked against PyTorch by the golden suite.
+    const [r] = await llm.classify("a cat");
+    expect(r!.outputs.probs).toHaveLength(2);
+  });
+
   it("reward architectures: token_classify with a reward head, embed on hidden states", async () => {
     const head = await load(
       edited("bert-token-classifier", {

@@ -22,11 +22,11 @@ describe("user-supplied keys are looked up as own properties only", () => {
     expect(res.body.embeddings.float).toEqual(plain.body.embeddings.float);
   });
 
-  it.each(PROTO_KEYS)("TEI prompt_name %j is an unknown prompt (400)", async (key) => {
+  it.each(PROTO_KEYS)("TEI prompt_name %j is an unknown prompt (422, TEI's shape)", async (key) => {
     const res = await postJson(`${server.url}/embed`, { inputs: "a cat", prompt_name: key });
-    expect(res.status).toBe(400);
-    expect(res.body.error.param).toBe("prompt_name");
-    expect(res.body.error.message).toMatch(/Unknown prompt_name/);
+    expect(res.status).toBe(422);
+    expect(res.body.error_type).toBe("Validation");
+    expect(res.body.error).toMatch(/Unknown prompt_name/);
   });
 
   it("a known prompt name still selects its prompt", async () => {
@@ -46,6 +46,12 @@ describe("user-supplied keys are looked up as own properties only", () => {
     const merged = applyHfOverrides({ a: 1 }, JSON.parse('{"__proto__":{"polluted":true}}'));
     expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
     expect((merged as Record<string, unknown>).polluted).toBeUndefined();
-    expect(parsePoolerConfig(JSON.parse('{"constructor":1,"toString":2}'))).toEqual({});
+    // Keys named like prototype members are unknown keys, refused by name.
+    expect(() => parsePoolerConfig(JSON.parse('{"constructor":1}'))).toThrow(
+      "Unknown pooler config key 'constructor'",
+    );
+    expect(() => parsePoolerConfig(JSON.parse('{"__proto__":{"x":1}}'))).toThrow(
+      "Unknown pooler config key '__proto__'",
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { argmax, BadRequestError, labelOf, type PoolingTask } from "../../core/index.js";
+import { binaryResponse, isBinaryFormat } from "../bytes.js";
 import { formatPooled } from "../format.js";
 import { runLexical, runPlugin, runPool, usage } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
@@ -43,7 +44,16 @@ export const PoolingRequest = z
   })
   .openapi("PoolingRequest");
 
-export const ClassificationRequest = z.object({ ...PromptFields }).openapi("ClassificationRequest");
+export const ClassificationRequest = z
+  .object({
+    ...PromptFields,
+    dimensions: z
+      .number()
+      .int()
+      .nullish()
+      .openapi({ description: "Refused: not a classify parameter" }),
+  })
+  .openapi("ClassificationRequest");
 
 const PoolingResponse = ListResponse(
   "PoolingResponse",
@@ -140,6 +150,11 @@ export function registerPooling(app: App, deps: RouteDeps): void {
         stepTagId: body.step_tag_id ?? null,
         returnedTokenIds: body.returned_token_ids ?? null,
       });
+      if (isBinaryFormat(body.encoding_format)) {
+        const envelope = listBody(c, deps, body.model, "pool", [], results);
+        const outputs = results.map((r) => r.output);
+        return binaryResponse(c, body.encoding_format, envelope, outputs, body);
+      }
       return c.json(
         listBody(
           c,
@@ -172,6 +187,7 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const { prompts, options } = requestPrompts(body, engine, deps.limits);
       const results = await runPool(c, engine, "classify", prompts, {
         ...options,
+        dimensions: body.dimensions ?? null,
         useActivation: useActivationOf(c, body),
       });
       return c.json(

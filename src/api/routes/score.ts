@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { BadRequestError } from "../../core/index.js";
+import { BadRequestError, checkTaskParameters } from "../../core/index.js";
 import type { Engine, PromptOptions } from "../../engine/index.js";
 import { runScore, usage } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
@@ -34,6 +34,7 @@ const ScoreFields = {
   truncation_side: z.enum(["left", "right"]).nullish(),
   use_activation: z.boolean().nullish(),
   ...DeprecatedActivation,
+  dimensions: z.number().int().nullish().openapi({ description: "Refused: not a score parameter" }),
   user: z.string().nullish(),
   request_id: z.string().nullish(),
   priority: z.number().int().nullish(),
@@ -142,6 +143,7 @@ function firstTokens(engine: Engine, text: string, n: number): string {
 export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
   const engine = engineFor(deps, body.model);
   requireTask(engine, "score", "rerank");
+  checkTaskParameters("score", { dimensions: body.dimensions ?? null });
   const tei = body.documents === undefined && body.texts !== undefined;
   const given = tei ? body.texts! : texts(body.documents ?? []);
   const docs = body.max_tokens_per_doc
@@ -201,6 +203,7 @@ export function registerScore(app: App, deps: RouteDeps): void {
     async (c, body) => {
       const engine = engineFor(deps, body.model);
       requireTask(engine, "score");
+      checkTaskParameters("score", { dimensions: body.dimensions ?? null });
       const [left, right] = scoreSides(body);
       checkBatchSize(Math.max(left.length, right.length), deps.limits, "text_2");
       const results = await runScore(c, engine, left, right, {
