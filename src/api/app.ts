@@ -5,7 +5,11 @@ import { TooManyRequestsError } from "../core/index.js";
 import { Engine } from "../engine/index.js";
 import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv } from "./context.js";
-import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "./defaults.js";
+import {
+  DEFAULT_MAX_CLIENT_BATCH_SIZE,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_PAYLOAD_LIMIT,
+} from "./defaults.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { ModelHost } from "./host.js";
 import { Metrics } from "./metrics.js";
@@ -23,6 +27,8 @@ export interface AppOptions {
   maxClientBatchSize?: number;
   /** Largest request body in bytes (`--payload-limit`). */
   payloadLimit?: number;
+  /** Largest response in bytes, estimated before running (`--max-response-bytes`). */
+  maxResponseBytes?: number;
   /** Accepted API keys; none means no authentication. */
   apiKeys?: readonly string[];
   version?: string;
@@ -62,6 +68,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
       inputTokens: 0,
     };
     c.set("timing", timing);
+    c.set("maxResponseBytes", options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     await next();
     const total = performance.now() - timing.start;
     c.header("x-request-id", id);

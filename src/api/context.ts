@@ -11,5 +11,9 @@ export type ApiEnv = {
   Variables: {
     requestId: string;
     timing: Timing;
+    /** Largest response a request may cause, estimated before running (`--max-response-bytes`). */
+    maxResponseBytes: number;
+    /** The estimate for this request's response, once its prompts are tokenized. */
+    outputBytes: number;
   };
 };

@@ -8,6 +8,7 @@ import type {
   ScoreResult,
   TokenizedPrompt,
 } from "../engine/index.js";
+import { checkOutputSize } from "./output-size.js";
 import type { Ctx } from "./route.js";
 
 function timed<T>(c: Ctx, key: "tokenization", fn: () => T): T {
@@ -60,6 +61,7 @@ export async function runTokenized(
   tokenized: readonly TokenizedPrompt[],
   params: PoolingParams,
 ): Promise<PooledResult[]> {
+  checkOutputSize(c, engine, task, tokenized, params);
   return scheduled(c, (ctx) => engine.poolTokenized(task, tokenized, params, ctx));
 }
 

@@ -3,7 +3,11 @@ import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { checkApiKeys } from "../api/auth.js";
-import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
+import {
+  DEFAULT_MAX_CLIENT_BATCH_SIZE,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_PAYLOAD_LIMIT,
+} from "../api/defaults.js";
 import type { Engine } from "../engine/index.js";
 import {
   engineOptions,
@@ -29,6 +33,9 @@ Server options:
                                 /version, /docs and /openapi.json stay public.
   --max-client-batch-size N     most inputs per request (default ${DEFAULT_MAX_CLIENT_BATCH_SIZE})
   --payload-limit BYTES         largest request body (default ${DEFAULT_PAYLOAD_LIMIT}); larger gets 413
+  --max-response-bytes BYTES    largest answer, estimated before running as inputs × tokens ×
+                                width × 24 bytes (default ${DEFAULT_MAX_RESPONSE_BYTES}); larger gets 413.
+                                Answers over 1 MB are streamed.
   --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
   --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
@@ -78,6 +85,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "api-key": { type: "string", multiple: true },
       "max-client-batch-size": { type: "string" },
       "payload-limit": { type: "string" },
+      "max-response-bytes": { type: "string" },
       "log-level": { type: "string" },
       "shutdown-timeout": { type: "string" },
       "fallback-model": { type: "string" },
@@ -144,6 +152,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
       intFlag("max-client-batch-size", values["max-client-batch-size"]) ??
       DEFAULT_MAX_CLIENT_BATCH_SIZE,
     payloadLimit: intFlag("payload-limit", values["payload-limit"]) ?? DEFAULT_PAYLOAD_LIMIT,
+    maxResponseBytes:
+      intFlag("max-response-bytes", values["max-response-bytes"]) ?? DEFAULT_MAX_RESPONSE_BYTES,
   });
 
   let server: Server;

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { argmax, labelOf, type PoolingTask, UnsupportedTaskError } from "../../core/index.js";
 import { formatPooled } from "../format.js";
 import { runPool } from "../inference.js";
+import { jsonResponse } from "../json-stream.js";
 import { requestPrompts } from "../prompts.js";
 import { type App, engineFor, listBody, postRoute, type RouteDeps, requireTask } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
@@ -57,7 +58,8 @@ export function registerPooling(app: App, deps: RouteDeps): void {
         dimensions: body.dimensions ?? null,
         useActivation: body.use_activation ?? body.normalize ?? null,
       });
-      return c.json(
+      return jsonResponse(
+        c,
         listBody(
           c,
           deps,
