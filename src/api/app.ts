@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import { TooManyRequestsError } from "../core/index.js";
-import { Engine } from "../engine/index.js";
+import { DEFAULT_TEMPLATE_LIMITS, Engine, type TemplateLimits } from "../engine/index.js";
 import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv } from "./context.js";
 import {
@@ -29,6 +29,9 @@ export interface AppOptions {
   payloadLimit?: number;
   /** Largest response in bytes, estimated before running (`--max-response-bytes`). */
   maxResponseBytes?: number;
+  /** Accept `chat_template` in requests (`--trust-request-chat-template`), rendered within these limits. */
+  trustRequestChatTemplate?: boolean;
+  chatTemplateLimits?: TemplateLimits;
   /** Accepted API keys; none means no authentication. */
   apiKeys?: readonly string[];
   version?: string;
@@ -116,7 +119,11 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
 
   const deps: RouteDeps = {
     host,
-    limits: { maxClientBatchSize: options.maxClientBatchSize ?? DEFAULT_MAX_CLIENT_BATCH_SIZE },
+    limits: {
+      maxClientBatchSize: options.maxClientBatchSize ?? DEFAULT_MAX_CLIENT_BATCH_SIZE,
+      trustRequestChatTemplate: options.trustRequestChatTemplate ?? false,
+      chatTemplateLimits: options.chatTemplateLimits ?? DEFAULT_TEMPLATE_LIMITS,
+    },
   };
   registerOpenAI(app, deps);
   registerCohere(app, deps);

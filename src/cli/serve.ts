@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_PAYLOAD_LIMIT,
 } from "../api/defaults.js";
+import { DEFAULT_TEMPLATE_LIMITS } from "../engine/bounded-template.js";
 import type { Engine } from "../engine/index.js";
 import {
   engineOptions,
@@ -36,6 +37,9 @@ Server options:
   --max-response-bytes BYTES    largest answer, estimated before running as inputs × tokens ×
                                 width × 24 bytes (default ${DEFAULT_MAX_RESPONSE_BYTES}); larger gets 413.
                                 Answers over 1 MB are streamed.
+  --trust-request-chat-template accept chat_template in requests (refused by default, as vLLM);
+                                each renders in a worker with a ${DEFAULT_TEMPLATE_LIMITS.heapMb} MB heap and a time limit
+  --chat-template-timeout MS    time limit of a request's chat template (default ${DEFAULT_TEMPLATE_LIMITS.timeoutMs})
   --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
   --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
@@ -86,6 +90,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "max-client-batch-size": { type: "string" },
       "payload-limit": { type: "string" },
       "max-response-bytes": { type: "string" },
+      "trust-request-chat-template": { type: "boolean" },
+      "chat-template-timeout": { type: "string" },
       "log-level": { type: "string" },
       "shutdown-timeout": { type: "string" },
       "fallback-model": { type: "string" },
@@ -152,6 +158,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
       intFlag("max-client-batch-size", values["max-client-batch-size"]) ??
       DEFAULT_MAX_CLIENT_BATCH_SIZE,
     payloadLimit: intFlag("payload-limit", values["payload-limit"]) ?? DEFAULT_PAYLOAD_LIMIT,
+    trustRequestChatTemplate: values["trust-request-chat-template"] ?? false,
+    chatTemplateLimits: {
+      ...DEFAULT_TEMPLATE_LIMITS,
+      timeoutMs:
+        intFlag("chat-template-timeout", values["chat-template-timeout"]) ??
+        DEFAULT_TEMPLATE_LIMITS.timeoutMs,
+    },
     maxResponseBytes:
       intFlag("max-response-bytes", values["max-response-bytes"]) ?? DEFAULT_MAX_RESPONSE_BYTES,
   });
