@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_PAYLOAD_LIMIT,
 } from "./defaults.js";
+import { drainBody } from "./drain.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { ModelHost } from "./host.js";
 import { Metrics } from "./metrics.js";
@@ -136,7 +137,9 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
   app.notFound((c) =>
     c.json(errorBody(`Route ${c.req.method} ${c.req.path} not found`, "NotFoundError", 404), 404),
   );
-  app.onError((err, c) => {
+  app.onError(async (err, c) => {
+    // The answer must reach a client still sending: read (a bounded amount of) the body first.
+    if (err instanceof PayloadTooLargeError) await drainBody(c.env, 4 * payloadLimit);
     const { status, body } = toErrorResponse(err);
     if (status >= 500 && status !== 503) log?.error({ err, path: c.req.path }, "request failed");
     if (err instanceof TooManyRequestsError) c.header("retry-after", String(err.retryAfterSeconds));
