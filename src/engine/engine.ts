@@ -25,6 +25,7 @@ import { type Backend, InThreadBackend } from "./backend.js";
 import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
 import { ENGINE_DEFAULTS } from "./defaults.js";
+import { checkConfigAgainstGraph } from "./graph-limits.js";
 import { readModelFolder } from "./model-folder.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
@@ -127,6 +128,7 @@ export class Engine {
     prompts: Record<string, string>;
     defaultPromptName: string | null;
     maxInputChars: number;
+    vocabSize: number;
   }) {
     this.maxInputChars = parts.maxInputChars;
     this.prompts = parts.prompts;
@@ -139,8 +141,7 @@ export class Engine {
     this.backend = parts.backend;
     this.scheduler = parts.scheduler;
     this.device = parts.device;
-    const vocab = parts.config.vocab_size;
-    this.vocabSize = typeof vocab === "number" ? vocab : parts.tokenizer.vocabSize;
+    this.vocabSize = parts.vocabSize;
   }
 
   static async load(opts: EngineOptions): Promise<Engine> {
@@ -222,6 +223,12 @@ export class Engine {
     if (opts.maxModelLen !== undefined && opts.maxModelLen < 1) {
       throw new ModelConfigError("max_model_len must be a positive integer");
     }
+    const vocabSize =
+      typeof config.vocab_size === "number" ? config.vocab_size : tokenizer.vocabSize;
+    await checkConfigAgainstGraph(
+      { backend, output: output.name, padId, side: tokenizer.paddingSide },
+      { maxModelLen: opts.maxModelLen ?? derived, vocabSize },
+    );
     const scheduler = new Scheduler(backend, {
       maxBatchSize: opts.maxBatchSize ?? ENGINE_DEFAULTS.maxBatchSize,
       maxBatchTokens: opts.maxBatchTokens ?? ENGINE_DEFAULTS.maxBatchTokens,
@@ -243,6 +250,7 @@ export class Engine {
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
       maxInputChars: opts.maxInputChars ?? ENGINE_DEFAULTS.maxInputChars,
+      vocabSize,
     });
   }
 
