@@ -17,6 +17,11 @@ import {
   MODEL_FLAGS_HELP,
   UsageError,
 } from "./model-flags.js";
+import {
+  defaultMaxConcurrentRequests,
+  HTTP_DEFAULTS,
+  TYPICAL_PROMPT_TOKENS,
+} from "./serve-limits.js";
 
 /** The server runs sessions off the event loop by default. */
 export const DEFAULT_SERVE_WORKERS = 1;
@@ -41,7 +46,13 @@ Server options:
                                 each renders in a worker with a ${DEFAULT_TEMPLATE_LIMITS.heapMb} MB heap and a time limit
   --chat-template-timeout MS    time limit of a request's chat template (default ${DEFAULT_TEMPLATE_LIMITS.timeoutMs})
   --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
-  --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
+  --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30);
+                                exits 1 when it had to cut any
+  --headers-timeout SECONDS     longest wait for a request's headers (default ${HTTP_DEFAULTS.headersTimeoutMs / 1000})
+  --request-timeout SECONDS     longest wait for a whole request, body included (default ${HTTP_DEFAULTS.requestTimeoutMs / 1000})
+  --keep-alive-timeout SECONDS  close idle kept-alive connections after this (default ${HTTP_DEFAULTS.keepAliveTimeoutMs / 1000})
+  (--max-concurrent-requests defaults, for serve, to max-batch-tokens × workers / ${TYPICAL_PROMPT_TOKENS}:
+   ${defaultMaxConcurrentRequests()} with the defaults; more get 429 at once)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
   (serve runs sessions in ${DEFAULT_SERVE_WORKERS} worker thread by default: see --workers)
 
@@ -95,6 +106,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "log-level": { type: "string" },
       "shutdown-timeout": { type: "string" },
       "fallback-model": { type: "string" },
+      "headers-timeout": { type: "string" },
+      "request-timeout": { type: "string" },
+      "keep-alive-timeout": { type: "string" },
     },
   });
   const level = values["log-level"] ?? "info";
@@ -102,6 +116,35 @@ export async function serveCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);
   const engineOpts = engineOptions(values);
   engineOpts.workers ??= DEFAULT_SERVE_WORKERS;
+  engineOpts.maxConcurrentRequests ??= defaultMaxConcurrentRequests(
+    engineOpts.maxBatchTokens,
+    engineOpts.workers,
+  );
+  const seconds = (flag: string, text: string | undefined, fallbackMs: number) =>
+    (intFlag(flag, text) ?? fallbackMs / 1000) * 1000;
+  const serverOptions = {
+    headersTimeout: seconds(
+      "headers-timeout",
+      values["headers-timeout"],
+      HTTP_DEFAULTS.headersTimeoutMs,
+    ),
+    requestTimeout: seconds(
+      "request-timeout",
+      values["request-timeout"],
+      HTTP_DEFAULTS.requestTimeoutMs,
+    ),
+    keepAliveTimeout: seconds(
+      "keep-alive-timeout",
+      values["keep-alive-timeout"],
+      HTTP_DEFAULTS.keepAliveTimeoutMs,
+    ),
+    connectionsCheckingInterval: HTTP_DEFAULTS.checkIntervalMs,
+  };
+  // Node requires headers within the request timeout.
+  serverOptions.headersTimeout = Math.min(
+    serverOptions.headersTimeout,
+    serverOptions.requestTimeout,
+  );
   // Measured under load: spinning threads take the cycles the event loop needs (see README).
   engineOpts.session = { allowSpinning: false, ...engineOpts.session };
   const port = intFlag("port", values.port, 0) ?? 8000;
@@ -172,7 +215,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const s = serveNode({ fetch: app.fetch, hostname, port }, () => resolve(s as Server));
+      const s = serveNode({ fetch: app.fetch, hostname, port, serverOptions }, () =>
+        resolve(s as Server),
+      );
       s.once("error", reject);
     });
   } catch (err) {
@@ -180,6 +225,12 @@ export async function serveCommand(argv: string[]): Promise<void> {
     log.fatal({ err: (err as Error).message, host: hostname, port }, "cannot listen");
     process.exit(1);
   }
+  // Requests accepted and not yet answered: a shutdown that cuts any exits non-zero.
+  let inFlight = 0;
+  server.on("request", (_req, res) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
+  });
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   log.info(
@@ -193,15 +244,17 @@ export async function serveCommand(argv: string[]): Promise<void> {
     stopping = true;
     host.state = "stopping";
     log.info({ signal }, "shutting down: finishing in-flight requests");
+    let cut = 0;
     const force = setTimeout(() => {
-      log.warn("shutdown timeout: closing remaining connections");
+      cut = inFlight;
+      log.warn({ cut }, "shutdown timeout: closing remaining connections");
       server.closeAllConnections();
     }, shutdownMs);
     force.unref();
     server.close(async () => {
       await host.engine?.close().catch(() => undefined);
-      log.info("stopped");
-      process.exit(0);
+      log.info({ cut }, "stopped");
+      process.exit(cut > 0 ? 1 : 0);
     });
     server.closeIdleConnections();
     setInterval(() => server.closeIdleConnections(), 50).unref();

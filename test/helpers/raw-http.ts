@@ -5,6 +5,8 @@ export interface RawResult {
   status: number | null;
   text: string;
   error: string | null;
+  /** Closed by our own `timeoutMs` guard rather than by the server. */
+  timedOut: boolean;
 }
 
 /**
@@ -22,12 +24,16 @@ export function rawRequest(
     const socket = connect(Number(port), hostname);
     let text = "";
     let error: string | null = null;
+    let timedOut = false;
     const finish = () => {
       clearTimeout(timer);
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve({ status: m ? Number(m[1]) : null, text, error });
+      resolve({ status: m ? Number(m[1]) : null, text, error, timedOut });
     };
-    const timer = setTimeout(() => socket.destroy(), opts.timeoutMs ?? 15_000);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      socket.destroy();
+    }, opts.timeoutMs ?? 15_000);
     socket.on("data", (d) => {
       text += d.toString("latin1");
     });
