@@ -38,7 +38,9 @@ function countTokens(
 ): void {
   let n = 0;
   for (const t of tokenized) n += "ids" in t ? t.ids.length : t.promptTokenIds.length;
-  c.get("timing").inputTokens += n;
+  const timing = c.get("timing");
+  timing.inputTokens += n;
+  timing.inputs += tokenized.length;
 }
 
 /** Tokenize (timed), then run a pooling task (timed), recording the request's token count. */
@@ -50,7 +52,6 @@ export async function runPool(
   options: PromptOptions & PoolingParams,
 ): Promise<PooledResult[]> {
   const tokenized = timed(c, "tokenization", () => engine.prepare(task, prompts, options));
-  countTokens(c, tokenized);
   return runTokenized(c, engine, task, tokenized, options);
 }
 
@@ -62,6 +63,7 @@ export async function runTokenized(
   params: PoolingParams,
 ): Promise<PooledResult[]> {
   checkOutputSize(c, engine, task, tokenized, params);
+  countTokens(c, tokenized);
   return scheduled(c, (ctx) => engine.poolTokenized(task, tokenized, params, ctx));
 }
 

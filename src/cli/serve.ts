@@ -22,6 +22,7 @@ import {
   HTTP_DEFAULTS,
   TYPICAL_PROMPT_TOKENS,
 } from "./serve-limits.js";
+import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
 
 /** The server runs sessions off the event loop by default. */
 export const DEFAULT_SERVE_WORKERS = 1;
@@ -55,6 +56,8 @@ Server options:
    ${defaultMaxConcurrentRequests()} with the defaults; more get 429 at once)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
   (serve runs sessions in ${DEFAULT_SERVE_WORKERS} worker thread by default: see --workers)
+
+${SERVE_STORE_HELP}
 
 ${MODEL_FLAGS_HELP}`;
 
@@ -109,6 +112,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "headers-timeout": { type: "string" },
       "request-timeout": { type: "string" },
       "keep-alive-timeout": { type: "string" },
+      ...SERVE_STORE_FLAGS,
     },
   });
   const level = values["log-level"] ?? "info";
@@ -153,6 +157,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const apiKeys = staticApiKeys(values["api-key"] ?? [], process.env.EDGEPOOL_API_KEYS);
   const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
   const log = pino({ level, base: { service: "edgepool" } });
+  const services = await storeServices(values, log);
 
   const servedName = engineOpts.servedModelName ?? engineOpts.model;
   engineOpts.servedModelName = servedName;
@@ -193,8 +198,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     import("@hono/node-server"),
   ]);
   const host = new ModelHost([servedName]);
-  const { app } = createApp(host, {
+  const { app, jobs } = createApp(host, {
     apiKeys,
+    meter: services?.meter,
+    jobs: services?.jobs,
     logger: log,
     version: packageVersion(),
     maxClientBatchSize:
@@ -234,7 +241,11 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   log.info(
-    { url: `http://${hostname}:${actualPort}`, model: engineOpts.model, auth: apiKeys.length > 0 },
+    {
+      url: `http://${hostname}:${actualPort}`,
+      model: engineOpts.model,
+      auth: apiKeys.length > 0 || services !== null,
+    },
     "listening",
   );
 
@@ -252,7 +263,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }, shutdownMs);
     force.unref();
     server.close(async () => {
+      // Jobs under way finish (or their lease lapses); every ledger row recorded is written.
+      await jobs?.stop();
       await host.engine?.close().catch(() => undefined);
+      await services?.meter
+        .close()
+        .catch((err: Error) => log.error({ err: err.message }, "ledger"));
+      await services?.store.close();
       log.info({ cut }, "stopped");
       process.exit(cut > 0 ? 1 : 0);
     });
@@ -272,6 +289,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }
     if (stopping) return;
     host.setReady(engine);
+    if (services?.runWorker) jobs?.start();
     log.info(
       {
         model: servedName,

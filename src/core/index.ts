@@ -1,5 +1,6 @@
 export * from "./activation.js";
 export * from "./dense.js";
+export * from "./deprecated.js";
 export * from "./encoding.js";
 export * from "./errors.js";
 export * from "./heads.js";

@@ -85,14 +85,33 @@ export function isDecoder(config: ModelConfig): boolean {
   return (config.architectures ?? []).some((a) => /ForCausalLM$/.test(a));
 }
 
+/** The `config.json` keys vLLM reads a model's maximum length from (the smallest one wins). */
+export const MAX_LENGTH_KEYS = [
+  "max_position_embeddings",
+  "n_positions",
+  "max_seq_len",
+  "seq_length",
+  "model_max_length",
+  "max_target_positions",
+  "max_sequence_length",
+  "max_seq_length",
+  "seq_len",
+] as const;
+
 /**
- * Longest prompt the model takes: `max_position_embeddings`, less the padding offset of
- * RoBERTa-style position ids, capped by sentence-transformers' `max_seq_length` when present.
+ * Longest prompt the model takes: the smallest of vLLM's length keys in `config.json`
+ * (`max_position_embeddings` less the padding offset of RoBERTa-style position ids), capped by
+ * sentence-transformers' `max_seq_length` when present.
  */
 export function derivedMaxModelLen(config: ModelConfig, stMaxSeqLength?: number): number | null {
-  let len = config.max_position_embeddings ?? null;
-  if (len !== null && /roberta|camembert/.test(config.model_type ?? "")) {
-    len -= (config.pad_token_id ?? 1) + 1;
+  let len: number | null = null;
+  for (const key of MAX_LENGTH_KEYS) {
+    let v = config[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) continue;
+    if (key === "max_position_embeddings" && /roberta|camembert/.test(config.model_type ?? "")) {
+      v -= (config.pad_token_id ?? 1) + 1;
+    }
+    len = len === null ? v : Math.min(len, v);
   }
   if (stMaxSeqLength !== undefined && stMaxSeqLength > 0) {
     len = len === null ? stMaxSeqLength : Math.min(len, stMaxSeqLength);

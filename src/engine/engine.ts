@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type ModelConfig,
   ModelConfigError,
+  outputForKind,
   type PooledOutput,
   Pooler,
   type PoolerConfig,
@@ -70,7 +71,18 @@ export interface EngineOptions {
   session?: Omit<SessionOptions, "device">;
   /** Called once the ONNX session has started loading (servers use it to order their start-up). */
   onSessionLoading?: () => void;
+  /** Told how long each load phase took (fetch, verify, session, tokenizer, first_run), in ms. */
+  onPhase?: (phase: LoadPhase, ms: number) => void;
+  /** Deprecation and compatibility warnings (default: `process.emitWarning`). */
+  onWarning?: (message: string) => void;
 }
+
+/** Where warnings go when the caller gives no `onWarning`. */
+export function defaultWarning(message: string): void {
+  process.emitWarning(message, "DeprecationWarning");
+}
+
+export type LoadPhase = "fetch" | "verify" | "session" | "tokenizer" | "first_run";
 
 /** Per-call context: cancellation, and where to add the call's queue and inference times. */
 export interface RunContext {
@@ -93,13 +105,6 @@ export interface ScoreResult {
   score: number;
 }
 
-const TASK_OUTPUT = {
-  embed: "hidden",
-  token_embed: "hidden",
-  classify: "sequence_logits",
-  token_classify: "token_logits",
-} as const;
-
 /** A loaded pooling model: tokenizer, ONNX session and pooler. */
 export class Engine {
   readonly modelName: string;
@@ -113,6 +118,10 @@ export class Engine {
   readonly defaultPromptName: string | null;
   readonly scheduler: Scheduler;
   readonly maxInputChars: number;
+  /** Where deprecation and compatibility warnings go. */
+  readonly warn: (message: string) => void;
+  /** The ONNX file served. */
+  readonly onnxPath: string;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -129,8 +138,12 @@ export class Engine {
     defaultPromptName: string | null;
     maxInputChars: number;
     vocabSize: number;
+    warn: (message: string) => void;
+    onnxPath: string;
   }) {
     this.maxInputChars = parts.maxInputChars;
+    this.warn = parts.warn;
+    this.onnxPath = parts.onnxPath;
     this.prompts = parts.prompts;
     this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
@@ -145,9 +158,11 @@ export class Engine {
   }
 
   static async load(opts: EngineOptions): Promise<Engine> {
+    const phase = opts.onPhase;
     const resolved = await resolveModel(opts.model, {
       ...opts.store,
       ...(opts.dtype ? { dtype: opts.dtype } : {}),
+      ...(phase ? { onPhase: phase } : {}),
     });
     const folder = await readModelFolder(resolved.dir, opts.onnxFile ?? resolved.onnxFile);
     const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
@@ -155,14 +170,21 @@ export class Engine {
     const sessionOpts: SessionOptions = { ...opts.session, device };
     const workers = opts.workers ?? 0;
     // The session starts loading (in workers, in parallel) before the tokenizer is built here.
-    const starting: Promise<Backend> =
+    const sessionStart = performance.now();
+    const starting: Promise<Backend> = (
       workers > 0
         ? WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
-        : InThreadBackend.create(folder.onnxPath, config, sessionOpts);
+        : InThreadBackend.create(folder.onnxPath, config, sessionOpts)
+    ).then((b) => {
+      phase?.("session", performance.now() - sessionStart);
+      return b;
+    });
     opts.onSessionLoading?.();
     let tokenizer: TextTokenizer;
     try {
+      const tokenizerStart = performance.now();
       tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+      phase?.("tokenizer", performance.now() - tokenizerStart);
     } catch (err) {
       await (await starting.catch(() => null))?.close();
       throw err;
@@ -190,19 +212,24 @@ export class Engine {
       opts.runner,
       opts.convert,
     );
-    const output = backend.outputs.find(
-      (o) => o.kind === TASK_OUTPUT[kind === "embed" ? "embed" : kind],
+    const outputKind = outputForKind(
+      kind,
+      backend.outputs.map((o) => o.kind),
     )!;
+    const output = backend.outputs.find((o) => o.kind === outputKind)!;
     const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
+    const probeStart = performance.now();
     const probe = await backend.run(
       padBatch([{ ids: [padId], typeIds: null }], padId, "right"),
       output.name,
     );
+    opts.onPhase?.("first_run", performance.now() - probeStart);
     const outputSize = probe.dims[probe.dims.length - 1]!;
     const poolerConfig = resolvePoolerConfig({
-      explicit: parsePoolerConfig(opts.poolerConfig),
+      explicit: parsePoolerConfig(opts.poolerConfig, opts.onWarning ?? defaultWarning),
       sentenceTransformers: folder.stPooling,
       decoder: isDecoder(config),
+      embedding: kind === "embed",
     });
     const modelName = opts.servedModelName ?? opts.model;
     const pooler = new Pooler({
@@ -212,6 +239,7 @@ export class Engine {
       poolerConfig,
       dense: folder.dense,
       outputSize,
+      output: outputKind,
     });
     const derived =
       derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
@@ -251,6 +279,8 @@ export class Engine {
       defaultPromptName: folder.defaultPromptName,
       maxInputChars: opts.maxInputChars ?? ENGINE_DEFAULTS.maxInputChars,
       vocabSize,
+      warn: opts.onWarning ?? defaultWarning,
+      onnxPath: folder.onnxPath,
     });
   }
 

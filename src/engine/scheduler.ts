@@ -85,6 +85,11 @@ export class Scheduler {
     this.opts = opts;
   }
 
+  /** The limits this scheduler runs with (reported by TEI's `/info`). */
+  get options(): Readonly<SchedulerOptions> {
+    return this.opts;
+  }
+
   /** Requests queued or running. */
   get activeRequests(): number {
     return this.active;

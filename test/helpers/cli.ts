@@ -35,3 +35,16 @@ export function runCli(
     });
   });
 }
+
+/** Run the built `edgepool` CLI; resolves with its exit code and output (never rejects on exit code). */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = await runCli(args, env);
+  return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `edgepool keys create --json …`: the new key's record, secret included. */
+export async function createKey(spec: string, name: string, extra: string[] = []) {
+  const r = await cli(["keys", "create", "--store", spec, "--name", name, "--json", ...extra]);
+  if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { id: string; key: string; name: string };
+}

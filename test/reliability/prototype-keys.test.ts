@@ -22,11 +22,11 @@ describe("user-supplied keys are looked up as own properties only", () => {
     expect(res.body.embeddings.float).toEqual(plain.body.embeddings.float);
   });
 
-  it.each(PROTO_KEYS)("TEI prompt_name %j is an unknown prompt (400)", async (key) => {
+  it.each(PROTO_KEYS)("TEI prompt_name %j is an unknown prompt (TEI's 422)", async (key) => {
     const res = await postJson(`${server.url}/embed`, { inputs: "a cat", prompt_name: key });
-    expect(res.status).toBe(400);
-    expect(res.body.error.param).toBe("prompt_name");
-    expect(res.body.error.message).toMatch(/Unknown prompt_name/);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ error_type: "Validation" });
+    expect(res.body.error).toMatch(/Unknown prompt_name/);
   });
 
   it("a known prompt name still selects its prompt", async () => {

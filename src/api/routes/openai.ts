@@ -13,6 +13,7 @@ import {
   servedName,
 } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
+import { useActivationOf } from "../warnings.js";
 
 export const EmbeddingRequest = z
   .object({ ...PromptFields, ...EmbeddingFields })
@@ -45,7 +46,7 @@ export function registerOpenAI(app: App, deps: RouteDeps): void {
       const results = await runPool(c, engine, "embed", prompts, {
         ...options,
         dimensions: body.dimensions ?? null,
-        useActivation: body.use_activation ?? body.normalize ?? null,
+        useActivation: useActivationOf(c, body),
       });
       // Built as text: float vectors go straight from Float32Array to JSON.
       const head = JSON.stringify({

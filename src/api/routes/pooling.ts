@@ -6,11 +6,25 @@ import { jsonResponse } from "../json-stream.js";
 import { requestPrompts } from "../prompts.js";
 import { type App, engineFor, listBody, postRoute, type RouteDeps, requireTask } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
+import { useActivationOf } from "../warnings.js";
 
 const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
 
 export const PoolingRequest = z
-  .object({ ...PromptFields, ...EmbeddingFields, task: PoolingTaskName.nullish() })
+  .object({
+    ...PromptFields,
+    ...EmbeddingFields,
+    task: PoolingTaskName.nullish(),
+    step_tag_id: z
+      .number()
+      .int()
+      .nullish()
+      .openapi({ description: "STEP pooling (token_classify)" }),
+    returned_token_ids: z
+      .array(z.number().int())
+      .nullish()
+      .openapi({ description: "token_classify: label columns to keep" }),
+  })
   .openapi("PoolingRequest");
 
 export const ClassificationRequest = z.object({ ...PromptFields }).openapi("ClassificationRequest");
@@ -56,7 +70,9 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const results = await runPool(c, engine, task as PoolingTask, prompts, {
         ...options,
         dimensions: body.dimensions ?? null,
-        useActivation: body.use_activation ?? body.normalize ?? null,
+        useActivation: useActivationOf(c, body),
+        stepTagId: body.step_tag_id ?? null,
+        returnedTokenIds: body.returned_token_ids ?? null,
       });
       return jsonResponse(
         c,
@@ -91,7 +107,7 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const { prompts, options } = requestPrompts(body, engine, deps.limits);
       const results = await runPool(c, engine, "classify", prompts, {
         ...options,
-        useActivation: body.use_activation ?? null,
+        useActivation: useActivationOf(c, body),
       });
       return c.json(
         listBody(
