@@ -5,11 +5,19 @@ import type { App } from "./route.js";
  * one (a test keeps it so); the server mounts them all.
  */
 export const ROUTE_FAMILIES = {
-  embeddings: ["/v1/embeddings", "/embeddings", "/v2/embed", "/embed", "/embed_sparse"],
+  embeddings: [
+    "/v1/embeddings",
+    "/embeddings",
+    "/v2/embed",
+    "/v1/embed",
+    "/embed",
+    "/embed_sparse",
+  ],
   rerank: ["/rerank", "/v1/rerank", "/v2/rerank"],
   score: ["/score", "/v1/score", "/similarity"],
   classify: ["/classify", "/predict"],
-  pooling: ["/pooling", "/embed_all"],
+  // vLLM's any-task route, and TEI's root and /invocations (dispatched by body and model type).
+  pooling: ["/pooling", "/embed_all", "/", "/invocations"],
   tokenize: ["/tokenize", "/detokenize"],
 } as const satisfies Record<string, readonly string[]>;
 

@@ -28,7 +28,8 @@ export function metering(meter: Meter, host: ModelHost): MiddlewareHandler<ApiEn
       const timing = c.get("timing");
       // After the handler ran, routePath is its pattern; a request refused here has only its path.
       const route = c.req.routePath === "/*" ? c.req.path : c.req.routePath;
-      meter.record(
+      // Written before the response when batching is off (functions: a frozen instance flushes nothing).
+      await meter.record(
         {
           id: crypto.randomUUID(),
           keyId: principal.keyId,

@@ -44,6 +44,10 @@ export const PromptFields = {
     .openapi({ description: "-1 = the model's maximum" }),
   truncation_side: z.enum(["left", "right"]).nullish(),
   use_activation: z.boolean().nullish().openapi({ description: "null = model default" }),
+  prompt_name: z.string().nullish().openapi({
+    description:
+      "A prompt of the model's config_sentence_transformers.json (e.g. query), put in front of text inputs; default: its default_prompt_name",
+  }),
   ...DeprecatedActivation,
   user: z.string().nullish(),
   request_id: z.string().nullish(),
@@ -52,8 +56,14 @@ export const PromptFields = {
 
 /** Fields of embedding-like outputs. */
 export const EmbeddingFields = {
-  encoding_format: z.enum(["float", "base64"]).nullish(),
-  embed_dtype: z.enum(["float32", "float16", "bfloat16"]).nullish(),
+  encoding_format: z
+    .enum(["float", "base64", "bytes", "bytes_only"])
+    .nullish()
+    .openapi({ description: "bytes/bytes_only: raw bytes (application/octet-stream)" }),
+  embed_dtype: z
+    .enum(["float32", "float16", "bfloat16", "fp8_e4m3", "fp8_e5m2"])
+    .nullish()
+    .openapi({ description: "fp8 variants are refused (400) for now" }),
   endianness: z.enum(["native", "big", "little"]).nullish(),
   dimensions: z.number().int().nullish(),
   normalize: z.boolean().nullish().openapi({ description: "Deprecated: use use_activation" }),

@@ -1,8 +1,10 @@
+import { existsSync, readFileSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import type { Convert, JsonObject, Runner } from "../core/index.js";
 import { isJsonObject } from "../core/index.js";
 import { ENGINE_DEFAULTS } from "../engine/defaults.js";
 import type { Device, EngineOptions } from "../engine/index.js";
+import { SCORE_TEMPLATES } from "../engine/score-template.js";
 import type { Dtype } from "../models/index.js";
 
 /** Flags shared by every command that loads a model (vLLM's names). */
@@ -13,7 +15,10 @@ export const MODEL_FLAGS = {
   convert: { type: "string" },
   "pooler-config": { type: "string" },
   "hf-overrides": { type: "string" },
+  "score-template": { type: "string" },
+  "io-processor-plugin": { type: "string" },
   "max-model-len": { type: "string" },
+  "auto-truncate": { type: "boolean" },
   device: { type: "string" },
   "onnx-file": { type: "string" },
   dtype: { type: "string" },
@@ -47,11 +52,21 @@ export const MODEL_FLAGS_HELP = `Model options:
                               answer; 3 attempts (default 10)
   --served-model-name NAME    name used in responses (default: --model)
   --runner auto|pooling       runner (only pooling models are served)
-  --convert auto|embed|classify
-                              override the task implied by the architecture
+  --convert auto|embed|classify|reward
+                              override the task implied by the architecture (reward:
+                              deprecated in vLLM; token_classify with a reward head, else embed)
   --pooler-config JSON        e.g. '{"pooling_type":"MEAN","normalize":true}'
   --hf-overrides JSON         merged into config.json, e.g. '{"is_matryoshka":true}'
+  --io-processor-plugin NAME|MODULE
+                              serve task "plugin" on /pooling with this IO processor: the
+                              built-in nearest-label, or a module exporting one
+  --score-template NAME|FILE  how /score and /rerank render a pair for an LLM reranker:
+                              qwen3_reranker, or a Jinja file (messages: system = instruction,
+                              query, document); default qwen3_reranker when the config has
+                              is_original_qwen3_reranker
   --max-model-len N           refuse (or truncate) prompts longer than N tokens
+  --auto-truncate             cut prompts over the limit instead of refusing them (TEI), unless
+                              the request sets its own truncation
   --device cpu|cuda           execution provider (default cpu)
   --onnx-file PATH            ONNX file inside the folder (default onnx/model.onnx)
   --max-batch-size N          most sequences per micro-batch (default ${ENGINE_DEFAULTS.maxBatchSize})
@@ -62,14 +77,15 @@ export const MODEL_FLAGS_HELP = `Model options:
                               (default ${ENGINE_DEFAULTS.minBatchEfficiency}; 0 packs by budget alone)
   --max-input-chars N         longest text input in characters, refused (400) before
                               tokenizing (default ${ENGINE_DEFAULTS.maxInputChars})
-  --workers N                 worker threads with a session each; 0 = main thread
+  --workers N                 worker threads with a session each; 0 = the event loop's thread
+                              (serve's default: no thread hop, one session in memory)
   --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
   --inter-op-threads N        ONNX Runtime inter-op threads
   --graph-optimization-level disabled|basic|extended|all  (default all)
   --no-mem-arena              disable ONNX Runtime's CPU memory arena (less memory, slower)
-  --spinning on|off           ONNX Runtime threads spin between tasks: ~1.5 ms lower latency
-                              at low load, ~10 % less throughput under load (serve: off;
-                              embed and the library: ONNX Runtime's default, on)`;
+  --spinning on|off           ONNX Runtime threads spin between the operators of a run
+                              (~1.5 ms faster per short run) and stop when it returns
+                              (default on; off with --workers, whose event loop needs the cycles)`;
 
 export class UsageError extends Error {}
 
@@ -89,6 +105,17 @@ function json(flag: string, text: string | undefined): JsonObject | undefined {
   }
   if (!isJsonObject(value)) throw new UsageError(`--${flag} must be a JSON object`);
   return value;
+}
+
+/** `--score-template`: a built-in name, or a Jinja file whose text is the template. */
+function scoreTemplate(value: string | undefined): string | undefined {
+  if (value === undefined || SCORE_TEMPLATES[value]) return value;
+  if (!existsSync(value)) {
+    throw new UsageError(
+      `--score-template must be ${Object.keys(SCORE_TEMPLATES).join(", ")} or a Jinja file (${value} does not exist)`,
+    );
+  }
+  return readFileSync(value, "utf8");
 }
 
 export function intFlag(flag: string, text: string | undefined, min = 1): number | undefined {
@@ -133,10 +160,16 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("servedModelName", values["served-model-name"]);
   set("dtype", oneOf<Dtype>("dtype", values.dtype, ["fp32", "fp16", "q8"]));
   set("runner", oneOf<Runner>("runner", values.runner, ["auto", "pooling"]));
-  set("convert", oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none"]));
+  set(
+    "convert",
+    oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none", "reward"]),
+  );
   set("poolerConfig", json("pooler-config", values["pooler-config"]));
   set("hfOverrides", json("hf-overrides", values["hf-overrides"]));
+  set("scoreTemplate", scoreTemplate(values["score-template"]));
+  set("ioProcessorPlugin", values["io-processor-plugin"]);
   set("maxModelLen", intFlag("max-model-len", values["max-model-len"]));
+  if (values["auto-truncate"]) opts.autoTruncate = true;
   set("device", oneOf<Device>("device", values.device, ["cpu", "cuda"]));
   set("onnxFile", values["onnx-file"]);
   set("maxBatchSize", intFlag("max-batch-size", values["max-batch-size"]));

@@ -23,11 +23,15 @@ import {
   TYPICAL_PROMPT_TOKENS,
 } from "./serve-limits.js";
 import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
+import { fromVllmArgs } from "./vllm-args.js";
 
-/** The server runs sessions off the event loop by default. */
-export const DEFAULT_SERVE_WORKERS = 1;
+/**
+ * The server runs the session on the event loop by default: a lone request pays no thread hop,
+ * one session is loaded, and batches form while a run computes (see README, Performance).
+ */
+export const DEFAULT_SERVE_WORKERS = 0;
 
-export const SERVE_HELP = `Usage: edgepool serve --model DIR [options]
+export const SERVE_HELP = `Usage: edgepool serve [MODEL] [options]     (MODEL: the same as --model)
 
 Serve a pooling model over HTTP: vLLM pooling routes, OpenAI /v1/embeddings, Cohere/Jina rerank
 and TEI routes. /health answers 503 until the model has loaded.
@@ -55,7 +59,11 @@ Server options:
   (--max-concurrent-requests defaults, for serve, to max-batch-tokens × workers / ${TYPICAL_PROMPT_TOKENS}:
    ${defaultMaxConcurrentRequests()} with the defaults; more get 429 at once)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
-  (serve runs sessions in ${DEFAULT_SERVE_WORKERS} worker thread by default: see --workers)
+  (serve runs the session on the event loop by default; --workers N moves it to N threads)
+
+vLLM spellings are accepted: --flag_name for --flag-name, --override-pooler-config (old name of
+--pooler-config) and --task embed|classify|score|reward (old name, mapped to --convert with a
+warning); --trust-remote-code is a no-op (no model code runs).
 
 ${SERVE_STORE_HELP}
 
@@ -94,27 +102,26 @@ export function staticApiKeys(flags: readonly string[], env: string | undefined)
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 export async function serveCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...MODEL_FLAGS,
-      host: { type: "string" },
-      port: { type: "string" },
-      "api-key": { type: "string", multiple: true },
-      "max-client-batch-size": { type: "string" },
-      "payload-limit": { type: "string" },
-      "max-response-bytes": { type: "string" },
-      "trust-request-chat-template": { type: "boolean" },
-      "chat-template-timeout": { type: "string" },
-      "log-level": { type: "string" },
-      "shutdown-timeout": { type: "string" },
-      "fallback-model": { type: "string" },
-      "headers-timeout": { type: "string" },
-      "request-timeout": { type: "string" },
-      "keep-alive-timeout": { type: "string" },
-      ...SERVE_STORE_FLAGS,
-    },
-  });
+  const options = {
+    ...MODEL_FLAGS,
+    host: { type: "string" },
+    port: { type: "string" },
+    "api-key": { type: "string", multiple: true },
+    "max-client-batch-size": { type: "string" },
+    "payload-limit": { type: "string" },
+    "max-response-bytes": { type: "string" },
+    "trust-request-chat-template": { type: "boolean" },
+    "chat-template-timeout": { type: "string" },
+    "log-level": { type: "string" },
+    "shutdown-timeout": { type: "string" },
+    "fallback-model": { type: "string" },
+    "headers-timeout": { type: "string" },
+    "request-timeout": { type: "string" },
+    "keep-alive-timeout": { type: "string" },
+    ...SERVE_STORE_FLAGS,
+  } as const;
+  const vllm = fromVllmArgs(argv, { positionalModel: true, options });
+  const { values } = parseArgs({ args: vllm.argv, options });
   const level = values["log-level"] ?? "info";
   if (!LEVELS.includes(level))
     throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);
@@ -149,8 +156,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
     serverOptions.headersTimeout,
     serverOptions.requestTimeout,
   );
-  // Measured under load: spinning threads take the cycles the event loop needs (see README).
-  engineOpts.session = { allowSpinning: false, ...engineOpts.session };
+  // With worker threads, spinning ONNX Runtime threads take the cycles the event loop needs
+  // under load; on the event loop, the loop waits for the run anyway (see README).
+  if (engineOpts.workers > 0) engineOpts.session = { allowSpinning: false, ...engineOpts.session };
   const port = intFlag("port", values.port, 0) ?? 8000;
   if (port > 65535) throw new UsageError("--port must be at most 65535");
   const hostname = values.host ?? "0.0.0.0";
@@ -158,6 +166,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
   const log = pino({ level, base: { service: "edgepool" } });
   const services = await storeServices(values, log);
+  for (const note of vllm.notes) log.warn(note);
+  engineOpts.onWarning = (message) => log.warn(message);
 
   const servedName = engineOpts.servedModelName ?? engineOpts.model;
   engineOpts.servedModelName = servedName;

@@ -90,12 +90,16 @@ export interface StoreServices {
 }
 
 /** Open the store named by the flags (or env) and configure metering and jobs; null without one. */
-export async function storeServices(values: Values, log: Logger): Promise<StoreServices | null> {
+export async function storeServices(
+  values: Values,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StoreServices | null> {
   const str = (k: keyof Values) => values[k] as string | undefined;
-  const spec = storeSpecFrom(str("store"));
+  const spec = storeSpecFrom(str("store"), env);
   const secrets = listFrom(
     values["webhook-secret"] as string[] | undefined,
-    process.env.EDGEPOOL_WEBHOOK_SECRETS,
+    env.EDGEPOOL_WEBHOOK_SECRETS,
   );
   if (!spec) {
     if (secrets.length > 0)
@@ -115,7 +119,7 @@ export async function storeServices(values: Values, log: Logger): Promise<StoreS
               new InboundVerifier(
                 listFrom(
                   values["inbound-webhook-secret"] as string[] | undefined,
-                  process.env.EDGEPOOL_INBOUND_WEBHOOK_SECRETS,
+                  env.EDGEPOOL_INBOUND_WEBHOOK_SECRETS,
                 ),
               ),
           ),

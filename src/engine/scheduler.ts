@@ -18,6 +18,11 @@ export interface SchedulerOptions {
   paddingSide: "left" | "right";
   /** Graph output to read. */
   output: string;
+  /**
+   * Keep only these columns of a `[batch, seq, n]` output at each sequence's last real token
+   * (LLM rerankers: the `no`/`yes` logits), gathered before the output leaves the session.
+   */
+  lastTokenColumns?: readonly number[];
 }
 
 /** What one request waited and computed, in milliseconds. */
@@ -52,6 +57,9 @@ interface RequestState {
   reject: (e: Error) => void;
 }
 
+const defer: (fn: () => void) => void =
+  typeof setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
+
 interface Item {
   seq: SequenceInput;
   index: number;
@@ -79,6 +87,7 @@ export class Scheduler {
   private inflight = 0;
   private active = 0;
   private order = 0;
+  private pumping = false;
 
   constructor(backend: Backend, opts: SchedulerOptions) {
     this.backend = backend;
@@ -216,11 +225,21 @@ export class Scheduler {
     return batch;
   }
 
+  /**
+   * Form batches once the event loop has read what is waiting (a check-phase callback runs
+   * after the poll phase): requests that arrived together share a batch, and a lone request
+   * waits for nothing.
+   */
   private pump(): void {
-    this.dropCancelled();
-    while (this.inflight < this.backend.slots && this.queue.length > 0) {
-      void this.dispatch(this.takeBatch());
-    }
+    if (this.pumping) return;
+    this.pumping = true;
+    defer(() => {
+      this.pumping = false;
+      this.dropCancelled();
+      while (this.inflight < this.backend.slots && this.queue.length > 0) {
+        void this.dispatch(this.takeBatch());
+      }
+    });
   }
 
   private async dispatch(items: Item[]): Promise<void> {
@@ -239,7 +258,14 @@ export class Scheduler {
     this.stats.paddedTokens += seqLen * items.length;
     for (const item of items) this.stats.realTokens += item.seq.ids.length;
     try {
-      const { data, dims } = await this.backend.run(batch, this.opts.output);
+      const columns = this.opts.lastTokenColumns;
+      const gather = columns
+        ? {
+            positions: items.map((item, b) => b * seqLen + starts[b]! + item.seq.ids.length - 1),
+            columns,
+          }
+        : undefined;
+      const { data, dims } = await this.backend.run(batch, this.opts.output, gather);
       const perToken = dims.length === 3;
       const dim = dims[dims.length - 1]!;
       items.forEach((item, b) => {

@@ -1,3 +1,4 @@
+import type { Job } from "../store/index.js";
 import type { RetryPolicy } from "./backoff.js";
 import type { CallbackPolicy } from "./callback-url.js";
 import type { CallbackSigner, InboundVerifier } from "./signing.js";
@@ -20,4 +21,10 @@ export interface JobsOptions {
   callbackTimeoutMs: number;
   now?: () => number;
   random?: () => number;
+  /**
+   * Called once a new job is stored (and again when a client repeats an Idempotency-Key of a job
+   * not yet started): on Lambda it sends the job to SQS. A failure answers 503; the job stays
+   * stored and a retry with the same Idempotency-Key sends it again.
+   */
+  onAccepted?: (job: Job) => Promise<void>;
 }

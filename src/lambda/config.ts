@@ -7,8 +7,9 @@ import type { EngineOptions } from "../engine/index.js";
 export const LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024;
 
 /**
- * Spinning on or off for one request at a time: measured by `npm run bench` (functions section),
- * which times lone requests through the handler both ways.
+ * Spinning for one request at a time, measured by `npm run bench:functions` (lone requests through
+ * the handler both ways, interleaved): on was ~1 ms faster uncontended (minimum, p10); an instance
+ * has its vCPUs to itself.
  */
 export const FUNCTION_SPINNING = "on";
 

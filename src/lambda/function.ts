@@ -2,11 +2,14 @@ import pino from "pino";
 import { createApp } from "../api/app.js";
 import type { RouteFamily } from "../api/families.js";
 import type { App } from "../api/route.js";
+import type { StoreServices } from "../cli/store-flags.js";
 import { Engine } from "../engine/engine.js";
+import type { JobWorker } from "../jobs/index.js";
 import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "./config.js";
 import { type EngineLoader, FunctionInstance } from "./instance.js";
 import { limitResponse } from "./response-limit.js";
 import { lambdaHandlers } from "./runtime.js";
+import { functionStoreServices } from "./store-config.js";
 
 export interface FunctionOptions {
   /** Environment to read (default `process.env`). */
@@ -14,6 +17,8 @@ export interface FunctionOptions {
   /** How the engine is made (default `Engine.load`). */
   loader?: EngineLoader;
   version?: string;
+  /** Where the JSON log lines go (default: stdout, written synchronously before the instance freezes). */
+  logStream?: pino.DestinationStream;
 }
 
 export interface EdgepoolFunction {
@@ -26,6 +31,10 @@ export interface EdgepoolFunction {
    * inside Lambda's Node runtime, which provides `awslambda.streamifyResponse`.
    */
   streamHandler: ReturnType<typeof lambdaHandlers>["streamHandler"];
+  /** Metering and jobs, when the environment names a store (`DATABASE_URL`). */
+  services: StoreServices | null;
+  /** The rerank job worker, when jobs are configured (`EDGEPOOL_WEBHOOK_SECRETS`). */
+  jobs: JobWorker | null;
 }
 
 const splitKeys = (v: string | undefined) =>
@@ -52,7 +61,7 @@ export async function createFunction(
   }
   const log = pino(
     { level: config?.logLevel ?? "info", base: { service: "edgepool" } },
-    pino.destination({ sync: true }),
+    opts.logStream ?? pino.destination({ sync: true }),
   );
   const name = env.AWS_LAMBDA_FUNCTION_NAME ?? family;
   const servedName =
@@ -67,7 +76,10 @@ export async function createFunction(
     log,
     name,
   );
-  const { app } = createApp(instance.host, {
+  const services = await functionStoreServices(env, log);
+  const { app, jobs } = createApp(instance.host, {
+    meter: services?.meter,
+    jobs: services?.jobs,
     routes: [family],
     apiKeys: config?.apiKeys ?? splitKeys(env.EDGEPOOL_API_KEYS),
     logger: log,
@@ -83,5 +95,5 @@ export async function createFunction(
     () => instance.ensure(),
     (r) => limitResponse(r, responseLimit),
   );
-  return { app, instance, ...handlers };
+  return { app, instance, ...handlers, services, jobs };
 }

@@ -21,7 +21,7 @@ export type BufferedHandler = (
 ) => Promise<APIGatewayProxyResult>;
 
 interface LambdaGlobals {
-  awslambda?: { streamifyResponse: (fn: StreamingHandler) => StreamingHandler };
+  awslambda?: { streamifyResponse?: (fn: StreamingHandler) => StreamingHandler };
 }
 
 /**
@@ -40,11 +40,12 @@ export function lambdaHandlers(
     await ensure();
     return finish(await buffered(event, context));
   };
-  const runtime = (globalThis as LambdaGlobals).awslambda;
+  // The AWS SDK also defines `awslambda` (its InvokeStore): look for the runtime's function.
+  const runtime = (globalThis as unknown as LambdaGlobals).awslambda;
   let streamHandler: StreamingHandler | undefined;
-  if (runtime) {
+  if (typeof runtime?.streamifyResponse === "function") {
     const streaming = streamHandle(app) as unknown as StreamingHandler;
-    streamHandler = runtime.streamifyResponse(async (event, responseStream, context) => {
+    streamHandler = runtime!.streamifyResponse!(async (event, responseStream, context) => {
       await ensure();
       return streaming(event, responseStream, context);
     });

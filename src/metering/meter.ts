@@ -109,8 +109,11 @@ export class Meter {
     spend.inflight++;
   }
 
-  /** Append a request's ledger row; `admitted` releases what `admit` reserved. */
-  record(row: LedgerRow, key: ApiKey | null, admitted: boolean): void {
+  /**
+   * Append a request's ledger row; `admitted` releases what `admit` reserved. With
+   * `ledgerFlushMs: 0` it returns the row's write, to await before answering.
+   */
+  record(row: LedgerRow, key: ApiKey | null, admitted: boolean): Promise<void> | undefined {
     const spend = key ? this.spends.get(key.id) : undefined;
     if (spend && spend.period === periodStart(key!.quotaPeriod, row.createdAt)) {
       if (admitted) spend.inflight = Math.max(0, spend.inflight - 1);
@@ -119,7 +122,7 @@ export class Meter {
         spend.local.tokens += row.promptTokens;
       }
     }
-    void this.writer.append(row)?.catch(() => undefined);
+    return this.writer.append(row)?.catch(() => undefined);
   }
 
   /** Write every recorded row now. */
@@ -146,9 +149,9 @@ export class Meter {
       };
       this.spends.set(key.id, spend);
     }
-    if (now - spend.readAt >= this.cacheMs) {
+    if (now - spend.readAt >= this.cacheMs && !spend.reading) {
       const s = spend;
-      s.reading ??= this.writer
+      s.reading = this.writer
         .exclusive(async () => {
           // No flush runs meanwhile: the ledger holds exactly the rows written so far, and the
           // rows still waiting are the ones recorded here since.
@@ -167,8 +170,11 @@ export class Meter {
         .finally(() => {
           s.reading = null;
         });
-      await s.reading;
+      s.reading.catch(() => undefined);
     }
+    // Only the first reading is waited for; later ones refresh in the background (what this
+    // process records is counted locally meanwhile, so a single instance stays exact).
+    if (spend.readAt === Number.NEGATIVE_INFINITY && spend.reading) await spend.reading;
     return spend;
   }
 }

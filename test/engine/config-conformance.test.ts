@@ -102,10 +102,10 @@ describe("configuration that must not be dropped", () => {
       "Unknown pooler config key 'pooling_typ'",
     );
     await expect(
-      LLM.load({ model, poolerConfig: { enable_chunked_processing: true } }),
-    ).rejects.toThrow("'enable_chunked_processing': chunked processing is not supported yet");
+      LLM.load({ model, poolerConfig: { enable_chunked_processing: "yes" } }),
+    ).rejects.toThrow("enable_chunked_processing must be a boolean");
     await expect(LLM.load({ model, poolerConfig: { max_embed_len: 1024 } })).rejects.toThrow(
-      "max_embed_len",
+      "max_embed_len needs enable_chunked_processing",
     );
   });
 
@@ -224,6 +224,14 @@ describe("architecture → task table", () => {
     const probs = (await llm.classify(perToken.prompts!)).map((r) => r.outputs.probs);
     const first = (perToken.expected as number[][][]).map((rows) => rows[0]);
     expect(maxAbsDiff(probs, first)).toBeLessThan(1e-4);
+  });
+
+  it("a decoder sequence classifier exported with per-token scores: classify pools LAST, token_classify keeps all", async () => {
+    const llm = await load(fixture("decoder-seq-classifier-tokens"));
+    expect(llm.supportedTasks).toEqual(["classify", "token_classify"]);
+    // The values themselves are checked against PyTorch by the golden suite.
+    const [r] = await llm.classify("a cat");
+    expect(r!.outputs.probs).toHaveLength(2);
   });
 
   it("reward architectures: token_classify with a reward head, embed on hidden states", async () => {

@@ -1,5 +1,6 @@
 import { InferenceClient } from "@huggingface/inference";
 import { CohereClient, CohereClientV2 } from "cohere-ai";
+import { CohereClient as CohereClientV7 } from "cohere-ai-v7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LLM } from "../../src/index.js";
 import { fixture, goldenCase, maxAbsDiff } from "../helpers/fixtures.js";
@@ -184,6 +185,26 @@ describe("what clients migrating from TEI, Cohere and vLLM use", () => {
       }
     });
 
+    it("cohere-ai v7's CohereClient: v1 embed and rerank", async () => {
+      const embedClient = new CohereClientV7({ token: "none", environment: url("embed") });
+      const res = await embedClient.embed({
+        model: "embed",
+        texts: DOCS,
+        inputType: "search_query",
+      });
+      // search_query selects the model's sentence-transformers "query" prompt ("query: ").
+      const queries = DOCS.map((d) => `query: ${d}`);
+      const expected = (await offline.embed!.embed(queries)).map((r) => r.outputs.embedding);
+      expect(res.responseType).toBe("embeddings_floats");
+      expect(maxAbsDiff(res.embeddings, expected)).toBeLessThan(1e-6);
+      const rerankClient = new CohereClientV7({ token: "none", environment: url("cross") });
+      const ranked = await rerankClient.rerank({ model: "cross", query: QUERY, documents: DOCS });
+      const scores = (await offline.cross!.score(QUERY, DOCS)).map((r) => r.outputs.score);
+      for (const r of ranked.results) {
+        expect(r.relevanceScore).toBeCloseTo(scores[r.index]!, 6);
+      }
+    });
+
     it("v2 embed with inputs (text content parts) equals texts; images refused", async () => {
       const client = new CohereClientV2({ token: "none", environment: url("embed") });
       const res = await client.embed({
@@ -238,6 +259,43 @@ describe("what clients migrating from TEI, Cohere and vLLM use", () => {
       expect(embed.headers.get("warning")).toContain("'normalize' is deprecated");
     });
 
+    it("encoding_format bytes / bytes_only: raw little-endian floats, metadata header for bytes", async () => {
+      const expected = (await offline.embed!.embed(TEXTS)).map((r) => r.outputs.embedding);
+      const res = await fetch(url("embed", "/v1/embeddings"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: TEXTS, encoding_format: "bytes", endianness: "little" }),
+      });
+      expect(res.headers.get("content-type")).toBe("application/octet-stream");
+      const meta = JSON.parse(res.headers.get("metadata")!);
+      const buf = Buffer.from(await res.arrayBuffer());
+      const got = meta.data.map((d: { start: number; end: number }) => {
+        const part = buf.subarray(d.start, d.end);
+        return Array.from({ length: part.length / 4 }, (_, i) => part.readFloatLE(4 * i));
+      });
+      expect(maxAbsDiff(got, expected)).toBeLessThan(1e-6);
+      expect(meta).toMatchObject({ object: "list", model: "embed", usage: { prompt_tokens: 19 } });
+      expect(meta.data[0]).toMatchObject({ index: 0, shape: [32], embed_dtype: "float32" });
+      const only = await fetch(url("embed", "/pooling"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          input: TEXTS,
+          encoding_format: "bytes_only",
+          embed_dtype: "float16",
+        }),
+      });
+      expect(only.headers.get("metadata")).toBeNull();
+      expect((await only.arrayBuffer()).byteLength).toBe(3 * 32 * 2);
+      const fp8 = await postJson(url("embed", "/v1/embeddings"), {
+        input: "a cat",
+        encoding_format: "base64",
+        embed_dtype: "fp8_e4m3",
+      });
+      expect(fp8.status).toBe(400);
+      expect(fp8.body.error.message).toContain("embed_dtype 'fp8_e4m3' is not supported yet");
+    });
+
     it("parameters outside the task are refused with vLLM's message", async () => {
       const res = await postJson(url("classifier", "/pooling"), {
         input: "a cat",
@@ -247,6 +305,32 @@ describe("what clients migrating from TEI, Cohere and vLLM use", () => {
       expect(res.status).toBe(400);
       expect(res.body.error.message).toBe(
         "Task classify only supports ['use_activation'] parameters, does not support ['dimensions'] parameters",
+      );
+    });
+
+    it("dimensions on /classify and /score is refused; unknown fields are named in a warning", async () => {
+      const classify = await postJson(url("classifier", "/classify"), {
+        input: "a cat",
+        dimensions: 8,
+      });
+      expect(classify.status).toBe(400);
+      expect(classify.body.error.message).toContain("does not support ['dimensions'] parameters");
+      const score = await postJson(url("cross", "/score"), {
+        text_1: "a",
+        text_2: "b",
+        dimensions: 8,
+      });
+      expect(score.body.error.message).toBe(
+        "Task score only supports ['use_activation'] parameters, does not support ['dimensions'] parameters",
+      );
+      const unknown = await postJson(url("embed", "/v1/embeddings"), {
+        input: "a cat",
+        pooling: "max",
+        normalise: true,
+      });
+      expect(unknown.status).toBe(200);
+      expect(unknown.headers.get("warning")).toContain(
+        "The following fields were present in the request but ignored: {'pooling', 'normalise'}",
       );
     });
 

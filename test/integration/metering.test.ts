@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Store } from "../../src/store/index.js";
-import { cli, createKey } from "../helpers/cli.js";
+import { runCli as cli, createKey } from "../helpers/cli.js";
 import { fixture } from "../helpers/fixtures.js";
 import { getJson, postJson, type RunningServer, startServer } from "../helpers/server.js";
 import { type TestBackend, testBackends } from "../helpers/stores.js";

@@ -11,6 +11,7 @@ import {
 } from "../../jobs/index.js";
 import type { Job, Store } from "../../store/index.js";
 import { readBody } from "../body.js";
+import { ServiceUnavailableError } from "../errors.js";
 import { internalEnv } from "../internal.js";
 import { checkBatchSize } from "../prompts.js";
 import { type App, type Ctx, type RouteDeps, requireTask } from "../route.js";
@@ -220,6 +221,16 @@ export function registerJobs(
     }
     if (created) worker.kick();
     else c.header("idempotent-replayed", "true");
+    if (jobs.onAccepted && (created || (job.status === "queued" && job.attempts === 0))) {
+      try {
+        await jobs.onAccepted(job);
+      } catch (err) {
+        log?.error({ err: (err as Error).message, job: job.id }, "could not queue the job");
+        throw new ServiceUnavailableError(
+          `The job ${job.id} is stored but could not be queued; retry with the same Idempotency-Key`,
+        );
+      }
+    }
     c.header("location", `/v1/rerank/jobs/${job.id}`);
     return c.json({ id: job.id, object: "rerank.job", status: job.status }, 202);
   });

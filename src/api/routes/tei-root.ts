@@ -1,5 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { BadRequestError, isJsonObject, type JsonObject } from "../../core/index.js";
+import {
+  BadRequestError,
+  isJsonObject,
+  type JsonObject,
+  labelOf,
+  ownValue,
+  setOwn,
+} from "../../core/index.js";
 import type { Engine } from "../../engine/index.js";
 import { validate } from "../body.js";
 import { type App, type Ctx, engineFor, notServed, postRoute, type RouteDeps } from "../route.js";
@@ -28,9 +35,9 @@ function labelMaps(engine: Engine) {
   const id2label: Record<string, string> = {};
   const label2id: Record<string, number> = {};
   for (let i = 0; i < engine.pooler.spec.outputSize; i++) {
-    const label = engine.config.id2label?.[String(i)] ?? `LABEL_${i}`;
-    id2label[String(i)] = label;
-    label2id[label] = i;
+    const label = labelOf(engine.config, i) ?? `LABEL_${i}`;
+    setOwn(id2label, String(i), label);
+    setOwn(label2id, label, i);
   }
   return { id2label, label2id };
 }
@@ -39,7 +46,7 @@ function labelMaps(engine: Engine) {
 function modelType(engine: Engine) {
   const { kind, poolerConfig } = engine.pooler.spec;
   if (kind === "embed") {
-    return { embedding: { pooling: POOLING_NAMES[poolerConfig.poolingType] ?? "cls" } };
+    return { embedding: { pooling: ownValue(POOLING_NAMES, poolerConfig.poolingType) ?? "cls" } };
   }
   return engine.pooler.supports("score")
     ? { reranker: labelMaps(engine) }
