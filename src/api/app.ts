@@ -13,7 +13,7 @@ import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_PAYLOAD_LIMIT,
 } from "./defaults.js";
-import { drainBody } from "./drain.js";
+import { drainBody, drainLimit } from "./drain.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost } from "./host.js";
@@ -175,7 +175,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
   );
   app.onError(async (err, c) => {
     // The answer must reach a client still sending: read (a bounded amount of) the body first.
-    if (err instanceof PayloadTooLargeError) await drainBody(c.env, 4 * payloadLimit);
+    if (err instanceof PayloadTooLargeError) await drainBody(c.env, drainLimit(payloadLimit));
     const { status, body } = toErrorResponse(err);
     if (status >= 500 && status !== 503) log?.error({ err, path: c.req.path }, "request failed");
     if (err instanceof TooManyRequestsError) c.header("retry-after", String(err.retryAfterSeconds));

@@ -10,6 +10,11 @@ interface NodeIncoming {
   resume(): unknown;
 }
 
+/** How much of a refused body is read and discarded: 4× the payload limit, at least 16 MiB. */
+export function drainLimit(payloadLimit: number): number {
+  return Math.max(4 * payloadLimit, 16 * 1024 * 1024);
+}
+
 /** How long a refused body is read and discarded at most. */
 export const DRAIN_TIMEOUT_MS = 10_000;
 

@@ -53,6 +53,7 @@ export async function runPool(
   prompts: readonly Prompt[],
   options: PromptOptions & PoolingParams,
 ): Promise<PooledResult[]> {
+  engine.scheduler.checkCapacity();
   const tokenized = timed(c, "tokenization", () => engine.prepare(task, prompts, options));
   return runTokenized(c, engine, task, tokenized, options);
 }
@@ -80,6 +81,7 @@ export async function runScore(
   right: readonly string[],
   options: ScoreOptions,
 ): Promise<ScoreResult[]> {
+  engine.scheduler.checkCapacity();
   const results = await scheduled(c, (ctx) => engine.score(left, right, options, ctx));
   countTokens(c, results);
   return results;

@@ -127,10 +127,14 @@ describe("SIGTERM under load", () => {
     const results = await Promise.all(pending);
     expect(await exit).toBe(0);
     const answered = results.filter((r) => r.status === 200).length;
-    // Requests still connecting when the listener closed are refused; none is cut mid-way.
+    // Exit 0 says the shutdown cut no accepted request (a cut one exits 1). Connections still in
+    // the kernel's accept queue when the listener closed are refused or reset, never answered.
     for (const r of results) {
       if (r.status !== 200)
-        expect(r.status === 503 || r.error === "ECONNREFUSED", JSON.stringify(r)).toBe(true);
+        expect(
+          r.status === 503 || r.error === "ECONNREFUSED" || r.error === "ECONNRESET",
+          JSON.stringify(r),
+        ).toBe(true);
     }
     expect(answered).toBeGreaterThan(0);
     report("sigterm", { requests: n, answered, refused: n - answered });
