@@ -65,6 +65,8 @@ describe("serverless.yml", () => {
         "--param=rerankModel=reranker/bbbb",
         "--param=functionUrl=true",
         "--param=provisionedConcurrency=1",
+        "--param=rerankMemorySize=4096",
+        "--param=tokenizeTimeout=10",
       ]);
       expect(res.code, res.out).toBe(0);
       const template = JSON.parse(
@@ -76,7 +78,7 @@ describe("serverless.yml", () => {
 
     const ofType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
 
-    it("one function per endpoint family: runtime, handler, memory, model from the stage params", () => {
+    it("one function per endpoint family: runtime, handler, memory and timeout, model from the stage params", () => {
       const fns = ofType("AWS::Lambda::Function");
       expect(fns.map(([id]) => id).sort()).toEqual(
         [...FAMILY_NAMES.map(pascal), ...JOB_FUNCTIONS].map((f) => `${f}LambdaFunction`).sort(),
@@ -95,8 +97,8 @@ describe("serverless.yml", () => {
           Runtime: "nodejs24.x",
           Handler: `dist/functions/${f}/index.handler`,
           FunctionName: `edgepool-prod-${f}`,
-          MemorySize: 2048,
-          Timeout: 29,
+          MemorySize: f === "rerank" ? 4096 : 2048,
+          Timeout: f === "tokenize" ? 10 : 29,
           Architectures: ["x86_64"],
         });
         const model = f === "rerank" || f === "score" ? "reranker/bbbb" : "minilm/aaaa";
