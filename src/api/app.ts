@@ -2,13 +2,18 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import { TooManyRequestsError } from "../core/index.js";
-import { Engine } from "../engine/index.js";
+import { DEFAULT_TEMPLATE_LIMITS, Engine, type TemplateLimits } from "../engine/index.js";
 import type { JobsOptions, JobWorker } from "../jobs/index.js";
 import type { Meter } from "../metering/index.js";
 import type { Store } from "../store/index.js";
 import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv } from "./context.js";
-import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "./defaults.js";
+import {
+  DEFAULT_MAX_CLIENT_BATCH_SIZE,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_PAYLOAD_LIMIT,
+} from "./defaults.js";
+import { drainBody, drainLimit } from "./drain.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost } from "./host.js";
@@ -33,6 +38,11 @@ export interface AppOptions {
   maxClientBatchSize?: number;
   /** Largest request body in bytes (`--payload-limit`). */
   payloadLimit?: number;
+  /** Largest response in bytes, estimated before running (`--max-response-bytes`). */
+  maxResponseBytes?: number;
+  /** Accept `chat_template` in requests (`--trust-request-chat-template`), rendered within these limits. */
+  trustRequestChatTemplate?: boolean;
+  chatTemplateLimits?: TemplateLimits;
   /** Accepted API keys; none means no authentication. */
   apiKeys?: readonly string[];
   version?: string;
@@ -82,6 +92,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
       inputs: 0,
     };
     c.set("timing", timing);
+    c.set("maxResponseBytes", options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     await next();
     const total = performance.now() - timing.start;
     // Set on the finished response's headers: c.header() after next() would rebuild the
@@ -140,7 +151,11 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
 
   const deps: RouteDeps = {
     host,
-    limits: { maxClientBatchSize: options.maxClientBatchSize ?? DEFAULT_MAX_CLIENT_BATCH_SIZE },
+    limits: {
+      maxClientBatchSize: options.maxClientBatchSize ?? DEFAULT_MAX_CLIENT_BATCH_SIZE,
+      trustRequestChatTemplate: options.trustRequestChatTemplate ?? false,
+      chatTemplateLimits: options.chatTemplateLimits ?? DEFAULT_TEMPLATE_LIMITS,
+    },
   };
   registerOpenAI(app, deps);
   registerCohere(app, deps);
@@ -158,7 +173,9 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
   app.notFound((c) =>
     c.json(errorBody(`Route ${c.req.method} ${c.req.path} not found`, "NotFoundError", 404), 404),
   );
-  app.onError((err, c) => {
+  app.onError(async (err, c) => {
+    // The answer must reach a client still sending: read (a bounded amount of) the body first.
+    if (err instanceof PayloadTooLargeError) await drainBody(c.env, drainLimit(payloadLimit));
     const { status, body } = toErrorResponse(err);
     if (status >= 500 && status !== 503) log?.error({ err, path: c.req.path }, "request failed");
     if (err instanceof TooManyRequestsError) c.header("retry-after", String(err.retryAfterSeconds));

@@ -22,6 +22,10 @@ export type ApiEnv = {
   Variables: {
     requestId: string;
     timing: Timing;
+    /** Largest response a request may cause, estimated before running (`--max-response-bytes`). */
+    maxResponseBytes: number;
+    /** The estimate for this request's response, once its prompts are tokenized. */
+    outputBytes: number;
     /** Deprecation/compatibility warnings for this request (see `warnings.ts`). */
     warnings?: string[];
     /** Errors in TEI's shape (`{error, error_type}`) for TEI routes. */

@@ -10,6 +10,7 @@ import type {
   ScoreResult,
   TokenizedPrompt,
 } from "../engine/index.js";
+import { checkOutputSize } from "./output-size.js";
 import type { Ctx } from "./route.js";
 
 function timed<T>(c: Ctx, key: "tokenization", fn: () => T): T {
@@ -52,6 +53,7 @@ export async function runPool(
   prompts: readonly Prompt[],
   options: PromptOptions & PoolingParams,
 ): Promise<PooledResult[]> {
+  engine.scheduler.checkCapacity();
   const tokenized = timed(c, "tokenization", () => engine.prepare(task, prompts, options));
   return runTokenized(c, engine, task, tokenized, options);
 }
@@ -63,6 +65,7 @@ export async function runTokenized(
   tokenized: readonly TokenizedPrompt[],
   params: PoolingParams,
 ): Promise<PooledResult[]> {
+  checkOutputSize(c, engine, task, tokenized, params);
   countTokens(c, tokenized);
   return scheduled(c, (ctx) => engine.poolTokenized(task, tokenized, params, ctx));
 }
@@ -78,6 +81,7 @@ export async function runScore(
   right: readonly string[],
   options: ScoreOptions,
 ): Promise<ScoreResult[]> {
+  engine.scheduler.checkCapacity();
   const results = await scheduled(c, (ctx) => engine.score(left, right, options, ctx));
   countTokens(c, results);
   return results;

@@ -1,6 +1,13 @@
 import type { z } from "@hono/zod-openapi";
 import { BadRequestError } from "../core/index.js";
-import type { Engine, Prompt, PromptOptions } from "../engine/index.js";
+import {
+  type ChatOptions,
+  DEFAULT_TEMPLATE_LIMITS,
+  type Engine,
+  type Prompt,
+  type PromptOptions,
+  type TemplateLimits,
+} from "../engine/index.js";
 import type { PromptFields } from "./schemas.js";
 
 type PromptRequest = {
@@ -9,6 +16,31 @@ type PromptRequest = {
 
 export interface Limits {
   maxClientBatchSize: number;
+  /** vLLM's `--trust-request-chat-template`: accept `chat_template` in requests. */
+  trustRequestChatTemplate?: boolean;
+  /** Time and heap a request's chat template may use. */
+  chatTemplateLimits?: TemplateLimits;
+}
+
+/**
+ * A request's own `chat_template`: refused unless trusted (as vLLM), then rendered in a worker
+ * within the limits.
+ */
+export function requestChatTemplate(
+  template: string | null | undefined,
+  limits: Limits,
+): Pick<ChatOptions, "chatTemplate" | "chatTemplateLimits"> {
+  if (template === undefined || template === null) return {};
+  if (!limits.trustRequestChatTemplate) {
+    throw new BadRequestError(
+      "Chat template is passed with request, but --trust-request-chat-template is not set. Refused request with untrusted chat template.",
+      "chat_template",
+    );
+  }
+  return {
+    chatTemplate: template,
+    chatTemplateLimits: limits.chatTemplateLimits ?? DEFAULT_TEMPLATE_LIMITS,
+  };
 }
 
 export function checkBatchSize(count: number, limits: Limits, param = "input"): void {
@@ -65,7 +97,7 @@ export function requestPrompts(
     const text = engine.renderChat(body.messages, {
       addGenerationPrompt: body.add_generation_prompt ?? false,
       continueFinalMessage: body.continue_final_message ?? false,
-      chatTemplate: body.chat_template ?? null,
+      ...requestChatTemplate(body.chat_template, limits),
     });
     options.addSpecialTokens = body.add_special_tokens ?? false;
     return { prompts: [text], options };

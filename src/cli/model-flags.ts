@@ -25,6 +25,7 @@ export const MODEL_FLAGS = {
   revision: { type: "string" },
   "cache-dir": { type: "string" },
   "s3-endpoint": { type: "string" },
+  "s3-timeout": { type: "string" },
   "max-batch-size": { type: "string" },
   "max-batch-tokens": { type: "string" },
   "max-concurrent-requests": { type: "string" },
@@ -47,6 +48,8 @@ export const MODEL_FLAGS_HELP = `Model options:
   --cache-dir DIR             download cache (default ~/.cache/edgepool, /tmp/edgepool on Lambda,
                               or EDGEPOOL_CACHE_DIR)
   --s3-endpoint URL           S3-compatible endpoint for s3:// / r2:// (or AWS_ENDPOINT_URL)
+  --s3-timeout SECONDS        longest wait to connect to the bucket, and between bytes of an
+                              answer; 3 attempts (default 10)
   --served-model-name NAME    name used in responses (default: --model)
   --runner auto|pooling       runner (only pooling models are served)
   --convert auto|embed|classify|reward
@@ -85,6 +88,12 @@ export const MODEL_FLAGS_HELP = `Model options:
                               (default on; off with --workers, whose event loop needs the cycles)`;
 
 export class UsageError extends Error {}
+
+/** `--s3-timeout SECONDS` as bucket options. */
+export function s3Timeout(text: string | undefined): { timeoutMs?: number } {
+  const seconds = intFlag("s3-timeout", text);
+  return seconds === undefined ? {} : { timeoutMs: seconds * 1000 };
+}
 
 function json(flag: string, text: string | undefined): JsonObject | undefined {
   if (text === undefined) return undefined;
@@ -143,6 +152,7 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   opts.store = {
     ...(values["cache-dir"] ? { cacheDir: values["cache-dir"] } : {}),
     ...(values["s3-endpoint"] ? { endpoint: values["s3-endpoint"] } : {}),
+    ...s3Timeout(values["s3-timeout"]),
   };
   const set = <K extends keyof EngineOptions>(k: K, v: EngineOptions[K] | undefined) => {
     if (v !== undefined) opts[k] = v;

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { type Dtype, pinModel, verifyPinned } from "../models/index.js";
-import { UsageError } from "./model-flags.js";
+import { s3Timeout, UsageError } from "./model-flags.js";
 
 export const PIN_HELP = `Usage: edgepool pin <hub-id | dir> --to s3://bucket/models/ [options]
 
@@ -15,10 +15,11 @@ Options:
   --dtype fp32|fp16|q8  which ONNX variant to pin (default fp32)
   --cache-dir DIR       download cache for Hub models
   --s3-endpoint URL     S3-compatible endpoint (R2, MinIO; or AWS_ENDPOINT_URL)
+  --s3-timeout SECONDS  longest wait to connect, and between bytes of an answer (default 10)
 
 Hub downloads use HF_TOKEN when set, and HF_ENDPOINT to reach a mirror.`;
 
-export const VERIFY_HELP = `Usage: edgepool verify <s3://… | r2://…> [--s3-endpoint URL]
+export const VERIFY_HELP = `Usage: edgepool verify <s3://… | r2://…> [--s3-endpoint URL] [--s3-timeout SECONDS]
 
 Download the manifest of a pinned model and re-hash every file in the bucket against it.
 Exits 0 when every file matches; otherwise names the file and both sha256 values.`;
@@ -41,6 +42,7 @@ export async function pinCommand(argv: string[], out: (line: string) => void): P
       dtype: { type: "string" },
       "cache-dir": { type: "string" },
       "s3-endpoint": { type: "string" },
+      "s3-timeout": { type: "string" },
     },
   });
   const [source, ...rest] = positionals;
@@ -54,6 +56,7 @@ export async function pinCommand(argv: string[], out: (line: string) => void): P
     ...(dtype ? { dtype } : {}),
     ...(values["cache-dir"] ? { cacheDir: values["cache-dir"] } : {}),
     ...(values["s3-endpoint"] ? { endpoint: values["s3-endpoint"] } : {}),
+    ...s3Timeout(values["s3-timeout"]),
   });
   const bytes = result.manifest.files.reduce((n, f) => n + f.size, 0);
   process.stderr.write(
@@ -66,12 +69,12 @@ export async function verifyCommand(argv: string[], out: (line: string) => void)
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { "s3-endpoint": { type: "string" } },
+    options: { "s3-endpoint": { type: "string" }, "s3-timeout": { type: "string" } },
   });
   if (positionals.length !== 1) throw new UsageError("Give exactly one s3:// or r2:// URI");
-  const report = await verifyPinned(
-    positionals[0]!,
-    values["s3-endpoint"] ? { endpoint: values["s3-endpoint"] } : {},
-  );
+  const report = await verifyPinned(positionals[0]!, {
+    ...(values["s3-endpoint"] ? { endpoint: values["s3-endpoint"] } : {}),
+    ...s3Timeout(values["s3-timeout"]),
+  });
   out(`ok: ${report.files} files, ${report.bytes} bytes match manifest ${report.manifestSha256}`);
 }

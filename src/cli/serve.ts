@@ -3,7 +3,12 @@ import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { checkApiKeys } from "../api/auth.js";
-import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
+import {
+  DEFAULT_MAX_CLIENT_BATCH_SIZE,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_PAYLOAD_LIMIT,
+} from "../api/defaults.js";
+import { DEFAULT_TEMPLATE_LIMITS } from "../engine/bounded-template.js";
 import type { Engine } from "../engine/index.js";
 import {
   engineOptions,
@@ -12,6 +17,11 @@ import {
   MODEL_FLAGS_HELP,
   UsageError,
 } from "./model-flags.js";
+import {
+  defaultMaxConcurrentRequests,
+  HTTP_DEFAULTS,
+  TYPICAL_PROMPT_TOKENS,
+} from "./serve-limits.js";
 import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
 import { fromVllmArgs } from "./vllm-args.js";
 
@@ -34,8 +44,20 @@ Server options:
                                 /version, /docs and /openapi.json stay public.
   --max-client-batch-size N     most inputs per request (default ${DEFAULT_MAX_CLIENT_BATCH_SIZE})
   --payload-limit BYTES         largest request body (default ${DEFAULT_PAYLOAD_LIMIT}); larger gets 413
+  --max-response-bytes BYTES    largest answer, estimated before running as inputs × tokens ×
+                                width × 24 bytes (default ${DEFAULT_MAX_RESPONSE_BYTES}); larger gets 413.
+                                Answers over 1 MB are streamed.
+  --trust-request-chat-template accept chat_template in requests (refused by default, as vLLM);
+                                each renders in a worker with a ${DEFAULT_TEMPLATE_LIMITS.heapMb} MB heap and a time limit
+  --chat-template-timeout MS    time limit of a request's chat template (default ${DEFAULT_TEMPLATE_LIMITS.timeoutMs})
   --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
-  --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
+  --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30);
+                                exits 1 when it had to cut any
+  --headers-timeout SECONDS     longest wait for a request's headers (default ${HTTP_DEFAULTS.headersTimeoutMs / 1000})
+  --request-timeout SECONDS     longest wait for a whole request, body included (default ${HTTP_DEFAULTS.requestTimeoutMs / 1000})
+  --keep-alive-timeout SECONDS  close idle kept-alive connections after this (default ${HTTP_DEFAULTS.keepAliveTimeoutMs / 1000})
+  (--max-concurrent-requests defaults, for serve, to max-batch-tokens × workers / ${TYPICAL_PROMPT_TOKENS}:
+   ${defaultMaxConcurrentRequests()} with the defaults; more get 429 at once)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
   (serve runs the session on the event loop by default; --workers N moves it to N threads)
 
@@ -87,9 +109,15 @@ export async function serveCommand(argv: string[]): Promise<void> {
     "api-key": { type: "string", multiple: true },
     "max-client-batch-size": { type: "string" },
     "payload-limit": { type: "string" },
+    "max-response-bytes": { type: "string" },
+    "trust-request-chat-template": { type: "boolean" },
+    "chat-template-timeout": { type: "string" },
     "log-level": { type: "string" },
     "shutdown-timeout": { type: "string" },
     "fallback-model": { type: "string" },
+    "headers-timeout": { type: "string" },
+    "request-timeout": { type: "string" },
+    "keep-alive-timeout": { type: "string" },
     ...SERVE_STORE_FLAGS,
   } as const;
   const vllm = fromVllmArgs(argv, { positionalModel: true, options });
@@ -99,6 +127,35 @@ export async function serveCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);
   const engineOpts = engineOptions(values);
   engineOpts.workers ??= DEFAULT_SERVE_WORKERS;
+  engineOpts.maxConcurrentRequests ??= defaultMaxConcurrentRequests(
+    engineOpts.maxBatchTokens,
+    engineOpts.workers,
+  );
+  const seconds = (flag: string, text: string | undefined, fallbackMs: number) =>
+    (intFlag(flag, text) ?? fallbackMs / 1000) * 1000;
+  const serverOptions = {
+    headersTimeout: seconds(
+      "headers-timeout",
+      values["headers-timeout"],
+      HTTP_DEFAULTS.headersTimeoutMs,
+    ),
+    requestTimeout: seconds(
+      "request-timeout",
+      values["request-timeout"],
+      HTTP_DEFAULTS.requestTimeoutMs,
+    ),
+    keepAliveTimeout: seconds(
+      "keep-alive-timeout",
+      values["keep-alive-timeout"],
+      HTTP_DEFAULTS.keepAliveTimeoutMs,
+    ),
+    connectionsCheckingInterval: HTTP_DEFAULTS.checkIntervalMs,
+  };
+  // Node requires headers within the request timeout.
+  serverOptions.headersTimeout = Math.min(
+    serverOptions.headersTimeout,
+    serverOptions.requestTimeout,
+  );
   // With worker threads, spinning ONNX Runtime threads take the cycles the event loop needs
   // under load; on the event loop, the loop waits for the run anyway (see README).
   if (engineOpts.workers > 0) engineOpts.session = { allowSpinning: false, ...engineOpts.session };
@@ -161,12 +218,23 @@ export async function serveCommand(argv: string[]): Promise<void> {
       intFlag("max-client-batch-size", values["max-client-batch-size"]) ??
       DEFAULT_MAX_CLIENT_BATCH_SIZE,
     payloadLimit: intFlag("payload-limit", values["payload-limit"]) ?? DEFAULT_PAYLOAD_LIMIT,
+    trustRequestChatTemplate: values["trust-request-chat-template"] ?? false,
+    chatTemplateLimits: {
+      ...DEFAULT_TEMPLATE_LIMITS,
+      timeoutMs:
+        intFlag("chat-template-timeout", values["chat-template-timeout"]) ??
+        DEFAULT_TEMPLATE_LIMITS.timeoutMs,
+    },
+    maxResponseBytes:
+      intFlag("max-response-bytes", values["max-response-bytes"]) ?? DEFAULT_MAX_RESPONSE_BYTES,
   });
 
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const s = serveNode({ fetch: app.fetch, hostname, port }, () => resolve(s as Server));
+      const s = serveNode({ fetch: app.fetch, hostname, port, serverOptions }, () =>
+        resolve(s as Server),
+      );
       s.once("error", reject);
     });
   } catch (err) {
@@ -174,6 +242,12 @@ export async function serveCommand(argv: string[]): Promise<void> {
     log.fatal({ err: (err as Error).message, host: hostname, port }, "cannot listen");
     process.exit(1);
   }
+  // Requests accepted and not yet answered: a shutdown that cuts any exits non-zero.
+  let inFlight = 0;
+  server.on("request", (_req, res) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
+  });
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   log.info(
@@ -191,8 +265,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     stopping = true;
     host.state = "stopping";
     log.info({ signal }, "shutting down: finishing in-flight requests");
+    let cut = 0;
     const force = setTimeout(() => {
-      log.warn("shutdown timeout: closing remaining connections");
+      cut = inFlight;
+      log.warn({ cut }, "shutdown timeout: closing remaining connections");
       server.closeAllConnections();
     }, shutdownMs);
     force.unref();
@@ -204,8 +280,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
         .close()
         .catch((err: Error) => log.error({ err: err.message }, "ledger"));
       await services?.store.close();
-      log.info("stopped");
-      process.exit(0);
+      log.info({ cut }, "stopped");
+      process.exit(cut > 0 ? 1 : 0);
     });
     server.closeIdleConnections();
     setInterval(() => server.closeIdleConnections(), 50).unref();

@@ -1,5 +1,6 @@
 import { Template } from "@huggingface/jinja";
 import { BadRequestError } from "../core/index.js";
+import { renderBounded, type TemplateLimits } from "./bounded-template.js";
 
 export interface ChatMessage {
   role: string;
@@ -12,6 +13,11 @@ export interface ChatOptions {
   continueFinalMessage?: boolean;
   /** Overrides the model's `chat_template`. */
   chatTemplate?: string | null;
+  /**
+   * Render `chatTemplate` (one from a request) in a worker within these limits; the model's
+   * own template always renders in-thread.
+   */
+  chatTemplateLimits?: TemplateLimits;
   specialTokens?: Record<string, string | null>;
 }
 
@@ -51,14 +57,19 @@ export function renderChat(
   }
   if (messages.length === 0) throw new BadRequestError("messages must not be empty", "messages");
   const plain = messages.map((m) => ({ ...m, content: textOf(m.content) }));
+  const context = {
+    messages: plain,
+    add_generation_prompt: opts.addGenerationPrompt ?? false,
+    ...(opts.specialTokens ?? {}),
+  };
   let rendered: string;
   try {
-    rendered = new Template(source).render({
-      messages: plain,
-      add_generation_prompt: opts.addGenerationPrompt ?? false,
-      ...(opts.specialTokens ?? {}),
-    });
+    rendered =
+      opts.chatTemplate && opts.chatTemplateLimits
+        ? renderBounded(opts.chatTemplate, context, opts.chatTemplateLimits)
+        : new Template(source).render(context);
   } catch (err) {
+    if (err instanceof BadRequestError) throw err;
     throw new BadRequestError(
       `The chat template failed to render: ${(err as Error).message}`,
       "messages",

@@ -34,6 +34,7 @@ import { type Backend, InThreadBackend } from "./backend.js";
 import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
 import { ENGINE_DEFAULTS } from "./defaults.js";
+import { checkConfigAgainstGraph } from "./graph-limits.js";
 import { type IOProcessor, loadIOProcessor } from "./io-processor.js";
 import { readModelFolder } from "./model-folder.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
@@ -188,6 +189,7 @@ export class Engine {
     scoreTemplate: ScoreTemplate | null;
     autoTruncate: boolean;
     maxInputChars: number;
+    vocabSize: number;
     warn: (message: string) => void;
     onnxPath: string;
   }) {
@@ -206,8 +208,7 @@ export class Engine {
     this.backend = parts.backend;
     this.scheduler = parts.scheduler;
     this.device = parts.device;
-    const vocab = parts.config.vocab_size;
-    this.vocabSize = typeof vocab === "number" ? vocab : parts.tokenizer.vocabSize;
+    this.vocabSize = parts.vocabSize;
   }
 
   static async load(opts: EngineOptions): Promise<Engine> {
@@ -322,6 +323,12 @@ export class Engine {
     if (opts.maxModelLen !== undefined && opts.maxModelLen < 1) {
       throw new ModelConfigError("max_model_len must be a positive integer");
     }
+    const vocabSize =
+      typeof config.vocab_size === "number" ? config.vocab_size : tokenizer.vocabSize;
+    await checkConfigAgainstGraph(
+      { backend, output: output.name, padId, side: tokenizer.paddingSide },
+      { maxModelLen: opts.maxModelLen ?? derived, vocabSize },
+    );
     const scheduler = new Scheduler(backend, {
       maxBatchSize: opts.maxBatchSize ?? ENGINE_DEFAULTS.maxBatchSize,
       maxBatchTokens: opts.maxBatchTokens ?? ENGINE_DEFAULTS.maxBatchTokens,
@@ -346,6 +353,7 @@ export class Engine {
       scoreTemplate: resolveScoreTemplate(opts.scoreTemplate, config),
       autoTruncate: opts.autoTruncate ?? false,
       maxInputChars: opts.maxInputChars ?? ENGINE_DEFAULTS.maxInputChars,
+      vocabSize,
       warn: opts.onWarning ?? defaultWarning,
       onnxPath: folder.onnxPath,
     });

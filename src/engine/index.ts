@@ -1,3 +1,4 @@
+export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "./bounded-template.js";
 export type { ChatMessage, ChatOptions } from "./chat.js";
 export { ENGINE_DEFAULTS } from "./defaults.js";
 export {

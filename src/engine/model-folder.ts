@@ -13,6 +13,7 @@ import {
   type SentenceTransformersPooling,
   setOwn,
 } from "../core/index.js";
+import { checkConfined } from "./confine.js";
 
 /** Everything read from a model folder before the session starts. */
 export interface ModelFolder {
@@ -97,6 +98,7 @@ async function readDense(dir: string, path: string): Promise<DenseLayer> {
 /** Read a Hugging Face / optimum model folder: config, tokenizer, ONNX path and sentence-transformers modules. */
 export async function readModelFolder(dir: string, onnxFile?: string): Promise<ModelFolder> {
   if (!existsSync(dir)) throw new ModelConfigError(`Model folder ${dir} does not exist`);
+  checkConfined(dir);
   const config = (await readJson(join(dir, "config.json"))) as ModelConfig;
   const tokenizerJson = await readJson(join(dir, "tokenizer.json"));
   const tokenizerConfig = existsSync(join(dir, "tokenizer_config.json"))

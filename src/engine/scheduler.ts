@@ -108,16 +108,26 @@ export class Scheduler {
     return this.queue.length;
   }
 
+  /**
+   * Throw the 429 a full queue gives. Callers check before tokenizing, so that an overloaded
+   * server sheds a request before spending event-loop time on it.
+   */
+  checkCapacity(): void {
+    if (this.active >= this.opts.maxConcurrentRequests) {
+      this.stats.rejected++;
+      throw new TooManyRequestsError(
+        `Too many requests: ${this.active} are queued or running (limit ${this.opts.maxConcurrentRequests}). Retry later.`,
+      );
+    }
+  }
+
   /** Queue the sequences of one request; resolves with their outputs in the given order. */
   submit(seqs: readonly SequenceInput[], signal?: AbortSignal): Promise<ScheduledResult> {
     if (signal?.aborted) return Promise.reject(new CancelledError());
-    if (this.active >= this.opts.maxConcurrentRequests) {
-      this.stats.rejected++;
-      return Promise.reject(
-        new TooManyRequestsError(
-          `Too many requests: ${this.active} are queued or running (limit ${this.opts.maxConcurrentRequests}). Retry later.`,
-        ),
-      );
+    try {
+      this.checkCapacity();
+    } catch (err) {
+      return Promise.reject(err);
     }
     if (seqs.length === 0) {
       return Promise.resolve({ outputs: [], timings: { queueMs: 0, inferenceMs: 0 } });

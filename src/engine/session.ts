@@ -1,3 +1,4 @@
+import "./ort-env.js";
 import * as ort from "onnxruntime-node";
 import { type ModelConfig, ModelConfigError, type ModelOutputKind } from "../core/index.js";
 import { gatherOutput, type OutputGather, type PaddedBatch } from "./batch.js";

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import type { S3Client } from "@aws-sdk/client-s3";
+import type { PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
 import type { ModelCache } from "./cache.js";
 import { ModelStoreError } from "./errors.js";
 import {
@@ -19,7 +19,15 @@ export interface BucketOptions {
   /** S3-compatible endpoint (R2, MinIO, …): `--s3-endpoint` or `AWS_ENDPOINT_URL`. */
   endpoint?: string;
   region?: string;
+  /**
+   * Longest wait, in milliseconds, to connect and then between bytes of an answer
+   * (`--s3-timeout`); each request is tried up to 3 times.
+   */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_S3_TIMEOUT_MS = 10_000;
+const S3_ATTEMPTS = 3;
 
 /** The AWS SDK, loaded only when a bucket is used (it costs start-up time otherwise). */
 const sdk = () => import("@aws-sdk/client-s3");
@@ -43,6 +51,13 @@ export async function bucketClient(uri: BucketUri, opts: BucketOptions = {}): Pr
       process.env.AWS_DEFAULT_REGION ??
       (uri.scheme === "r2" ? "auto" : "us-east-1"),
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    // An endpoint that accepts and never answers must fail, not hang: bound the connection and
+    // every silence between bytes (not the whole transfer, which may be gigabytes).
+    requestHandler: {
+      connectionTimeout: opts.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS,
+      socketTimeout: opts.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS,
+    },
+    maxAttempts: S3_ATTEMPTS,
     // Integrity is ours (sha256 per file); keep requests plain so any S3-compatible store accepts them.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
@@ -64,6 +79,21 @@ export async function getObject(client: S3Client, bucket: string, key: string): 
   const { GetObjectCommand } = await sdk();
   const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return res.Body as Readable;
+}
+
+/** `getObject`, failing as a ModelStoreError that names the object (no stack trace). */
+export async function fetchObject(
+  client: S3Client,
+  uri: BucketUri,
+  key: string,
+): Promise<Readable> {
+  try {
+    return await getObject(client, uri.bucket, key);
+  } catch (err) {
+    throw new ModelStoreError(
+      `Could not download ${uri.scheme}://${uri.bucket}/${key}: ${describe(err)}`,
+    );
+  }
 }
 
 async function readText(stream: Readable): Promise<string> {
@@ -131,14 +161,7 @@ export async function fetchFromBucket(
     try {
       for (const f of missing) {
         const key = joinKey(uri.prefix, f.path);
-        let body: Readable;
-        try {
-          body = await getObject(client, uri.bucket, key);
-        } catch (err) {
-          throw new ModelStoreError(
-            `Could not download ${uri.scheme}://${uri.bucket}/${key}: ${describe(err)}`,
-          );
-        }
+        const body = await fetchObject(client, uri, key);
         try {
           await cache.putStream(body, { path: f.path, sha256: f.sha256, size: f.size }, (n) =>
             bar.add(n),
@@ -167,23 +190,27 @@ export async function uploadPinned(
   manifest: Manifest,
 ): Promise<void> {
   const { PutObjectCommand } = await sdk();
+  const put = async (
+    key: string,
+    body: Pick<PutObjectCommandInput, "Body" | "ContentLength" | "ContentType">,
+  ) => {
+    try {
+      await client.send(new PutObjectCommand({ Bucket: uri.bucket, Key: key, ...body }));
+    } catch (err) {
+      throw new ModelStoreError(
+        `Could not upload ${uri.scheme}://${uri.bucket}/${key}: ${describe(err)}`,
+      );
+    }
+  };
   for (const f of manifest.files) {
     const full = join(dir, f.path);
-    await client.send(
-      new PutObjectCommand({
-        Bucket: uri.bucket,
-        Key: joinKey(uri.prefix, f.path),
-        Body: createReadStream(full),
-        ContentLength: (await stat(full)).size,
-      }),
-    );
+    await put(joinKey(uri.prefix, f.path), {
+      Body: createReadStream(full),
+      ContentLength: (await stat(full)).size,
+    });
   }
-  await client.send(
-    new PutObjectCommand({
-      Bucket: uri.bucket,
-      Key: joinKey(uri.prefix, MANIFEST_FILE),
-      Body: manifestText(manifest),
-      ContentType: "application/json",
-    }),
-  );
+  await put(joinKey(uri.prefix, MANIFEST_FILE), {
+    Body: manifestText(manifest),
+    ContentType: "application/json",
+  });
 }

@@ -6,7 +6,7 @@ import {
   type BucketOptions,
   bucketClient,
   fetchFromBucket,
-  getObject,
+  fetchObject,
   readManifest,
   uploadPinned,
 } from "./bucket.js";
@@ -159,9 +159,16 @@ export async function verifyPinned(uri: string, opts: BucketOptions = {}): Promi
     const manifest = await readManifest(client, parsed);
     let bytes = 0;
     for (const f of manifest.files) {
-      const body = await getObject(client, parsed.bucket, joinKey(parsed.prefix, f.path));
+      const key = joinKey(parsed.prefix, f.path);
+      const body = await fetchObject(client, parsed, key);
       const hash = createHash("sha256");
-      for await (const chunk of body) hash.update(chunk as Buffer);
+      try {
+        for await (const chunk of body) hash.update(chunk as Buffer);
+      } catch (err) {
+        throw new ModelStoreError(
+          `Reading ${uri}/${f.path} failed: ${(err as Error).name} ${(err as Error).message}`,
+        );
+      }
       const actual = hash.digest("hex");
       if (actual !== f.sha256) throw new IntegrityError(f.path, f.sha256, actual);
       bytes += f.size;

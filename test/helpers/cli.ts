@@ -6,6 +6,7 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  pid: number;
 }
 
 /** Run the built `edgepool` CLI to completion (killed after `timeoutMs`). */
@@ -30,7 +31,7 @@ export function runCli(
     const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
     proc.once("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, pid: proc.pid ?? -1 });
     });
   });
 }

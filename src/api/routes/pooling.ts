@@ -3,6 +3,7 @@ import { argmax, BadRequestError, labelOf, type PoolingTask } from "../../core/i
 import { binaryResponse, isBinaryFormat } from "../bytes.js";
 import { formatPooled } from "../format.js";
 import { runLexical, runPlugin, runPool, usage } from "../inference.js";
+import { jsonResponse } from "../json-stream.js";
 import { requestPrompts } from "../prompts.js";
 import {
   type App,
@@ -155,7 +156,8 @@ export function registerPooling(app: App, deps: RouteDeps): void {
         const outputs = results.map((r) => r.output);
         return binaryResponse(c, body.encoding_format, envelope, outputs, body);
       }
-      return c.json(
+      return jsonResponse(
+        c,
         listBody(
           c,
           deps,

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js";
 import type { Engine, PromptOptions, TokenizedPrompt } from "../../engine/index.js";
 import { runLexical, runPool, runTokenized, tokenizeTimed } from "../inference.js";
+import { jsonResponse } from "../json-stream.js";
 import { checkBatchSize, promptsFromInput } from "../prompts.js";
 import {
   type App,
@@ -181,7 +182,10 @@ export function registerTei(app: App, deps: RouteDeps): void {
         ...truncation(body),
         useActivation: false,
       });
-      return c.json(results.map((r) => (r.output as Float32Array[]).map((t) => Array.from(t))));
+      return jsonResponse(
+        c,
+        results.map((r) => r.output as Float32Array[]),
+      );
     },
   );
 

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError } from "../../core/index.js";
+import { requestChatTemplate } from "../prompts.js";
 import { type App, engineFor, postRoute, type RouteDeps } from "../route.js";
 import { ChatMessage } from "../schemas.js";
 
@@ -44,7 +45,7 @@ export function registerTokenize(app: App, deps: RouteDeps): void {
         text = engine.renderChat(body.messages, {
           addGenerationPrompt: body.add_generation_prompt ?? false,
           continueFinalMessage: body.continue_final_message ?? false,
-          chatTemplate: body.chat_template ?? null,
+          ...requestChatTemplate(body.chat_template, deps.limits),
         });
         addSpecial = body.add_special_tokens ?? false;
       } else if (body.prompt !== undefined) {
