@@ -1,5 +1,5 @@
 import type { ModelConfig } from "../core/index.js";
-import type { PaddedBatch } from "./batch.js";
+import type { OutputGather, PaddedBatch } from "./batch.js";
 import type { ModelOutput, OnnxModel, OutputTensor, SessionOptions } from "./session.js";
 
 /** Where micro-batches run: in this thread, or in a pool of worker threads. */
@@ -8,7 +8,7 @@ export interface Backend {
   readonly outputs: ModelOutput[];
   /** How many micro-batches may run at once. */
   readonly slots: number;
-  run(batch: PaddedBatch, output: string): Promise<OutputTensor>;
+  run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor>;
   close(): Promise<void>;
 }
 
@@ -36,8 +36,8 @@ export class InThreadBackend implements Backend {
     return new InThreadBackend(await OnnxModel.load(path, config, opts));
   }
 
-  run(batch: PaddedBatch, output: string): Promise<OutputTensor> {
-    return this.model.run(batch, output);
+  run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor> {
+    return this.model.run(batch, output, gather);
   }
 
   close(): Promise<void> {

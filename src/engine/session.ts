@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { type ModelConfig, ModelConfigError, type ModelOutputKind } from "../core/index.js";
-import type { PaddedBatch } from "./batch.js";
+import { gatherOutput, type OutputGather, type PaddedBatch } from "./batch.js";
 
 export type Device = "cpu" | "cuda";
 
@@ -110,8 +110,8 @@ export class OnnxModel {
     return this.outputs.find((o) => o.kind === kind);
   }
 
-  /** Run one padded micro-batch and return the named output. */
-  async run(batch: PaddedBatch, output: string): Promise<OutputTensor> {
+  /** Run one padded micro-batch and return the named output (only the gathered part, when given). */
+  async run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor> {
     const dims = [batch.batch, batch.seqLen];
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor("int64", batch.inputIds, dims),
@@ -139,7 +139,8 @@ export class OnnxModel {
         `ONNX output ${output} is ${tensor?.type ?? "missing"}, expected float32`,
       );
     }
-    return { data: tensor.data as Float32Array, dims: tensor.dims };
+    const data = tensor.data as Float32Array;
+    return gather ? gatherOutput(data, tensor.dims, gather) : { data, dims: tensor.dims };
   }
 
   async release(): Promise<void> {

@@ -22,6 +22,14 @@ const Texts = z.union([Text, z.array(Text)]);
 
 const ScoreFields = {
   model: z.string().nullish(),
+  instruction: z.string().nullish().openapi({
+    description:
+      "LLM rerankers with a score template (Qwen3-Reranker): the task instruction; the template's default when unset",
+  }),
+  score_mode: z.enum(["cosine", "maxsim", "lexical"]).nullish().openapi({
+    description:
+      "Embedding models: cosine of the embeddings, MaxSim over ColBERT token vectors (default for late-interaction models such as bge-m3), or the lexical match of sparse weights",
+  }),
   truncate_prompt_tokens: z.number().int().min(-1).nullish(),
   truncation_side: z.enum(["left", "right"]).nullish(),
   use_activation: z.boolean().nullish(),
@@ -152,6 +160,8 @@ export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof Reran
   const results = await runScore(c, engine, [body.query], docs, {
     ...options,
     useActivation: body.raw_scores ? false : useActivationOf(c, body),
+    scoreMode: body.score_mode ?? null,
+    instruction: body.instruction ?? null,
   });
   const ranked = results
     .map((r, index) => ({ index, score: r.score }))
@@ -199,6 +209,8 @@ export function registerScore(app: App, deps: RouteDeps): void {
       const results = await runScore(c, engine, left, right, {
         ...promptOptions(body),
         useActivation: useActivationOf(c, body),
+        scoreMode: body.score_mode ?? null,
+        instruction: body.instruction ?? null,
       });
       return c.json(
         listBody(
