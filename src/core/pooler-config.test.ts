@@ -46,15 +46,9 @@ describe("pooler config", () => {
     expect(() => parsePoolerConfig("MEAN")).toThrow("must be a JSON object");
   });
 
-  it("refuses unknown keys and features not supported yet, by name; 'off' is accepted", () => {
+  it("refuses unknown keys by name; logit_bias/logit_scale; deprecated keys warn", () => {
     expect(() => parsePoolerConfig({ pooling_typ: "MEAN" })).toThrow(
       "Unknown pooler config key 'pooling_typ'",
-    );
-    expect(() => parsePoolerConfig({ enableChunkedProcessing: true })).toThrow(
-      "'enableChunkedProcessing': chunked processing is not supported yet",
-    );
-    expect(parsePoolerConfig({ enable_chunked_processing: false, max_embed_len: null })).toEqual(
-      {},
     );
     expect(parsePoolerConfig({ logit_bias: 0.5, logitScale: 2 })).toEqual({
       logitBias: 0.5,
