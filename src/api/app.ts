@@ -16,7 +16,7 @@ import {
 import { drainBody, drainLimit } from "./drain.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
-import { ModelHost } from "./host.js";
+import { ModelHost, uniqueHosts } from "./host.js";
 import { metering } from "./metering.js";
 import { Metrics } from "./metrics.js";
 import type { App, RouteDeps } from "./route.js";
@@ -52,6 +52,11 @@ export interface AppOptions {
   routes?: readonly RouteFamily[];
   /** Stored API keys, quotas and the usage ledger (`--store`); adds `/v1/usage`. */
   meter?: Meter;
+  /**
+   * Further models served beside the first, each its own engine (scheduler, limits) on the
+   * process's CPU; requests pick one by their `model` field, none → the first.
+   */
+  models?: readonly ModelHost[];
   /** Webhook reranking (`/v1/rerank/jobs`) on this store. */
   jobs?: { store: Store; options: JobsOptions };
 }
@@ -151,6 +156,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
 
   const deps: RouteDeps = {
     host,
+    hosts: uniqueHosts([host, ...(options.models ?? [])]),
     limits: {
       maxClientBatchSize: options.maxClientBatchSize ?? DEFAULT_MAX_CLIENT_BATCH_SIZE,
       trustRequestChatTemplate: options.trustRequestChatTemplate ?? false,

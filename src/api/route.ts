@@ -5,7 +5,7 @@ import type { Engine } from "../engine/index.js";
 import { readBody } from "./body.js";
 import type { ApiEnv } from "./context.js";
 import { isMounted } from "./families.js";
-import type { ModelHost } from "./host.js";
+import { hostFor, type ModelHost } from "./host.js";
 import { usage } from "./inference.js";
 import type { Limits } from "./prompts.js";
 import { ErrorResponse } from "./schemas.js";
@@ -16,7 +16,10 @@ export type Ctx = Context<ApiEnv>;
 
 /** What every route family needs. */
 export interface RouteDeps {
+  /** The first (default) model's host. */
   host: ModelHost;
+  /** Every served model's host, `host` first; requests pick one by their `model`. */
+  hosts: readonly ModelHost[];
   limits: Limits;
 }
 
@@ -82,11 +85,12 @@ export function postRoute<S extends z.ZodType>(
 
 /** The engine for a request: a 404 for an unknown `model`, a 503 while not ready. */
 export function engineFor(deps: RouteDeps, model: string | null | undefined): Engine {
-  const engine = deps.host.require();
-  if (model && !deps.host.servedNames.includes(model)) {
+  const host = hostFor(deps.hosts, model);
+  if (!host) {
+    deps.host.require();
     throw new NotFoundError(`The model \`${model}\` does not exist.`, "model");
   }
-  return engine;
+  return host.require();
 }
 
 /** A 404 naming the model and the task it lacks, for routes the model cannot serve. */

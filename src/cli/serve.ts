@@ -17,6 +17,7 @@ import {
   MODEL_FLAGS_HELP,
   UsageError,
 } from "./model-flags.js";
+import { loadExtraModels, modelMemory, splitModels } from "./multi-model.js";
 import {
   defaultMaxConcurrentRequests,
   HTTP_DEFAULTS,
@@ -59,6 +60,11 @@ Server options:
   (--max-concurrent-requests defaults, for serve, to max-batch-tokens × workers / ${TYPICAL_PROMPT_TOKENS}:
    ${defaultMaxConcurrentRequests()} with the defaults; more get 429 at once)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
+  --model B [--served-model-name NAME]
+                                repeat --model to serve several models in one process; a
+                                --served-model-name right after a later --model names that one.
+                                Requests pick one by their "model" (none → the first); each has
+                                its own engine, scheduler and limits (the same flags), sharing the CPU
   (serve runs the session on the event loop by default; --workers N moves it to N threads)
 
 vLLM spellings are accepted: --flag_name for --flag-name, --override-pooler-config (old name of
@@ -121,7 +127,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
     ...SERVE_STORE_FLAGS,
   } as const;
   const vllm = fromVllmArgs(argv, { positionalModel: true, options });
-  const { values } = parseArgs({ args: vllm.argv, options });
+  const { argv: args, extras } = splitModels(vllm.argv);
+  const { values } = parseArgs({ args, options });
   const level = values["log-level"] ?? "info";
   if (!LEVELS.includes(level))
     throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);
@@ -183,6 +190,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   });
   const fallback = values["fallback-model"];
   let loadedFrom = engineOpts.model;
+  const rssBefore = process.memoryUsage().rss;
   const loading: Promise<Engine> = import("../engine/engine.js").then(async ({ Engine }) => {
     try {
       return await Engine.load(engineOpts);
@@ -208,7 +216,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
     import("@hono/node-server"),
   ]);
   const host = new ModelHost([servedName]);
+  const extraHosts = extras.map((m) => new ModelHost([m.servedModelName]));
   const { app, jobs } = createApp(host, {
+    models: extraHosts,
     apiKeys,
     meter: services?.meter,
     jobs: services?.jobs,
@@ -275,7 +285,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     server.close(async () => {
       // Jobs under way finish (or their lease lapses); every ledger row recorded is written.
       await jobs?.stop();
-      await host.engine?.close().catch(() => undefined);
+      for (const h of [host, ...extraHosts]) await h.engine?.close().catch(() => undefined);
       await services?.meter
         .close()
         .catch((err: Error) => log.error({ err: err.message }, "ledger"));
@@ -297,12 +307,17 @@ export async function serveCommand(argv: string[]): Promise<void> {
         "SERVING A TEST FIXTURE WITH RANDOM WEIGHTS: its outputs mean nothing. Pass --model with a real model folder.",
       );
     }
+    host.memory = await modelMemory(engine, rssBefore);
+    log.info({ model: servedName, memory: host.memory }, "model loaded");
+    await loadExtraModels(extras, extraHosts, engineOpts, log);
     if (stopping) return;
     host.setReady(engine);
     if (services?.runWorker) jobs?.start();
     log.info(
       {
         model: servedName,
+        models:
+          extras.length > 0 ? [servedName, ...extras.map((m) => m.servedModelName)] : undefined,
         tasks: engine.tasks,
         maxModelLen: engine.maxModelLen,
         device: engine.device,

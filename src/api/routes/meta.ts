@@ -18,6 +18,10 @@ const ModelList = z
         parent: z.null(),
         max_model_len: z.number().int(),
         permission: z.array(z.unknown()),
+        memory: z
+          .object({ onnx_bytes: z.number().int(), rss_delta_bytes: z.number().int() })
+          .optional()
+          .openapi({ description: "What loading the model cost (edgepool extension)" }),
       }),
     ),
   })
@@ -57,10 +61,9 @@ export function registerMeta(app: App, deps: RouteDeps, opts: MetaOptions): void
   const startedAt = created();
   documentGet(app, "/v1/models", "List served models", ModelList);
   app.get("/v1/models", (c) => {
-    const engine = deps.host.require();
-    return c.json({
-      object: "list",
-      data: deps.host.servedNames.map((id) => ({
+    const data = deps.hosts.flatMap((host) => {
+      const engine = host.require();
+      return host.servedNames.map((id) => ({
         id,
         object: "model",
         created: startedAt,
@@ -69,19 +72,21 @@ export function registerMeta(app: App, deps: RouteDeps, opts: MetaOptions): void
         parent: null,
         max_model_len: engine.maxModelLen,
         permission: [],
-      })),
+        ...(host.memory ? { memory: host.memory } : {}),
+      }));
     });
+    return c.json({ object: "list", data });
   });
 
   documentGet(
     app,
     "/health",
-    "200 when the model is ready, 503 while loading or after a failure",
+    "200 when every model is ready, 503 while one is loading or after a failure",
     z.string(),
   );
   documentGet(app, "/ping", "Same as /health", z.string());
   const health = (c: Ctx) => {
-    deps.host.require();
+    for (const host of deps.hosts) host.require();
     return c.body(null, 200);
   };
   app.get("/health", health);
