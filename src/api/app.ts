@@ -2,13 +2,13 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import { TooManyRequestsError } from "../core/index.js";
-import { Engine } from "../engine/index.js";
+import type { Engine } from "../engine/engine.js";
 import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv } from "./context.js";
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "./defaults.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { ModelHost } from "./host.js";
-import { Metrics } from "./metrics.js";
+import type { Metrics } from "./metrics.js";
 import type { App, RouteDeps } from "./route.js";
 import { registerCohere } from "./routes/cohere.js";
 import { registerMeta } from "./routes/meta.js";
@@ -27,22 +27,26 @@ export interface AppOptions {
   apiKeys?: readonly string[];
   version?: string;
   logger?: Logger;
-  metrics?: Metrics;
+  /** Prometheus metrics behind `/metrics`; none in runtimes without them (the edge Worker). */
+  metrics?: Metrics | null;
 }
 
 export interface CreatedApp {
   app: App;
   host: ModelHost;
-  metrics: Metrics;
+  metrics: Metrics | null;
 }
 
 const ms = (v: number) => v.toFixed(3);
 
-/** The Hono app shared by the Node server and every serverless function. */
-export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions = {}): CreatedApp {
-  const host = engineOrHost instanceof Engine ? ModelHost.ready(engineOrHost) : engineOrHost;
-  const metrics = options.metrics ?? new Metrics();
-  metrics.watch(() => host.engine?.scheduler ?? null);
+/**
+ * The Hono app shared by the Node server, every serverless function and the edge Worker.
+ * Runtime-neutral: `createApp` (Node) adds Prometheus metrics by default.
+ */
+export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions = {}): CreatedApp {
+  const host = engineOrHost instanceof ModelHost ? engineOrHost : ModelHost.ready(engineOrHost);
+  const metrics = options.metrics ?? null;
+  metrics?.watch(() => host.engine?.scheduler ?? null);
   const payloadLimit = options.payloadLimit ?? DEFAULT_PAYLOAD_LIMIT;
   const log = options.logger;
   const app: App = new OpenAPIHono<ApiEnv>();
@@ -70,7 +74,7 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
     c.header("x-queue-time", ms(timing.queue));
     c.header("x-inference-time", ms(timing.inference));
     if (host.state === "stopping") c.header("connection", "close");
-    if (c.req.method === "POST") {
+    if (metrics && c.req.method === "POST") {
       const method = c.req.routePath;
       metrics.requests.inc({ method });
       if (c.res.status < 400) {

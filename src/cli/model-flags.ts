@@ -48,7 +48,8 @@ export const MODEL_FLAGS_HELP = `Model options:
   --pooler-config JSON        e.g. '{"pooling_type":"MEAN","normalize":true}'
   --hf-overrides JSON         merged into config.json, e.g. '{"is_matryoshka":true}'
   --max-model-len N           refuse (or truncate) prompts longer than N tokens
-  --device cpu|cuda           execution provider (default cpu)
+  --device cpu|cuda|auto      execution provider (default cpu); auto tries CUDA and falls back
+                              to the CPU with one log line saying why
   --onnx-file PATH            ONNX file inside the folder (default onnx/model.onnx)
   --max-batch-size N          most sequences per micro-batch (default ${ENGINE_DEFAULTS.maxBatchSize})
   --max-batch-tokens N        padded-token budget per micro-batch, longest × count
@@ -124,7 +125,7 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("poolerConfig", json("pooler-config", values["pooler-config"]));
   set("hfOverrides", json("hf-overrides", values["hf-overrides"]));
   set("maxModelLen", intFlag("max-model-len", values["max-model-len"]));
-  set("device", oneOf<Device>("device", values.device, ["cpu", "cuda"]));
+  set("device", oneOf<Device>("device", values.device, ["cpu", "cuda", "auto"]));
   set("onnxFile", values["onnx-file"]);
   set("maxBatchSize", intFlag("max-batch-size", values["max-batch-size"]));
   set("maxBatchTokens", intFlag("max-batch-tokens", values["max-batch-tokens"]));

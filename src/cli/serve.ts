@@ -95,9 +95,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
   });
   const fallback = values["fallback-model"];
   let loadedFrom = engineOpts.model;
-  const loading: Promise<Engine> = import("../engine/engine.js").then(async ({ Engine }) => {
+  const loading: Promise<Engine> = import("../engine/load.js").then(async ({ loadEngine }) => {
     try {
-      return await Engine.load(engineOpts);
+      return await loadEngine(engineOpts);
     } catch (err) {
       if (!fallback || (err as Error).name !== "ModelStoreError") throw err;
       log.warn(
@@ -105,7 +105,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
         "could not fetch the model; serving the fallback model instead",
       );
       loadedFrom = fallback;
-      return Engine.load({ ...engineOpts, model: fallback });
+      return loadEngine({ ...engineOpts, model: fallback });
     }
   });
   await Promise.race([
@@ -177,6 +177,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
         { model: loadedFrom, note: engine.config._edgepool_fixture },
         "SERVING A TEST FIXTURE WITH RANDOM WEIGHTS: its outputs mean nothing. Pass --model with a real model folder.",
       );
+    }
+    if (engine.deviceFallback) {
+      log.warn({ reason: engine.deviceFallback }, "--device auto: running on the CPU");
     }
     if (stopping) return;
     host.setReady(engine);

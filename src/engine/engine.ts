@@ -1,5 +1,4 @@
 import {
-  applyHfOverrides,
   BadRequestError,
   type Convert,
   cosineSimilarity,
@@ -20,17 +19,17 @@ import {
   resolvePoolerKind,
   type SequenceOutput,
 } from "../core/index.js";
-import { type Dtype, resolveModel, type StoreOptions } from "../models/index.js";
-import { type Backend, InThreadBackend } from "./backend.js";
+import type { Dtype, StoreOptions } from "../models/index.js";
+import type { Backend } from "./backend.js";
 import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
 import { ENGINE_DEFAULTS } from "./defaults.js";
-import { readModelFolder } from "./model-folder.js";
+import type { ModelFolder } from "./folder.js";
+import type { Device, RunDevice } from "./onnx-model.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
-import type { Device, SessionOptions } from "./session.js";
-import { TextTokenizer } from "./tokenizer.js";
-import { WorkerPoolBackend } from "./worker-pool.js";
+import type { SessionOptions } from "./session.js";
+import type { TextTokenizer } from "./tokenizer.js";
 
 export interface EngineOptions {
   /**
@@ -104,7 +103,10 @@ export class Engine {
   readonly maxModelLen: number;
   readonly tokenizer: TextTokenizer;
   readonly pooler: Pooler;
-  readonly device: Device;
+  /** The execution provider the model runs on (what `--device auto` chose). */
+  readonly device: RunDevice;
+  /** Why `--device auto` fell back to the CPU, or null. */
+  readonly deviceFallback: string | null;
   /** sentence-transformers prompts by name (`query`, `document`, …) and the default one. */
   readonly prompts: Readonly<Record<string, string>>;
   readonly defaultPromptName: string | null;
@@ -120,7 +122,8 @@ export class Engine {
     pooler: Pooler;
     backend: Backend;
     scheduler: Scheduler;
-    device: Device;
+    device: RunDevice;
+    deviceFallback: string | null;
     prompts: Record<string, string>;
     defaultPromptName: string | null;
   }) {
@@ -134,50 +137,28 @@ export class Engine {
     this.backend = parts.backend;
     this.scheduler = parts.scheduler;
     this.device = parts.device;
+    this.deviceFallback = parts.deviceFallback;
     const vocab = parts.config.vocab_size;
     this.vocabSize = typeof vocab === "number" ? vocab : parts.tokenizer.vocabSize;
   }
 
-  static async load(opts: EngineOptions): Promise<Engine> {
-    const resolved = await resolveModel(opts.model, {
-      ...opts.store,
-      ...(opts.dtype ? { dtype: opts.dtype } : {}),
-    });
-    const folder = await readModelFolder(resolved.dir, opts.onnxFile ?? resolved.onnxFile);
-    const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
-    const device = opts.device ?? "cpu";
-    const sessionOpts: SessionOptions = { ...opts.session, device };
-    const workers = opts.workers ?? 0;
-    // The session starts loading (in workers, in parallel) before the tokenizer is built here.
-    const starting: Promise<Backend> =
-      workers > 0
-        ? WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
-        : InThreadBackend.create(folder.onnxPath, config, sessionOpts);
-    opts.onSessionLoading?.();
-    let tokenizer: TextTokenizer;
-    try {
-      tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
-    } catch (err) {
-      await (await starting.catch(() => null))?.close();
-      throw err;
-    }
-    const backend = await starting;
-    try {
-      return await Engine.assemble(opts, folder, config, tokenizer, backend, device);
-    } catch (err) {
-      await backend.close();
-      throw err;
-    }
-  }
+  /**
+   * Resolve, read and load a model with onnxruntime-node (Node only). Installed by
+   * `./load.js`, which the engine's entry point imports; runtimes without a file system or
+   * native modules (the edge Worker) build engines with `Engine.assemble` instead.
+   */
+  static load: (opts: EngineOptions) => Promise<Engine> = () =>
+    Promise.reject(new Error("Engine.load needs the Node entry point (src/engine/index.js)"));
 
-  private static async assemble(
+  /** Build an engine from a parsed folder and a started backend (any runtime). */
+  static async assemble(
     opts: EngineOptions,
-    folder: Awaited<ReturnType<typeof readModelFolder>>,
+    folder: ModelFolder,
     config: ModelConfig,
     tokenizer: TextTokenizer,
     backend: Backend,
-    device: Device,
   ): Promise<Engine> {
+    const device = backend.device;
     const kind = resolvePoolerKind(
       config,
       backend.outputs.map((o) => o.kind),
@@ -235,6 +216,7 @@ export class Engine {
       backend,
       scheduler,
       device,
+      deviceFallback: backend.fallback,
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
     });

@@ -9,6 +9,8 @@ export {
   type TokenizedPrompt,
 } from "./engine.js";
 export * from "./llm.js";
+export { loadEngine } from "./load.js";
+export type { Device, RunDevice } from "./onnx-model.js";
 export type { Prompt, PromptOptions } from "./prompts.js";
 export {
   type RequestTimings,
@@ -16,5 +18,5 @@ export {
   type SchedulerOptions,
   type SchedulerStats,
 } from "./scheduler.js";
-export type { Device, SessionOptions } from "./session.js";
+export type { SessionOptions } from "./session.js";
 export { TextTokenizer, type TruncationSide } from "./tokenizer.js";
