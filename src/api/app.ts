@@ -73,6 +73,7 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
     c.header("x-tokenization-time", ms(timing.tokenization));
     c.header("x-queue-time", ms(timing.queue));
     c.header("x-inference-time", ms(timing.inference));
+    c.header("x-compute-tokens", String(timing.inputTokens));
     if (host.state === "stopping") c.header("connection", "close");
     if (metrics && c.req.method === "POST") {
       const method = c.req.routePath;
