@@ -49,7 +49,7 @@ const regions = JSON.parse(
 ) as Regions;
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 // biome-ignore lint/suspicious/noExplicitAny: serialized resource inputs
-const unsecret = (v: any) => (v && v[SECRET_SIG] ? v.value : v);
+const unsecret = (v: any) => (v?.[SECRET_SIG] ? v.value : v);
 const of = (type: string) => resources.filter((r) => r.type === type);
 const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
 
