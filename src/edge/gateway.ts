@@ -7,10 +7,13 @@ import { type EdgeConfig, type EdgeEnv, readConfig } from "./config.js";
 import { D1Ledger, type GatewayLedger } from "./ledger.js";
 import { loadLocalModel } from "./local-model.js";
 import { AllOriginsFailed, forward, orderOrigins } from "./origins.js";
+import { wasmHeapBytes } from "./ort-web.js";
 
 /** Response headers: who answered (an origin's region, `worker`), and whether from the cache. */
 export const ORIGIN_HEADER = "x-edgepool-origin";
 export const CACHE_HEADER = "x-edgepool-cache";
+/** On answers from the in-Worker model: bytes of its wasm heap, against the 128 MB isolate. */
+export const HEAP_HEADER = "x-edgepool-wasm-heap";
 
 const PUBLIC = new Set(["/health", "/ping"]);
 
@@ -166,7 +169,10 @@ export function createGateway(deps: GatewayDeps = defaultDeps) {
         const response = await app.fetch(
           new Request(req.url, { method: req.method, headers, ...(body ? { body } : {}) }),
         );
-        served = { response, servedBy: "worker" };
+        served = {
+          response: withHeaders(response, { [HEAP_HEADER]: String(wasmHeapBytes()) }),
+          servedBy: "worker",
+        };
       } catch (err) {
         // The model could not be loaded here: the origins still can answer.
         console.error(`in-Worker model unavailable: ${(err as Error).message}`);

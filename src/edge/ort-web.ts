@@ -10,6 +10,12 @@ interface WasmApi {
 }
 
 let patched = false;
+let memory: { buffer: ArrayBuffer } | null = null;
+
+/** Bytes of onnxruntime-web's wasm heap (model weights, arena, buffers); 0 before it starts. */
+export function wasmHeapBytes(): number {
+  return memory?.buffer.byteLength ?? 0;
+}
 
 /**
  * Make onnxruntime-web start inside workerd: single-threaded, no proxy worker, and its
@@ -22,7 +28,19 @@ function prepare(): void {
   const instantiate = wasm.instantiate.bind(wasm);
   wasm.instantiate = (source: unknown, imports?: object) => {
     if (source instanceof wasm.Module) return instantiate(source, imports);
-    return instantiate(ortWasm, imports).then((instance) => ({ instance, module: ortWasm }));
+    return instantiate(ortWasm, imports).then((instance) => {
+      // The heap is exported, or (threaded builds) imported: look in both.
+      const exports = (instance as { exports: Record<string, unknown> }).exports;
+      const imported = Object.values((imports ?? {}) as Record<string, Record<string, unknown>>);
+      memory =
+        [exports, ...imported]
+          .flatMap((o) => Object.values(o ?? {}))
+          .find(
+            (e): e is { buffer: ArrayBuffer } =>
+              typeof e === "object" && e !== null && "buffer" in e && "grow" in e,
+          ) ?? null;
+      return { instance, module: ortWasm };
+    });
   };
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;

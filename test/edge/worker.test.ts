@@ -1,19 +1,15 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestHarness, type TestHarness } from "wrangler";
 import { loadEngine } from "../../src/engine/index.js";
-import { listFiles, selectModelFiles } from "../../src/models/files.js";
-import { buildManifest, manifestSha, manifestText } from "../../src/models/manifest.js";
+import { buildWorker, pinFolder, uploadPinned } from "../helpers/edge.js";
 import { fixture, maxAbsDiff } from "../helpers/fixtures.js";
 import { ROOT, type RunningServer, startServer } from "../helpers/server.js";
 
-const run = promisify(execFile);
 const KEY = `ep-test-${crypto.randomUUID()}`;
 const LIMITED_KEY = `ep-limited-${crypto.randomUUID()}`;
 const sha256 = async (text: string) =>
@@ -65,20 +61,7 @@ describe("edge Worker under workerd", () => {
   beforeAll(async () => {
     // The production build: wrangler's bundler with the real wrangler.jsonc (no nodejs_compat).
     outdir = await mkdtemp(join(tmpdir(), "edgepool-edge-"));
-    const built = await run(
-      "npx",
-      [
-        "wrangler",
-        "deploy",
-        "--dry-run",
-        "--outdir",
-        outdir,
-        "--metafile",
-        join(outdir, "meta.json"),
-      ],
-      { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-    );
-    buildLog = built.stdout + built.stderr;
+    buildLog = await buildWorker(outdir);
 
     up = await startServer([
       "--model",
@@ -99,12 +82,8 @@ describe("edge Worker under workerd", () => {
     });
 
     const dir = fixture("bert-embed-mean");
-    const manifest = await buildManifest(dir, selectModelFiles(await listFiles(dir)), {
-      type: "dir",
-      id: "bert-embed-mean",
-      revision: null,
-    });
-    prefix = `bert-embed-mean/${manifestSha(manifest)}`;
+    const pinned = await pinFolder(dir, "bert-embed-mean");
+    prefix = pinned.prefix;
 
     harness = createTestHarness({
       root: ROOT,
@@ -142,16 +121,7 @@ describe("edge Worker under workerd", () => {
       .run();
 
     // Pin the fixture into local R2 as `edgepool pin` lays it out; R2 checks each sha256 on put.
-    for (const f of manifest.files) {
-      await env.MODELS.put(
-        `${prefix}/${f.path}`,
-        new Uint8Array(await readFile(join(dir, f.path))),
-        {
-          sha256: f.sha256,
-        },
-      );
-    }
-    await env.MODELS.put(`${prefix}/edgepool.manifest.json`, manifestText(manifest));
+    await uploadPinned(env.MODELS, dir, pinned);
   }, 180_000);
 
   afterAll(async () => {
@@ -283,6 +253,7 @@ describe("edge Worker under workerd", () => {
     const res = await call("/v1/embeddings", { model: "edge-mini", input });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-edgepool-origin")).toBe("worker");
+    expect(Number(res.headers.get("x-edgepool-wasm-heap"))).toBeGreaterThan(0);
     const body = (await res.json()) as { model: string; data: Array<{ embedding: number[] }> };
     expect(body.model).toBe("edge-mini");
     const engine = await loadEngine({ model: fixture("bert-embed-mean") });
