@@ -14,14 +14,16 @@ export interface AwsRegion {
 
 export interface AwsRegionOutputs {
   bucket: pulumi.Output<string>;
-  /** `s3://bucket/<name>/<manifest-sha256>`: EDGEPOOL_MODEL_URI for the functions. */
+  /** `s3://bucket/<root>/<name>/<manifest-sha256>`: EDGEPOOL_MODEL_URI for the functions. */
   modelUri: pulumi.Output<string>;
+  /** serverless.yml's params: `--param modelBucket=… modelPrefix=… model=…`. */
+  serverlessParams: pulumi.Output<{ modelBucket: string; modelPrefix: string; model: string }>;
   /** Role for the Lambda functions: read-only on exactly the pinned prefix, plus logs. */
   functionRoleArn: pulumi.Output<string>;
 }
 
-/** The read-only policy: objects under the prefix, and listing only that prefix. */
-export function readOnlyPrefixPolicy(bucket: string, prefix: string): string {
+/** The read-only policy: objects under the pinned prefixes, and listing only those. */
+export function readOnlyPrefixPolicy(bucket: string, prefixes: readonly string[]): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
@@ -29,25 +31,33 @@ export function readOnlyPrefixPolicy(bucket: string, prefix: string): string {
         Sid: "ReadPinnedModel",
         Effect: "Allow",
         Action: ["s3:GetObject", "s3:GetObjectVersion"],
-        Resource: `arn:aws:s3:::${bucket}/${prefix}/*`,
+        Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${p}/*`),
       },
       {
         Sid: "ListPinnedModel",
         Effect: "Allow",
         Action: "s3:ListBucket",
         Resource: `arn:aws:s3:::${bucket}`,
-        Condition: { StringLike: { "s3:prefix": [`${prefix}/*`] } },
+        Condition: { StringLike: { "s3:prefix": prefixes.map((p) => `${p}/*`) } },
       },
     ],
   });
 }
 
 /**
- * One region: a versioned, encrypted, private weights bucket that only accepts TLS; the pinned
- * model's files uploaded under its immutable prefix (each with a SHA-256 checksum, the manifest
- * last); and the functions' role, read-only on exactly that prefix.
+ * One region: a versioned, encrypted, private weights bucket that only accepts TLS; each pinned
+ * model's files uploaded under its immutable prefix `<root>/<name>/<manifest-sha256>/` (each with
+ * a SHA-256 checksum, the manifest last); and the functions' role, read-only on exactly those
+ * prefixes. `models[0]` is served; the others stay for rolling back.
  */
-export function awsRegion(stack: string, spec: AwsRegion, model: PinnedModel): AwsRegionOutputs {
+export function awsRegion(
+  stack: string,
+  spec: AwsRegion,
+  models: readonly PinnedModel[],
+  root: string,
+): AwsRegionOutputs {
+  const model = models[0]!;
+  const keyOf = (m: PinnedModel) => (root ? `${root}/${m.prefix}` : m.prefix);
   const name = `edgepool-${spec.region}`;
   const opts = { provider: new Provider(name, { region: spec.region as never }) };
   const bucket = new s3.Bucket(
@@ -115,32 +125,34 @@ export function awsRegion(stack: string, spec: AwsRegion, model: PinnedModel): A
     { ...opts, dependsOn: [block] },
   );
 
-  const files = model.manifest.files.map(
-    (f) =>
-      new s3.BucketObjectv2(
-        `${name}/${f.path}`,
-        {
-          bucket: bucket.id,
-          key: `${model.prefix}/${f.path}`,
-          source: new pulumi.asset.FileAsset(join(model.dir, f.path)),
-          checksumAlgorithm: "SHA256",
-          sourceHash: f.sha256,
-        },
-        opts,
-      ),
-  );
-  // The manifest goes last: a reader never sees a manifest whose files are not all there.
-  new s3.BucketObjectv2(
-    `${name}/edgepool.manifest.json`,
-    {
-      bucket: bucket.id,
-      key: `${model.prefix}/edgepool.manifest.json`,
-      content: model.manifestText,
-      contentType: "application/json",
-      checksumAlgorithm: "SHA256",
-    },
-    { ...opts, dependsOn: files },
-  );
+  for (const m of models) {
+    const files = m.manifest.files.map(
+      (f) =>
+        new s3.BucketObjectv2(
+          `${name}/${m.prefix}/${f.path}`,
+          {
+            bucket: bucket.id,
+            key: `${keyOf(m)}/${f.path}`,
+            source: new pulumi.asset.FileAsset(join(m.dir, f.path)),
+            checksumAlgorithm: "SHA256",
+            sourceHash: f.sha256,
+          },
+          opts,
+        ),
+    );
+    // The manifest goes last: a reader never sees a manifest whose files are not all there.
+    new s3.BucketObjectv2(
+      `${name}/${m.prefix}/edgepool.manifest.json`,
+      {
+        bucket: bucket.id,
+        key: `${keyOf(m)}/edgepool.manifest.json`,
+        content: m.manifestText,
+        contentType: "application/json",
+        checksumAlgorithm: "SHA256",
+      },
+      { ...opts, dependsOn: files },
+    );
+  }
 
   const role = new iam.Role(
     `${name}-functions`,
@@ -162,7 +174,7 @@ export function awsRegion(stack: string, spec: AwsRegion, model: PinnedModel): A
     `${name}-read-model`,
     {
       role: role.id,
-      policy: bucket.bucket.apply((b) => readOnlyPrefixPolicy(b, model.prefix)),
+      policy: bucket.bucket.apply((b) => readOnlyPrefixPolicy(b, models.map(keyOf))),
     },
     opts,
   );
@@ -176,7 +188,12 @@ export function awsRegion(stack: string, spec: AwsRegion, model: PinnedModel): A
   );
   return {
     bucket: bucket.bucket,
-    modelUri: pulumi.interpolate`s3://${bucket.bucket}/${model.prefix}`,
+    modelUri: pulumi.interpolate`s3://${bucket.bucket}/${keyOf(model)}`,
+    serverlessParams: bucket.bucket.apply((modelBucket) => ({
+      modelBucket,
+      modelPrefix: root,
+      model: model.prefix,
+    })),
     functionRoleArn: role.arn,
   };
 }

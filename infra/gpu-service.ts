@@ -24,15 +24,20 @@ export const WEIGHTS_MOUNT = "/weights";
  * A scale-to-zero GPU service: Cloud Run with one NVIDIA L4 (4 vCPU and 16 GiB, the minimum for
  * an L4) running `edgepool serve --device auto` from Dockerfile.gpu. Weights come from a
  * versioned private bucket in the same region, the pinned prefix mounted read-only; the
- * service's identity may read objects under exactly that prefix.
+ * service's identity may read objects under exactly that prefix. Objects live under
+ * `<root>/<name>/<manifest-sha256>/` as in the AWS buckets.
  */
 export function gpuService(
   stack: string,
   spec: GpuRegion,
-  model: PinnedModel,
+  models: readonly PinnedModel[],
+  root: string,
   image: string,
   originApiKey: pulumi.Input<string>,
 ): GpuServiceOutputs {
+  const model = models[0]!;
+  const keyOf = (m: PinnedModel) => (root ? `${root}/${m.prefix}` : m.prefix);
+  const served = keyOf(model);
   const name = `edgepool-gpu-${spec.region}`;
   const bucket = new storage.Bucket(name, {
     name: `edgepool-${stack}-${spec.region}-weights`,
@@ -42,24 +47,27 @@ export function gpuService(
     publicAccessPrevention: "enforced",
     forceDestroy: false,
   });
-  const files = model.manifest.files.map(
-    (f) =>
-      new storage.BucketObject(`${name}/${f.path}`, {
+  // Every pinned model is uploaded (the older ones for rolling back); models[0] is served.
+  for (const m of models) {
+    const files = m.manifest.files.map(
+      (f) =>
+        new storage.BucketObject(`${name}/${m.prefix}/${f.path}`, {
+          bucket: bucket.name,
+          name: `${keyOf(m)}/${f.path}`,
+          source: new pulumi.asset.FileAsset(join(m.dir, f.path)),
+        }),
+    );
+    new storage.BucketObject(
+      `${name}/${m.prefix}/edgepool.manifest.json`,
+      {
         bucket: bucket.name,
-        name: `${model.prefix}/${f.path}`,
-        source: new pulumi.asset.FileAsset(join(model.dir, f.path)),
-      }),
-  );
-  new storage.BucketObject(
-    `${name}/edgepool.manifest.json`,
-    {
-      bucket: bucket.name,
-      name: `${model.prefix}/edgepool.manifest.json`,
-      content: model.manifestText,
-      contentType: "application/json",
-    },
-    { dependsOn: files },
-  );
+        name: `${keyOf(m)}/edgepool.manifest.json`,
+        content: m.manifestText,
+        contentType: "application/json",
+      },
+      { dependsOn: files },
+    );
+  }
 
   const identity = new serviceaccount.Account(name, {
     accountId: `edgepool-gpu-${spec.region}`.slice(0, 30),
@@ -72,7 +80,7 @@ export function gpuService(
     member: pulumi.interpolate`serviceAccount:${identity.email}`,
     condition: {
       title: "pinned-model-prefix",
-      expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${bucket.name}/objects/${model.prefix}/")`,
+      expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${bucket.name}/objects/${served}/")`,
     },
   });
 
@@ -118,7 +126,7 @@ export function gpuService(
       volumes: [
         {
           name: "weights",
-          gcs: { bucket: bucket.name, readOnly: true, mountOptions: [`only-dir=${model.prefix}`] },
+          gcs: { bucket: bucket.name, readOnly: true, mountOptions: [`only-dir=${served}`] },
         },
       ],
     },

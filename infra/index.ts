@@ -8,11 +8,19 @@ const config = new pulumi.Config("edgepool");
 const regions = JSON.parse(
   readFileSync(new URL("./regions.json", import.meta.url), "utf8"),
 ) as Regions;
-const model = await pinnedModel(config.require("modelName"), config.require("modelDir"));
+// The served model, then older pins kept uploaded (and readable) for rolling back:
+// `pulumi config set --path 'retainModels[0].dir' …` (and `.name`).
+const retained = config.getObject<Array<{ name: string; dir: string }>>("retainModels") ?? [];
+const models = await Promise.all(
+  [{ name: config.require("modelName"), dir: config.require("modelDir") }, ...retained].map((m) =>
+    pinnedModel(m.name, m.dir),
+  ),
+);
 const out = edgepoolStack({
   stack: pulumi.getStack(),
   regions,
-  model,
+  models,
+  root: config.get("keyPrefix") ?? "models",
   gpuImage: config.get("gpuImage") ?? "",
   originApiKey: config.getSecret("originApiKey") ?? "",
 });

@@ -11,7 +11,10 @@ export interface Regions {
 export interface StackInput {
   stack: string;
   regions: Regions;
-  model: PinnedModel;
+  /** The served model first, then older pins kept for rolling back. */
+  models: PinnedModel[];
+  /** Key prefix above `<name>/<manifest-sha256>/` (serverless.yml's modelPrefix, `pin --to s3://B/<root>`). */
+  root: string;
   /** Image built from Dockerfile.gpu; without one no GPU service is declared. */
   gpuImage: string;
   originApiKey: pulumi.Input<string>;
@@ -36,11 +39,22 @@ export interface StackOutputs {
 /** Every region's bucket and role, the GPU services, and what feeds serverless.yml and wrangler.jsonc. */
 export function edgepoolStack(input: StackInput): StackOutputs {
   const aws: Record<string, AwsRegionOutputs> = {};
-  for (const r of input.regions.aws) aws[r.region] = awsRegion(input.stack, r, input.model);
+  const model = input.models[0];
+  if (!model) throw new Error("edgepool: give at least one model to pin");
+  for (const r of input.regions.aws) {
+    aws[r.region] = awsRegion(input.stack, r, input.models, input.root);
+  }
   const gpu: Record<string, GpuServiceOutputs> = {};
   if (input.gpuImage) {
     for (const r of input.regions.gpu) {
-      gpu[r.region] = gpuService(input.stack, r, input.model, input.gpuImage, input.originApiKey);
+      gpu[r.region] = gpuService(
+        input.stack,
+        r,
+        input.models,
+        input.root,
+        input.gpuImage,
+        input.originApiKey,
+      );
     }
   }
   const origins = pulumi.all([
@@ -59,9 +73,9 @@ export function edgepoolStack(input: StackInput): StackOutputs {
   ]);
   return {
     model: {
-      name: input.model.name,
-      manifestSha256: input.model.manifestSha256,
-      prefix: input.model.prefix,
+      name: model.name,
+      manifestSha256: model.manifestSha256,
+      prefix: model.prefix,
     },
     aws,
     gpu,

@@ -55,16 +55,20 @@ const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(re
 
 describe("infra (Pulumi, mocked engine)", () => {
   let model: PinnedModel;
+  let retained: PinnedModel;
   let out: StackOutputs;
+  const key = (m: PinnedModel) => `models/${m.prefix}`;
 
   beforeAll(async () => {
     const { pinnedModel } = await import("../../infra/model.js");
     const { edgepoolStack } = await import("../../infra/stack.js");
     model = await pinnedModel("bert-embed-mean", fixture("bert-embed-mean"));
+    retained = await pinnedModel("bert-embed-cls", fixture("bert-embed-cls"));
     out = edgepoolStack({
       stack: "test",
       regions,
-      model,
+      models: [model, retained],
+      root: "models",
       gpuImage: "us-docker.pkg.dev/p/edgepool/edgepool-gpu:1",
       originApiKey: pulumi.secret("origin-key"),
     });
@@ -115,8 +119,12 @@ describe("infra (Pulumi, mocked engine)", () => {
   it("uploads every manifest file under <name>/<manifest-sha256>/ with SHA-256 checksums", () => {
     expect(model.prefix).toMatch(/^bert-embed-mean\/[0-9a-f]{64}$/);
     const objects = of("aws:s3/bucketObjectv2:BucketObjectv2");
-    const expected = [...model.manifest.files.map((f) => f.path), "edgepool.manifest.json"]
-      .map((p) => `${model.prefix}/${p}`)
+    const expected = [model, retained]
+      .flatMap((m) =>
+        [...m.manifest.files.map((f) => f.path), "edgepool.manifest.json"].map(
+          (p) => `${key(m)}/${p}`,
+        ),
+      )
       .sort();
     for (const r of regions.aws) {
       const keys = objects
@@ -126,11 +134,11 @@ describe("infra (Pulumi, mocked engine)", () => {
       expect(keys).toEqual(expected);
     }
     for (const o of objects) expect(o.inputs.checksumAlgorithm).toBe("SHA256");
-    const manifest = objects.find((o) => o.inputs.key.endsWith("edgepool.manifest.json"))!;
+    const manifest = objects.find((o) => o.inputs.key === `${key(model)}/edgepool.manifest.json`)!;
     expect(manifest.inputs.content).toBe(model.manifestText);
   });
 
-  it("the functions' role reads exactly the pinned prefix and nothing else", async () => {
+  it("the functions' role reads exactly the pinned prefixes (served + rollback) and nothing else", async () => {
     const policies = of("aws:iam/rolePolicy:RolePolicy");
     expect(policies).toHaveLength(regions.aws.length);
     for (const p of policies) {
@@ -142,14 +150,19 @@ describe("infra (Pulumi, mocked engine)", () => {
           Sid: "ReadPinnedModel",
           Effect: "Allow",
           Action: ["s3:GetObject", "s3:GetObjectVersion"],
-          Resource: `arn:aws:s3:::${bucket}/${model.prefix}/*`,
+          Resource: [
+            `arn:aws:s3:::${bucket}/${key(model)}/*`,
+            `arn:aws:s3:::${bucket}/${key(retained)}/*`,
+          ],
         },
         {
           Sid: "ListPinnedModel",
           Effect: "Allow",
           Action: "s3:ListBucket",
           Resource: `arn:aws:s3:::${bucket}`,
-          Condition: { StringLike: { "s3:prefix": [`${model.prefix}/*`] } },
+          Condition: {
+            StringLike: { "s3:prefix": [`${key(model)}/*`, `${key(retained)}/*`] },
+          },
         },
       ]);
     }
@@ -175,7 +188,7 @@ describe("infra (Pulumi, mocked engine)", () => {
     expect(t.containers[0].args).toEqual(expect.arrayContaining(["serve", "--device", "auto"]));
     expect(t.volumes[0].gcs).toMatchObject({
       readOnly: true,
-      mountOptions: [`only-dir=${model.prefix}`],
+      mountOptions: [`only-dir=${key(model)}`],
     });
     const [bucket] = of("gcp:storage/bucket:Bucket");
     expect(bucket!.inputs).toMatchObject({
@@ -185,12 +198,18 @@ describe("infra (Pulumi, mocked engine)", () => {
     });
     const [member] = of("gcp:storage/bucketIAMMember:BucketIAMMember");
     expect(member!.inputs.role).toBe("roles/storage.objectViewer");
-    expect(member!.inputs.condition.expression).toContain(`/objects/${model.prefix}/`);
+    expect(member!.inputs.condition.expression).toContain(`/objects/${key(model)}/`);
   });
 
   it("outputs feed serverless.yml (bucket, model URI, role) and wrangler.jsonc (ORIGINS)", async () => {
     const east = out.aws["us-east-1"]!;
-    expect(await value(east.modelUri)).toBe(`s3://${await value(east.bucket)}/${model.prefix}`);
+    const bucket = await value(east.bucket);
+    expect(await value(east.modelUri)).toBe(`s3://${bucket}/${key(model)}`);
+    expect(await value(east.serverlessParams)).toEqual({
+      modelBucket: bucket,
+      modelPrefix: "models",
+      model: model.prefix,
+    });
     expect(await value(east.functionRoleArn)).toMatch(/^arn:aws:iam::\d+:role\//);
     const origins = await value(out.origins);
     expect(origins.map((o) => o.region)).toEqual([
