@@ -1,10 +1,20 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export const BENCH_DIR = join(import.meta.dirname, "..");
 export const ROOT = join(BENCH_DIR, "..");
-export const SHARED = join(ROOT, "..", "shared");
+/** The shared data folder (STS sentences, tokenizers): `EDGEPOOL_SHARED_DIR`, or the nearest `shared/` above the repository. */
+export const SHARED = findShared();
+
+function findShared(): string {
+  if (process.env.EDGEPOOL_SHARED_DIR) return process.env.EDGEPOOL_SHARED_DIR;
+  for (let dir = ROOT; ; dir = dirname(dir)) {
+    const candidate = join(dir, "shared");
+    if (existsSync(join(candidate, "data"))) return candidate;
+    if (dirname(dir) === dir) return join(ROOT, "..", "shared");
+  }
+}
 export const CACHE = join(BENCH_DIR, ".cache");
 export const TOKENIZER = join(SHARED, "data", "tokenizers", "bert-base-uncased");
 

@@ -83,3 +83,14 @@ export async function timeProcess(
   if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}`);
   return { ms: performance.now() - t0, stdout };
 }
+
+/**
+ * CPU time (user + system, ms) of a process's main thread, the one running the event loop
+ * (its thread id is the process id): ONNX Runtime's and worker threads are not counted.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 (utime, stime) of proc(5), counted after the command name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}

@@ -32,6 +32,24 @@ export interface RawResult {
   byBatchSize: Record<number, number>;
   singleMedianMs: number;
   tokensPerSecond: number;
+  /** Sequences per second with batches cut by a padded-token budget (longest × count). */
+  byTokenBudget: Record<number, number>;
+}
+
+/** Length-sorted batches of at most `budget` padded tokens (and `maxCount` sequences). */
+export function budgetBatches(sorted: number[][], budget: number, maxCount = 256): number[][][] {
+  const out: number[][][] = [];
+  let cur: number[][] = [];
+  for (const s of sorted) {
+    const longest = Math.max(s.length, cur.at(-1)?.length ?? 0);
+    if (cur.length > 0 && (longest * (cur.length + 1) > budget || cur.length >= maxCount)) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(s);
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
 
 /**
@@ -42,9 +60,12 @@ export async function rawSession(
   modelDir: string,
   texts: readonly string[],
   singles: readonly string[],
+  opts: { onnxFile?: string; budgets?: readonly number[] } = {},
 ): Promise<RawResult> {
   const tok = loadTokenizer(modelDir);
-  const session = await ort.InferenceSession.create(join(modelDir, "onnx", "model.onnx"));
+  const session = await ort.InferenceSession.create(
+    join(modelDir, opts.onnxFile ?? join("onnx", "model.onnx")),
+  );
   const seqs = texts
     .map((t) => tok.encode(t, { maxTokens: 256 }).ids)
     .sort((a, b) => a.length - b.length);
@@ -65,6 +86,12 @@ export async function rawSession(
       bestSeconds = seconds;
     }
   }
+  const byTokenBudget: Record<number, number> = {};
+  for (const budget of opts.budgets ?? []) {
+    const t = performance.now();
+    for (const b of budgetBatches(seqs, budget)) await session.run(feeds(b));
+    byTokenBudget[budget] = seqs.length / ((performance.now() - t) / 1000);
+  }
   const times: number[] = [];
   for (const s of singles) {
     const f = feeds([tok.encode(s).ids]);
@@ -80,5 +107,6 @@ export async function rawSession(
     byBatchSize,
     singleMedianMs: times[Math.floor(times.length / 2)]!,
     tokensPerSecond: tokens / bestSeconds,
+    byTokenBudget,
   };
 }

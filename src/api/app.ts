@@ -3,20 +3,30 @@ import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import { TooManyRequestsError } from "../core/index.js";
 import type { Engine } from "../engine/engine.js";
+import type { JobsOptions, JobWorker } from "../jobs/index.js";
+import type { Meter } from "../metering/index.js";
+import type { Store } from "../store/index.js";
 import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv } from "./context.js";
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "./defaults.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
+import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost } from "./host.js";
+import { metering } from "./metering.js";
 import type { Metrics } from "./metrics.js";
 import type { App, RouteDeps } from "./route.js";
 import { registerCohere } from "./routes/cohere.js";
+import { registerJobs } from "./routes/jobs.js";
 import { registerMeta } from "./routes/meta.js";
 import { registerOpenAI } from "./routes/openai.js";
 import { registerPooling } from "./routes/pooling.js";
 import { registerScore } from "./routes/score.js";
 import { registerTei } from "./routes/tei.js";
+import { registerTeiRoot } from "./routes/tei-root.js";
 import { registerTokenize } from "./routes/tokenize.js";
+import { registerUsage } from "./routes/usage.js";
+import { teiError, teiErrorStyle } from "./tei-errors.js";
+import { warningHeader } from "./warnings.js";
 
 export interface AppOptions {
   /** Most inputs in one request (`--max-client-batch-size`). */
@@ -29,12 +39,20 @@ export interface AppOptions {
   logger?: Logger;
   /** Prometheus metrics behind `/metrics`; none in runtimes without them (the edge Worker). */
   metrics?: Metrics | null;
+  /** Mount only these endpoint families' POST routes (a serverless function); default all. */
+  routes?: readonly RouteFamily[];
+  /** Stored API keys, quotas and the usage ledger (`--store`); adds `/v1/usage`. */
+  meter?: Meter;
+  /** Webhook reranking (`/v1/rerank/jobs`) on this store. */
+  jobs?: { store: Store; options: JobsOptions };
 }
 
 export interface CreatedApp {
   app: App;
   host: ModelHost;
   metrics: Metrics | null;
+  /** The rerank job worker, when jobs are configured: `start()` it to process in this process. */
+  jobs: JobWorker | null;
 }
 
 const ms = (v: number) => v.toFixed(3);
@@ -50,6 +68,7 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   const payloadLimit = options.payloadLimit ?? DEFAULT_PAYLOAD_LIMIT;
   const log = options.logger;
   const app: App = new OpenAPIHono<ApiEnv>();
+  if (options.routes) limitRoutes(app, familyPaths(options.routes));
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -64,17 +83,26 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
       queue: 0,
       inference: 0,
       inputTokens: 0,
+      inputs: 0,
     };
     c.set("timing", timing);
     await next();
     const total = performance.now() - timing.start;
-    c.header("x-request-id", id);
-    c.header("x-total-time", ms(total));
-    c.header("x-tokenization-time", ms(timing.tokenization));
-    c.header("x-queue-time", ms(timing.queue));
-    c.header("x-inference-time", ms(timing.inference));
-    c.header("x-compute-tokens", String(timing.inputTokens));
-    if (host.state === "stopping") c.header("connection", "close");
+    // Set on the finished response's headers: c.header() after next() would rebuild the
+    // response around a body stream, once per header.
+    const headers = c.res.headers;
+    headers.set("x-request-id", id);
+    headers.set("x-total-time", ms(total));
+    headers.set("x-tokenization-time", ms(timing.tokenization));
+    headers.set("x-queue-time", ms(timing.queue));
+    headers.set("x-inference-time", ms(timing.inference));
+    headers.set("x-compute-tokens", String(timing.inputTokens));
+    if (host.state === "stopping") headers.set("connection", "close");
+    const warnings = c.get("warnings");
+    if (warnings) {
+      headers.set("warning", warningHeader(warnings));
+      log?.warn({ id, path: c.req.path, warnings }, "deprecated request parameters");
+    }
     if (metrics && c.req.method === "POST") {
       const method = c.req.routePath;
       metrics.requests.inc({ method });
@@ -94,7 +122,10 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
       "request",
     );
   });
-  app.use(apiKeyAuth(options.apiKeys ?? []));
+  app.use(teiErrorStyle);
+  const meter = options.meter;
+  app.use(apiKeyAuth(options.apiKeys ?? [], meter && ((secret) => meter.authenticate(secret))));
+  if (meter) app.use(metering(meter, host));
   const limitBody = bodyLimit({
     maxSize: payloadLimit,
     onError: () => {
@@ -121,7 +152,12 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   registerPooling(app, deps);
   registerScore(app, deps);
   registerTei(app, deps);
+  registerTeiRoot(app, deps, { version: options.version ?? "0.0.0" });
   registerTokenize(app, deps);
+  if (meter) registerUsage(app, meter);
+  const jobs = options.jobs
+    ? registerJobs(app, deps, options.jobs.store, options.jobs.options, log)
+    : null;
   registerMeta(app, deps, { version: options.version ?? "0.0.0", metrics });
 
   app.notFound((c) =>
@@ -131,7 +167,11 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
     const { status, body } = toErrorResponse(err);
     if (status >= 500 && status !== 503) log?.error({ err, path: c.req.path }, "request failed");
     if (err instanceof TooManyRequestsError) c.header("retry-after", String(err.retryAfterSeconds));
+    if (c.get("errorStyle") === "tei") {
+      const tei = teiError(status, body);
+      return c.json(tei.body, tei.status as 400);
+    }
     return c.json(body, status as 400);
   });
-  return { app, host, metrics };
+  return { app, host, metrics, jobs };
 }

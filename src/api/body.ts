@@ -21,7 +21,11 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infe
  * Read a JSON request body: JSON content type (or none), valid JSON, an object, then the schema.
  * Every failure is a 400 BadRequestError.
  */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+export async function readBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  inspect?: (json: Record<string, unknown>) => void,
+): Promise<z.infer<S>> {
   const type = c.req.header("content-type");
   if (type && !/^application\/([\w.+-]+\+)?json\b/i.test(type.trim())) {
     throw new BadRequestError(`Content-Type must be application/json, got '${type}'`);
@@ -36,5 +40,6 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new BadRequestError("The request body must be a JSON object");
   }
+  inspect?.(value as Record<string, unknown>);
   return validate(schema, value);
 }

@@ -1,3 +1,5 @@
+import type { ApiKey } from "../store/index.js";
+
 /** Per-request timings, reported in TEI's headers and metrics (milliseconds). */
 export interface Timing {
   start: number;
@@ -5,11 +7,25 @@ export interface Timing {
   queue: number;
   inference: number;
   inputTokens: number;
+  /** Inputs (prompts, or pairs for scoring) the request ran. */
+  inputs: number;
+}
+
+/** Who is calling: a stored API key, or a static `--api-key` (no record in the store). */
+export interface Principal {
+  /** The ledger's key id: the stored key's id, or `static:` + the start of the key's hash. */
+  keyId: string;
+  key: ApiKey | null;
 }
 
 export type ApiEnv = {
   Variables: {
     requestId: string;
     timing: Timing;
+    /** Deprecation/compatibility warnings for this request (see `warnings.ts`). */
+    warnings?: string[];
+    /** Errors in TEI's shape (`{error, error_type}`) for TEI routes. */
+    errorStyle?: "tei";
+    principal: Principal | undefined;
   };
 };

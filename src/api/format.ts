@@ -1,4 +1,5 @@
 import {
+  BadRequestError,
   type EmbedDtype,
   type Endianness,
   encodeBase64,
@@ -6,12 +7,27 @@ import {
 } from "../core/index.js";
 
 export interface EncodingOptions {
-  encoding_format?: "float" | "base64" | null;
-  embed_dtype?: EmbedDtype | null;
+  encoding_format?: "float" | "base64" | "bytes" | "bytes_only" | null;
+  embed_dtype?: EmbedDtype | "fp8_e4m3" | "fp8_e5m2" | null;
   endianness?: Endianness | null;
 }
 
-function flatten(rows: readonly Float32Array[]): Float32Array {
+/** vLLM's 8-bit dtypes: named so that a request for them gets a clear 400, not a schema error. */
+export const FP8_DTYPES = ["fp8_e4m3", "fp8_e5m2"] as const;
+
+/** Refuse the dtypes edgepool cannot encode yet, naming the ones it can. */
+export function checkEmbedDtype(dtype: string | null | undefined): EmbedDtype {
+  if (dtype === undefined || dtype === null) return "float32";
+  if ((FP8_DTYPES as readonly string[]).includes(dtype)) {
+    throw new BadRequestError(
+      `embed_dtype '${dtype}' is not supported yet; use float32, float16 or bfloat16`,
+      "embed_dtype",
+    );
+  }
+  return dtype as EmbedDtype;
+}
+
+export function flatten(rows: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
   let at = 0;
   for (const r of rows) {
@@ -28,7 +44,7 @@ export function formatPooled(
 ): number[] | number[][] | string {
   if (opts.encoding_format === "base64") {
     const flat = Array.isArray(output) ? flatten(output) : output;
-    return encodeBase64(flat, opts.embed_dtype ?? "float32", opts.endianness ?? "native");
+    return encodeBase64(flat, checkEmbedDtype(opts.embed_dtype), opts.endianness ?? "native");
   }
   return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
 }

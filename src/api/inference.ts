@@ -37,7 +37,9 @@ function countTokens(
 ): void {
   let n = 0;
   for (const t of tokenized) n += "ids" in t ? t.ids.length : t.promptTokenIds.length;
-  c.get("timing").inputTokens += n;
+  const timing = c.get("timing");
+  timing.inputTokens += n;
+  timing.inputs += tokenized.length;
 }
 
 /** Tokenize (timed), then run a pooling task (timed), recording the request's token count. */
@@ -49,7 +51,6 @@ export async function runPool(
   options: PromptOptions & PoolingParams,
 ): Promise<PooledResult[]> {
   const tokenized = timed(c, "tokenization", () => engine.prepare(task, prompts, options));
-  countTokens(c, tokenized);
   return runTokenized(c, engine, task, tokenized, options);
 }
 
@@ -60,6 +61,7 @@ export async function runTokenized(
   tokenized: readonly TokenizedPrompt[],
   params: PoolingParams,
 ): Promise<PooledResult[]> {
+  countTokens(c, tokenized);
   return scheduled(c, (ctx) => engine.poolTokenized(task, tokenized, params, ctx));
 }
 

@@ -4,6 +4,7 @@ import { NotFoundError, type PoolingTask } from "../core/index.js";
 import type { Engine } from "../engine/index.js";
 import { readBody } from "./body.js";
 import type { ApiEnv } from "./context.js";
+import { isMounted } from "./families.js";
 import type { ModelHost } from "./host.js";
 import { usage } from "./inference.js";
 import type { Limits } from "./prompts.js";
@@ -41,6 +42,8 @@ export interface PostSpec<S extends z.ZodType> {
   tag: string;
   body: S;
   response: z.ZodType;
+  /** Sees the parsed JSON before validation (e.g. to pick the error shape by the body's form). */
+  inspect?: (c: Ctx, json: Record<string, unknown>) => void;
 }
 
 /** Register a JSON POST route: documented in the OpenAPI spec, body read and validated by the same schema. */
@@ -50,6 +53,7 @@ export function postRoute<S extends z.ZodType>(
   handler: (c: Ctx, body: z.infer<S>) => Promise<Response> | Response,
 ): void {
   for (const path of spec.paths) {
+    if (!isMounted(app, path)) continue;
     app.openAPIRegistry.registerPath(
       createRoute({
         method: "post",
@@ -65,7 +69,10 @@ export function postRoute<S extends z.ZodType>(
         },
       }),
     );
-    app.post(path, async (c) => handler(c, await readBody(c, spec.body)));
+    const inspect = spec.inspect;
+    app.post(path, async (c) =>
+      handler(c, await readBody(c, spec.body, inspect && ((json) => inspect(c, json)))),
+    );
   }
 }
 

@@ -15,6 +15,12 @@ export const ChatMessage = z.looseObject({
   content: z.union([z.string(), z.array(ContentPart), z.null()]),
 });
 
+/** vLLM's deprecated spellings of `use_activation`: read as it, with a `Warning` header. */
+export const DeprecatedActivation = {
+  softmax: z.boolean().nullish().openapi({ description: "Deprecated: use use_activation" }),
+  activation: z.boolean().nullish().openapi({ description: "Deprecated: use use_activation" }),
+};
+
 /** Fields shared by requests that take prompts (vLLM's names). */
 export const PromptFields = {
   model: z.string().nullish().openapi({ description: "Must match a served model name when given" }),
@@ -38,6 +44,7 @@ export const PromptFields = {
     .openapi({ description: "-1 = the model's maximum" }),
   truncation_side: z.enum(["left", "right"]).nullish(),
   use_activation: z.boolean().nullish().openapi({ description: "null = model default" }),
+  ...DeprecatedActivation,
   user: z.string().nullish(),
   request_id: z.string().nullish(),
   priority: z.number().int().nullish(),
@@ -45,11 +52,17 @@ export const PromptFields = {
 
 /** Fields of embedding-like outputs. */
 export const EmbeddingFields = {
-  encoding_format: z.enum(["float", "base64"]).nullish(),
-  embed_dtype: z.enum(["float32", "float16", "bfloat16"]).nullish(),
+  encoding_format: z
+    .enum(["float", "base64", "bytes", "bytes_only"])
+    .nullish()
+    .openapi({ description: "bytes/bytes_only: raw bytes (application/octet-stream)" }),
+  embed_dtype: z
+    .enum(["float32", "float16", "bfloat16", "fp8_e4m3", "fp8_e5m2"])
+    .nullish()
+    .openapi({ description: "fp8 variants are refused (400) for now" }),
   endianness: z.enum(["native", "big", "little"]).nullish(),
   dimensions: z.number().int().nullish(),
-  normalize: z.boolean().nullish().openapi({ description: "Alias of use_activation" }),
+  normalize: z.boolean().nullish().openapi({ description: "Deprecated: use use_activation" }),
 };
 
 export const Usage = z.object({

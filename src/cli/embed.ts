@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { LLM } from "../engine/index.js";
 import { engineOptions, intFlag, MODEL_FLAGS, MODEL_FLAGS_HELP } from "./model-flags.js";
+import { fromVllmArgs } from "./vllm-args.js";
 
 export const EMBED_HELP = `Usage: edgepool embed --model DIR [options] TEXT...
 
@@ -14,15 +15,16 @@ Options:
 ${MODEL_FLAGS_HELP}`;
 
 export async function embedCommand(argv: string[], out: (line: string) => void): Promise<void> {
+  const options = {
+    ...MODEL_FLAGS,
+    dimensions: { type: "string" },
+    "truncate-prompt-tokens": { type: "string" },
+    "no-normalize": { type: "boolean" },
+  } as const;
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: fromVllmArgs(argv, { positionalModel: false, options }).argv,
     allowPositionals: true,
-    options: {
-      ...MODEL_FLAGS,
-      dimensions: { type: "string" },
-      "truncate-prompt-tokens": { type: "string" },
-      "no-normalize": { type: "boolean" },
-    },
+    options,
   });
   if (positionals.length === 0) throw new Error("Give at least one TEXT to embed");
   const dimensions = intFlag("dimensions", values.dimensions);

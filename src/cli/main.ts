@@ -10,6 +10,9 @@ Commands:
   embed    embed texts and print the vectors as JSON
   pin      pin a model (Hub id or folder) to an s3:// or r2:// bucket by sha256 manifest
   verify   re-hash a pinned model in its bucket against its manifest
+  quantize write an int8 copy of a model's ONNX graph (served with --dtype q8)
+  keys     create, list, revoke or rotate the API keys in the store
+  usage    export the usage ledger (csv, jsonl, Stripe meter events)
   help     show this help
 
 Run 'edgepool <command> --help' for a command's options.`;
@@ -34,6 +37,18 @@ const COMMANDS: Record<string, () => Promise<{ run: Command; help: string }>> = 
     const m = await import("./pin.js");
     return { run: m.verifyCommand, help: m.VERIFY_HELP };
   },
+  quantize: async () => {
+    const m = await import("./quantize.js");
+    return { run: m.quantizeCommand, help: m.QUANTIZE_HELP };
+  },
+  keys: async () => {
+    const m = await import("./keys.js");
+    return { run: m.keysCommand, help: m.KEYS_HELP };
+  },
+  usage: async () => {
+    const m = await import("./usage.js");
+    return { run: m.usageCommand, help: m.USAGE_HELP };
+  },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -42,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     console.error(`Unknown command '${name}'.\n\n${HELP}`);
     return 2;

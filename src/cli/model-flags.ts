@@ -24,6 +24,7 @@ export const MODEL_FLAGS = {
   "max-batch-tokens": { type: "string" },
   "max-concurrent-requests": { type: "string" },
   "min-batch-efficiency": { type: "string" },
+  "max-input-chars": { type: "string" },
   workers: { type: "string" },
   "intra-op-threads": { type: "string" },
   "inter-op-threads": { type: "string" },
@@ -43,8 +44,9 @@ export const MODEL_FLAGS_HELP = `Model options:
   --s3-endpoint URL           S3-compatible endpoint for s3:// / r2:// (or AWS_ENDPOINT_URL)
   --served-model-name NAME    name used in responses (default: --model)
   --runner auto|pooling       runner (only pooling models are served)
-  --convert auto|embed|classify
-                              override the task implied by the architecture
+  --convert auto|embed|classify|reward
+                              override the task implied by the architecture (reward:
+                              deprecated in vLLM; token_classify with a reward head, else embed)
   --pooler-config JSON        e.g. '{"pooling_type":"MEAN","normalize":true}'
   --hf-overrides JSON         merged into config.json, e.g. '{"is_matryoshka":true}'
   --max-model-len N           refuse (or truncate) prompts longer than N tokens
@@ -57,14 +59,17 @@ export const MODEL_FLAGS_HELP = `Model options:
   --max-concurrent-requests N requests queued or running before 429 (default ${ENGINE_DEFAULTS.maxConcurrentRequests})
   --min-batch-efficiency F    keep real/computed tokens per micro-batch ≥ F, 0–1
                               (default ${ENGINE_DEFAULTS.minBatchEfficiency}; 0 packs by budget alone)
-  --workers N                 worker threads with a session each; 0 = main thread
+  --max-input-chars N         longest text input in characters, refused (400) before
+                              tokenizing (default ${ENGINE_DEFAULTS.maxInputChars})
+  --workers N                 worker threads with a session each; 0 = the event loop's thread
+                              (serve's default: no thread hop, one session in memory)
   --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
   --inter-op-threads N        ONNX Runtime inter-op threads
   --graph-optimization-level disabled|basic|extended|all  (default all)
   --no-mem-arena              disable ONNX Runtime's CPU memory arena (less memory, slower)
-  --spinning on|off           ONNX Runtime threads spin between tasks: ~1.5 ms lower latency
-                              at low load, ~10 % less throughput under load (serve: off;
-                              embed and the library: ONNX Runtime's default, on)`;
+  --spinning on|off           ONNX Runtime threads spin between the operators of a run
+                              (~1.5 ms faster per short run) and stop when it returns
+                              (default on; off with --workers, whose event loop needs the cycles)`;
 
 export class UsageError extends Error {}
 
@@ -121,7 +126,10 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("servedModelName", values["served-model-name"]);
   set("dtype", oneOf<Dtype>("dtype", values.dtype, ["fp32", "fp16", "q8"]));
   set("runner", oneOf<Runner>("runner", values.runner, ["auto", "pooling"]));
-  set("convert", oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none"]));
+  set(
+    "convert",
+    oneOf<Convert>("convert", values.convert, ["auto", "embed", "classify", "none", "reward"]),
+  );
   set("poolerConfig", json("pooler-config", values["pooler-config"]));
   set("hfOverrides", json("hf-overrides", values["hf-overrides"]));
   set("maxModelLen", intFlag("max-model-len", values["max-model-len"]));
@@ -133,6 +141,7 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
     "maxConcurrentRequests",
     intFlag("max-concurrent-requests", values["max-concurrent-requests"]),
   );
+  set("maxInputChars", intFlag("max-input-chars", values["max-input-chars"]));
   set("workers", intFlag("workers", values.workers, 0));
   const efficiency = values["min-batch-efficiency"];
   if (efficiency !== undefined) {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 import pino from "pino";
+import { checkApiKeys } from "../api/auth.js";
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
 import type { Engine } from "../engine/index.js";
 import {
@@ -11,11 +12,16 @@ import {
   MODEL_FLAGS_HELP,
   UsageError,
 } from "./model-flags.js";
+import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
+import { fromVllmArgs } from "./vllm-args.js";
 
-/** The server runs sessions off the event loop by default. */
-export const DEFAULT_SERVE_WORKERS = 1;
+/**
+ * The server runs the session on the event loop by default: a lone request pays no thread hop,
+ * one session is loaded, and batches form while a run computes (see README, Performance).
+ */
+export const DEFAULT_SERVE_WORKERS = 0;
 
-export const SERVE_HELP = `Usage: edgepool serve --model DIR [options]
+export const SERVE_HELP = `Usage: edgepool serve [MODEL] [options]     (MODEL: the same as --model)
 
 Serve a pooling model over HTTP: vLLM pooling routes, OpenAI /v1/embeddings, Cohere/Jina rerank
 and TEI routes. /health answers 503 until the model has loaded.
@@ -31,7 +37,13 @@ Server options:
   --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
   --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
-  (serve runs sessions in ${DEFAULT_SERVE_WORKERS} worker thread by default: see --workers)
+  (serve runs the session on the event loop by default; --workers N moves it to N threads)
+
+vLLM spellings are accepted: --flag_name for --flag-name, --override-pooler-config (old name of
+--pooler-config) and --task embed|classify|score|reward (old name, mapped to --convert with a
+warning); --trust-remote-code is a no-op (no model code runs).
+
+${SERVE_STORE_HELP}
 
 ${MODEL_FLAGS_HELP}`;
 
@@ -46,40 +58,59 @@ export function packageVersion(): string {
   }
 }
 
+/**
+ * Keys from `--api-key` (each refused when empty or padded: an empty flag must never turn auth
+ * off) and `EDGEPOOL_API_KEYS` (comma-separated; set but holding no key is refused too).
+ */
+export function staticApiKeys(flags: readonly string[], env: string | undefined): string[] {
+  try {
+    checkApiKeys(flags, "--api-key");
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const envKeys = (env ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (env !== undefined && env.trim() !== "" && envKeys.length === 0)
+    throw new UsageError("EDGEPOOL_API_KEYS holds no key (comma-separated, non-empty keys)");
+  return [...flags, ...envKeys];
+}
+
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 export async function serveCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...MODEL_FLAGS,
-      host: { type: "string" },
-      port: { type: "string" },
-      "api-key": { type: "string", multiple: true },
-      "max-client-batch-size": { type: "string" },
-      "payload-limit": { type: "string" },
-      "log-level": { type: "string" },
-      "shutdown-timeout": { type: "string" },
-      "fallback-model": { type: "string" },
-    },
-  });
+  const options = {
+    ...MODEL_FLAGS,
+    host: { type: "string" },
+    port: { type: "string" },
+    "api-key": { type: "string", multiple: true },
+    "max-client-batch-size": { type: "string" },
+    "payload-limit": { type: "string" },
+    "log-level": { type: "string" },
+    "shutdown-timeout": { type: "string" },
+    "fallback-model": { type: "string" },
+    ...SERVE_STORE_FLAGS,
+  } as const;
+  const vllm = fromVllmArgs(argv, { positionalModel: true, options });
+  const { values } = parseArgs({ args: vllm.argv, options });
   const level = values["log-level"] ?? "info";
   if (!LEVELS.includes(level))
     throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);
   const engineOpts = engineOptions(values);
   engineOpts.workers ??= DEFAULT_SERVE_WORKERS;
-  // Measured under load: spinning threads take the cycles the event loop needs (see README).
-  engineOpts.session = { allowSpinning: false, ...engineOpts.session };
+  // With worker threads, spinning ONNX Runtime threads take the cycles the event loop needs
+  // under load; on the event loop, the loop waits for the run anyway (see README).
+  if (engineOpts.workers > 0) engineOpts.session = { allowSpinning: false, ...engineOpts.session };
   const port = intFlag("port", values.port, 0) ?? 8000;
   if (port > 65535) throw new UsageError("--port must be at most 65535");
   const hostname = values.host ?? "0.0.0.0";
-  const envKeys = (process.env.EDGEPOOL_API_KEYS ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean);
-  const apiKeys = [...(values["api-key"] ?? []), ...envKeys];
+  const apiKeys = staticApiKeys(values["api-key"] ?? [], process.env.EDGEPOOL_API_KEYS);
   const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
   const log = pino({ level, base: { service: "edgepool" } });
+  const services = await storeServices(values, log);
+  for (const note of vllm.notes) log.warn(note);
+  engineOpts.onWarning = (message) => log.warn(message);
 
   const servedName = engineOpts.servedModelName ?? engineOpts.model;
   engineOpts.servedModelName = servedName;
@@ -120,8 +151,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     import("@hono/node-server"),
   ]);
   const host = new ModelHost([servedName]);
-  const { app } = createApp(host, {
+  const { app, jobs } = createApp(host, {
     apiKeys,
+    meter: services?.meter,
+    jobs: services?.jobs,
     logger: log,
     version: packageVersion(),
     maxClientBatchSize:
@@ -144,7 +177,11 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   log.info(
-    { url: `http://${hostname}:${actualPort}`, model: engineOpts.model, auth: apiKeys.length > 0 },
+    {
+      url: `http://${hostname}:${actualPort}`,
+      model: engineOpts.model,
+      auth: apiKeys.length > 0 || services !== null,
+    },
     "listening",
   );
 
@@ -160,7 +197,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }, shutdownMs);
     force.unref();
     server.close(async () => {
+      // Jobs under way finish (or their lease lapses); every ledger row recorded is written.
+      await jobs?.stop();
       await host.engine?.close().catch(() => undefined);
+      await services?.meter
+        .close()
+        .catch((err: Error) => log.error({ err: err.message }, "ledger"));
+      await services?.store.close();
       log.info("stopped");
       process.exit(0);
     });
@@ -183,6 +226,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }
     if (stopping) return;
     host.setReady(engine);
+    if (services?.runWorker) jobs?.start();
     log.info(
       {
         model: servedName,

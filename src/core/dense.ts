@@ -1,6 +1,7 @@
 import { type ActivationName, activate } from "./activation.js";
 import { ModelConfigError } from "./errors.js";
 import { isJsonObject } from "./model-config.js";
+import { ownValue } from "./own.js";
 
 /** A sentence-transformers `Dense` module: `activation(W x + b)`. `weight` is row-major `[out, in]`. */
 export interface DenseLayer {
@@ -37,7 +38,7 @@ export function parseDenseConfig(json: unknown, where: string): DenseConfig {
     throw new ModelConfigError(`${where}/config.json needs integer in_features and out_features`);
   }
   const name = String(json.activation_function ?? "torch.nn.modules.linear.Identity");
-  const activation = ACTIVATIONS[name];
+  const activation = ownValue(ACTIVATIONS, name);
   if (!activation) {
     throw new ModelConfigError(`${where}: unsupported activation_function '${name}'`);
   }

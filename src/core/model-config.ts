@@ -1,3 +1,5 @@
+import { ownValue, setOwn } from "./own.js";
+
 /** The parts of a Hugging Face `config.json` that pooling depends on. Unknown keys are kept. */
 export interface ModelConfig {
   architectures?: string[];
@@ -27,9 +29,12 @@ export function isJsonObject(value: unknown): value is JsonObject {
 export function applyHfOverrides<T extends JsonObject>(config: T, overrides: JsonObject = {}): T {
   const out: JsonObject = { ...config };
   for (const [key, value] of Object.entries(overrides)) {
-    const current = out[key];
-    out[key] =
-      isJsonObject(value) && isJsonObject(current) ? applyHfOverrides(current, value) : value;
+    const current = ownValue(out, key);
+    setOwn(
+      out,
+      key,
+      isJsonObject(value) && isJsonObject(current) ? applyHfOverrides(current, value) : value,
+    );
   }
   return out as T;
 }
@@ -42,7 +47,7 @@ export function numLabels(config: ModelConfig): number {
 
 /** Label for an index, or null when the config has no `id2label`. */
 export function labelOf(config: ModelConfig, index: number): string | null {
-  return config.id2label?.[String(index)] ?? null;
+  return ownValue(config.id2label, String(index)) ?? null;
 }
 
 const DECODER_TYPES = new Set([
@@ -80,14 +85,33 @@ export function isDecoder(config: ModelConfig): boolean {
   return (config.architectures ?? []).some((a) => /ForCausalLM$/.test(a));
 }
 
+/** The `config.json` keys vLLM reads a model's maximum length from (the smallest one wins). */
+export const MAX_LENGTH_KEYS = [
+  "max_position_embeddings",
+  "n_positions",
+  "max_seq_len",
+  "seq_length",
+  "model_max_length",
+  "max_target_positions",
+  "max_sequence_length",
+  "max_seq_length",
+  "seq_len",
+] as const;
+
 /**
- * Longest prompt the model takes: `max_position_embeddings`, less the padding offset of
- * RoBERTa-style position ids, capped by sentence-transformers' `max_seq_length` when present.
+ * Longest prompt the model takes: the smallest of vLLM's length keys in `config.json`
+ * (`max_position_embeddings` less the padding offset of RoBERTa-style position ids), capped by
+ * sentence-transformers' `max_seq_length` when present.
  */
 export function derivedMaxModelLen(config: ModelConfig, stMaxSeqLength?: number): number | null {
-  let len = config.max_position_embeddings ?? null;
-  if (len !== null && /roberta|camembert/.test(config.model_type ?? "")) {
-    len -= (config.pad_token_id ?? 1) + 1;
+  let len: number | null = null;
+  for (const key of MAX_LENGTH_KEYS) {
+    let v = config[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) continue;
+    if (key === "max_position_embeddings" && /roberta|camembert/.test(config.model_type ?? "")) {
+      v -= (config.pad_token_id ?? 1) + 1;
+    }
+    len = len === null ? v : Math.min(len, v);
   }
   if (stMaxSeqLength !== undefined && stMaxSeqLength > 0) {
     len = len === null ? stMaxSeqLength : Math.min(len, stMaxSeqLength);

@@ -15,6 +15,10 @@ export interface PoolerConfig {
   stepTagId?: number;
   /** STEP pooling: which label columns to keep. */
   returnedTokenIds?: number[];
+  /** Subtracted from classifier logits before the activation (vLLM's `logit_bias`). */
+  logitBias?: number;
+  /** Multiplies classifier logits (after `logit_bias`) before the activation. */
+  logitScale?: number;
 }
 
 /** The pooling a model's sentence-transformers files select, when they exist. */
@@ -23,27 +27,75 @@ export interface SentenceTransformersPooling {
   normalize: boolean;
 }
 
-const CAMEL: Record<string, keyof PoolerConfig> = {
-  pooling_type: "poolingType",
-  use_activation: "useActivation",
-  normalize: "useActivation",
-  softmax: "useActivation",
-  activation: "useActivation",
-  dimensions: "dimensions",
-  step_tag_id: "stepTagId",
-  returned_token_ids: "returnedTokenIds",
+type KeySpec =
+  /** Read into this field. */
+  | { field: keyof PoolerConfig; deprecated?: string }
+  /** A vLLM key edgepool refuses by name, with the reason. */
+  | { unsupported: string };
+
+/**
+ * Every pooler-config key vLLM has, by what edgepool does with it: the one list to change when a
+ * key gains support. Keys are vLLM's snake_case; their camelCase spellings are accepted too.
+ */
+export const POOLER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
+  pooling_type: { field: "poolingType" },
+  use_activation: { field: "useActivation" },
+  dimensions: { field: "dimensions" },
+  step_tag_id: { field: "stepTagId" },
+  returned_token_ids: { field: "returnedTokenIds" },
+  logit_bias: { field: "logitBias" },
+  logit_scale: { field: "logitScale" },
+  normalize: { field: "useActivation", deprecated: "normalize" },
+  softmax: { field: "useActivation", deprecated: "softmax" },
+  activation: { field: "useActivation", deprecated: "activation" },
+  enable_chunked_processing: { unsupported: "chunked processing is not supported yet" },
+  max_embed_len: { unsupported: "max_embed_len (chunked processing) is not supported yet" },
 };
 
-/** Parse a pooler config from JSON (`--pooler-config`), accepting vLLM's snake_case or camelCase. */
-export function parsePoolerConfig(value: unknown): PoolerConfig {
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+const KEY_BY_SPELLING = new Map<string, string>(
+  Object.keys(POOLER_CONFIG_KEYS).flatMap((k) => [
+    [k, k],
+    [camel(k), k],
+  ]),
+);
+
+/** Warnings a caller may show (deprecated keys); errors are thrown. */
+export type WarningSink = (message: string) => void;
+
+/**
+ * Parse a pooler config from JSON (`--pooler-config`), accepting vLLM's snake_case or camelCase.
+ * Unknown keys and keys edgepool does not implement are refused by name: nothing is dropped.
+ */
+export function parsePoolerConfig(value: unknown, warn: WarningSink = () => {}): PoolerConfig {
   if (value === undefined || value === null) return {};
   if (!isJsonObject(value)) throw new ModelConfigError("pooler config must be a JSON object");
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
+  const from = new Map<string, string>();
+  for (const [given, v] of Object.entries(value)) {
+    const key = KEY_BY_SPELLING.get(given);
+    const spec = key === undefined ? undefined : POOLER_CONFIG_KEYS[key];
+    if (!spec) {
+      throw new ModelConfigError(
+        `Unknown pooler config key '${given}'; known keys: ${Object.keys(POOLER_CONFIG_KEYS).join(", ")}`,
+      );
+    }
+    if ("unsupported" in spec) {
+      throw new ModelConfigError(`pooler config key '${given}': ${spec.unsupported}`);
+    }
     if (v === null || v === undefined) continue;
-    const name =
-      CAMEL[key] ?? (Object.values(CAMEL).includes(key as keyof PoolerConfig) ? key : null);
-    if (name) out[name] = v;
+    if (spec.deprecated) {
+      warn(
+        `pooler config '${given}' is deprecated (removed in vLLM 0.15); use 'use_activation' instead`,
+      );
+    }
+    const earlier = from.get(spec.field);
+    if (earlier !== undefined && out[spec.field] !== v) {
+      throw new ModelConfigError(`pooler config '${given}' contradicts '${earlier}'`);
+    }
+    from.set(spec.field, given);
+    out[spec.field] = v;
   }
   const cfg = out as PoolerConfig;
   if (cfg.poolingType !== undefined) {
@@ -62,6 +114,12 @@ export function parsePoolerConfig(value: unknown): PoolerConfig {
     const v = cfg[key];
     if (v !== undefined && !Number.isInteger(v)) {
       throw new ModelConfigError(`pooler config ${key} must be an integer`);
+    }
+  }
+  for (const key of ["logitBias", "logitScale"] as const) {
+    const v = cfg[key];
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v))) {
+      throw new ModelConfigError(`pooler config ${key} must be a finite number`);
     }
   }
   const ids = cfg.returnedTokenIds;
@@ -108,6 +166,11 @@ export interface PoolerConfigSources {
   explicit?: PoolerConfig;
   sentenceTransformers?: SentenceTransformersPooling | null;
   decoder: boolean;
+  /**
+   * An embedding model: its `use_activation` default (normalize) follows `modules.json` — on only
+   * with a `Normalize` module — as in vLLM and sentence-transformers.
+   */
+  embedding?: boolean;
 }
 
 /** Precedence as vLLM: explicit > sentence-transformers files > architecture default. */
@@ -117,5 +180,6 @@ export function resolvePoolerConfig(
   const explicit = sources.explicit ?? {};
   const st = sources.sentenceTransformers;
   const poolingType = explicit.poolingType ?? st?.poolingType ?? (sources.decoder ? "LAST" : "CLS");
-  return { ...explicit, poolingType, useActivation: explicit.useActivation ?? true };
+  const normalize = sources.embedding && st ? st.normalize : true;
+  return { ...explicit, poolingType, useActivation: explicit.useActivation ?? normalize };
 }

@@ -1,6 +1,6 @@
 import type { ActivationName } from "./activation.js";
 import type { DenseLayer } from "./dense.js";
-import { ModelConfigError, UnsupportedTaskError } from "./errors.js";
+import { BadRequestError, ModelConfigError, UnsupportedTaskError } from "./errors.js";
 import {
   classifierActivation,
   classifierHead,
@@ -30,12 +30,50 @@ export interface PoolerSpec {
   dense: DenseLayer[];
   /** Last dimension of the graph output (hidden size or number of labels). */
   outputSize: number;
+  /** The graph output read; a classifier's may be per-token logits (then pooled here). */
+  output?: ModelOutputKind;
 }
 
 /** Per-request pooling parameters; null/undefined mean "the model's default". */
 export interface PoolingParams {
   dimensions?: number | null;
   useActivation?: boolean | null;
+  /** STEP pooling (token_classify): the token id that ends a step. */
+  stepTagId?: number | null;
+  /** token_classify: which label columns to keep. */
+  returnedTokenIds?: number[] | null;
+}
+
+/** vLLM's names of the per-request parameters, and the tasks each applies to. */
+const PARAMETERS: ReadonlyArray<[keyof PoolingParams, string]> = [
+  ["dimensions", "dimensions"],
+  ["useActivation", "use_activation"],
+  ["stepTagId", "step_tag_id"],
+  ["returnedTokenIds", "returned_token_ids"],
+];
+
+const VALID_PARAMETERS: Readonly<Record<PoolingTask, readonly string[]>> = {
+  embed: ["dimensions", "use_activation"],
+  token_embed: ["dimensions", "use_activation"],
+  classify: ["use_activation"],
+  score: ["use_activation"],
+  token_classify: ["use_activation", "step_tag_id", "returned_token_ids"],
+};
+
+const pyList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
+
+/** Refuse parameters that do not apply to the task, with vLLM's message. */
+export function checkTaskParameters(task: PoolingTask, params: PoolingParams): void {
+  const valid = VALID_PARAMETERS[task];
+  const invalid = PARAMETERS.filter(
+    ([key, name]) => params[key] !== undefined && params[key] !== null && !valid.includes(name),
+  ).map(([, name]) => name);
+  if (invalid.length > 0) {
+    throw new BadRequestError(
+      `Task ${task} only supports ${pyList(valid)} parameters, does not support ${pyList(invalid)} parameters`,
+      invalid[0]!,
+    );
+  }
 }
 
 /** One sequence's slice of the graph output: its real tokens only, and their ids. */
@@ -61,7 +99,11 @@ export class Pooler {
   constructor(spec: PoolerSpec) {
     this.spec = spec;
     const labels = spec.kind === "embed" ? 0 : spec.outputSize;
-    this.tasks = supportedTasks(OUTPUT_OF[spec.kind], labels);
+    this.tasks = supportedTasks(
+      spec.output ?? OUTPUT_OF[spec.kind],
+      labels,
+      spec.kind === "classify",
+    );
     this.activation = classifierActivation({
       ...spec.config,
       num_labels: labels || numLabels(spec.config),
@@ -72,18 +114,25 @@ export class Pooler {
         `pooling_type ${poolingType} gives one vector per token; an embedding model needs CLS, MEAN or LAST (token vectors come from the token_embed task)`,
       );
     }
-    for (const c of returnedTokenIds ?? []) {
-      if (c < 0 || c >= spec.outputSize) {
-        throw new ModelConfigError(
-          `returned_token_ids has ${c}, outside the model's ${spec.outputSize} labels`,
-        );
-      }
-    }
+    this.checkColumns(returnedTokenIds ?? [], ModelConfigError);
     for (const [i, layer] of spec.dense.entries()) {
       const expected = i === 0 ? spec.outputSize : spec.dense[i - 1]!.outFeatures;
       if (layer.inFeatures !== expected) {
         throw new ModelConfigError(
           `Dense layer ${i} takes ${layer.inFeatures} features, expected ${expected}`,
+        );
+      }
+    }
+  }
+
+  private checkColumns(
+    columns: readonly number[],
+    ErrorType: new (message: string) => Error,
+  ): void {
+    for (const c of columns) {
+      if (!Number.isInteger(c) || c < 0 || c >= this.spec.outputSize) {
+        throw new ErrorType(
+          `returned_token_ids has ${c}, outside the model's ${this.spec.outputSize} labels`,
         );
       }
     }
@@ -102,9 +151,27 @@ export class Pooler {
   /** Throw the documented errors for a task the model lacks or parameters it refuses. */
   validate(task: PoolingTask, params: PoolingParams = {}): void {
     if (!this.supports(task)) throw new UnsupportedTaskError(task, this.tasks);
+    checkTaskParameters(task, params);
     if (task === "embed" || task === "token_embed") {
-      const native = task === "embed" ? this.embeddingSize : this.spec.outputSize;
-      validateDimensions(this.spec.modelName, this.spec.config, native, params.dimensions);
+      validateDimensions(
+        this.spec.modelName,
+        this.spec.config,
+        this.embeddingSize,
+        params.dimensions,
+      );
+    }
+    if (task === "token_classify") {
+      if (
+        params.stepTagId !== undefined &&
+        params.stepTagId !== null &&
+        this.spec.poolerConfig.poolingType !== "STEP"
+      ) {
+        throw new BadRequestError(
+          `step_tag_id applies to STEP pooling; this model pools ${this.spec.poolerConfig.poolingType} (serve it with --pooler-config '{"pooling_type":"STEP"}')`,
+          "step_tag_id",
+        );
+      }
+      this.checkColumns(params.returnedTokenIds ?? [], BadRequestError);
     }
   }
 
@@ -127,6 +194,11 @@ export class Pooler {
     }
   }
 
+  /** A sequence classifier's logits: the graph's pooled row, or its per-token logits pooled here. */
+  private logits(seq: SequenceOutput): Float32Array {
+    return this.spec.output === "token_logits" ? this.pool(seq.states) : seq.states.data;
+  }
+
   /** Apply the task's pooling and head to one sequence. `score` is pooled as `embed` or `classify`. */
   run(task: PoolingTask, seq: SequenceOutput, params: PoolingParams = {}): PooledOutput {
     const act = this.useActivation(params);
@@ -134,19 +206,21 @@ export class Pooler {
       case "embed":
         return embeddingHead(this.pool(seq.states), this.spec.dense, this.dimensions(params), act);
       case "token_embed":
-        return tokenEmbeddingHead(rows(seq.states), params.dimensions ?? undefined, act);
+        return tokenEmbeddingHead(rows(seq.states), this.spec.dense, this.dimensions(params), act);
       case "classify":
-        return classifierHead(seq.states.data, this.activation, act);
+        return classifierHead(this.logits(seq), this.activation, act, this.spec.poolerConfig);
       case "score":
         return this.spec.kind === "classify"
-          ? classifierHead(seq.states.data, this.activation, act)
+          ? classifierHead(this.logits(seq), this.activation, act, this.spec.poolerConfig)
           : embeddingHead(this.pool(seq.states), this.spec.dense, undefined, true);
       case "token_classify": {
-        const { poolingType, stepTagId, returnedTokenIds } = this.spec.poolerConfig;
+        const { poolingType } = this.spec.poolerConfig;
+        const stepTagId = params.stepTagId ?? this.spec.poolerConfig.stepTagId;
+        const columns = params.returnedTokenIds ?? this.spec.poolerConfig.returnedTokenIds;
         const picked =
           poolingType === "STEP" ? stepPool(seq.states, seq.tokenIds, stepTagId) : rows(seq.states);
         return picked.map((r) =>
-          classifierHead(selectColumns(r, returnedTokenIds), this.activation, act),
+          classifierHead(selectColumns(r, columns), this.activation, act, this.spec.poolerConfig),
         );
       }
     }

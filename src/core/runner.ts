@@ -3,30 +3,43 @@ import type { ModelConfig } from "./model-config.js";
 import type { ModelOutputKind } from "./tasks.js";
 
 export type Runner = "auto" | "pooling";
-export type Convert = "auto" | "embed" | "classify" | "none";
+export type Convert = "auto" | "embed" | "classify" | "none" | "reward";
 
 /** What the pooler does with the graph's output: vLLM's converted model types. */
 export type PoolerKind = "embed" | "classify" | "token_classify";
 
+const REWARD = /ForRewardModeling$|RewardModel$|ForProcessRewardModel$/;
+
 const SUFFIXES: Array<[RegExp, PoolerKind]> = [
-  [/ForSequenceClassification$|ClassificationModel$|ForCrossEncoding$/, "classify"],
+  [/For\w*Classification$|ClassificationModel$|ForCrossEncoding$/, "classify"],
   [/ForTokenClassification$/, "token_classify"],
-  [/ForRewardModeling$|RewardModel$|ForProcessRewardModel$/, "token_classify"],
+  [REWARD, "token_classify"],
   [/Model$|ForTextEncoding$|EmbeddingModel$|ForMaskedLM$|ForCausalLM$/, "embed"],
 ];
 
 /** The pooler kind an architecture name implies, or null when the suffix is unknown. */
 export function poolerKindOfArchitecture(architecture: string): PoolerKind | null {
+  if (/ForTokenClassification$/.test(architecture)) return "token_classify";
   for (const [pattern, kind] of SUFFIXES) if (pattern.test(architecture)) return kind;
   return null;
 }
 
-/** The output kind each pooler kind needs from the ONNX graph. */
-const NEEDS: Record<PoolerKind, ModelOutputKind> = {
-  embed: "hidden",
-  classify: "sequence_logits",
-  token_classify: "token_logits",
-};
+/**
+ * The graph output a pooler kind reads: embed → `last_hidden_state`; classify → pooled `logits`
+ * `[batch, labels]`, or per-token `logits` `[batch, seq, labels]` (then pooled here, and
+ * token_classify is served too); token_classify → per-token `logits`. Null when the graph lacks it.
+ */
+export function outputForKind(
+  kind: PoolerKind,
+  available: readonly ModelOutputKind[],
+): ModelOutputKind | null {
+  const order: Record<PoolerKind, ModelOutputKind[]> = {
+    embed: ["hidden"],
+    classify: ["sequence_logits", "token_logits"],
+    token_classify: ["token_logits"],
+  };
+  return order[kind].find((k) => available.includes(k)) ?? null;
+}
 
 /**
  * Resolve runner and convert (as vLLM does from the architecture suffix), then check the graph
@@ -44,8 +57,13 @@ export function resolvePoolerKind(
     );
   }
   let kind: PoolerKind | null = null;
+  const reward = convert === "reward" || (config.architectures ?? []).some((a) => REWARD.test(a));
   if (convert === "embed" || convert === "classify") kind = convert;
-  else {
+  else if (reward) {
+    // vLLM serves reward models with token_classify when they carry a reward head (per-token
+    // logits in the graph); its table converts them to embed (hidden states) otherwise.
+    kind = available.includes("token_logits") ? "token_classify" : "embed";
+  } else {
     for (const arch of config.architectures ?? []) {
       kind = poolerKindOfArchitecture(arch);
       if (kind) break;
@@ -58,10 +76,9 @@ export function resolvePoolerKind(
     else if (available.includes("token_logits")) kind = "token_classify";
     else throw new ModelConfigError("The ONNX graph has no output that a pooling model can use");
   }
-  const needed = NEEDS[kind];
-  if (!available.includes(needed)) {
+  if (!outputForKind(kind, available)) {
     const arch = (config.architectures ?? []).join(", ") || "unknown architecture";
-    const what = needed === "hidden" ? "`last_hidden_state`" : "`logits`";
+    const what = kind === "embed" ? "`last_hidden_state`" : "`logits`";
     throw new ModelConfigError(
       `Cannot run ${arch} as a '${kind}' model: its ONNX graph has no ${what} output of the right shape (outputs: ${available.join(", ") || "none"})`,
     );

@@ -21,14 +21,19 @@ export type ModelOutputKind =
   /** token `logits` `[batch, seq, num_labels]` */
   | "token_logits";
 
-/** Tasks a model supports, given what its graph outputs and its number of labels. */
-export function supportedTasks(kind: ModelOutputKind, numLabels: number): PoolingTask[] {
-  switch (kind) {
-    case "hidden":
-      return ["embed", "token_embed", "score"];
-    case "sequence_logits":
-      return numLabels === 1 ? ["classify", "score"] : ["classify"];
-    case "token_logits":
-      return ["token_classify"];
-  }
+/**
+ * Tasks a model supports (vLLM's architecture table, as far as the graph allows), given whether it
+ * is a sequence classifier, what its graph outputs and its number of labels.
+ */
+export function supportedTasks(
+  kind: ModelOutputKind,
+  numLabels: number,
+  sequenceClassifier = kind === "sequence_logits",
+): PoolingTask[] {
+  if (kind === "hidden") return ["embed", "token_embed", "score"];
+  if (!sequenceClassifier) return ["token_classify"];
+  const tasks: PoolingTask[] = ["classify"];
+  if (kind === "token_logits") tasks.push("token_classify");
+  if (numLabels === 1) tasks.push("score");
+  return tasks;
 }

@@ -26,23 +26,36 @@ export function padBatch(
   side: "left" | "right",
 ): PaddedBatch {
   const batch = seqs.length;
-  const seqLen = Math.max(...seqs.map((s) => s.ids.length));
+  let seqLen = 0;
+  for (const s of seqs) if (s.ids.length > seqLen) seqLen = s.ids.length;
   const size = batch * seqLen;
-  const inputIds = new BigInt64Array(size).fill(BigInt(padId));
+  const inputIds = new BigInt64Array(size);
   const attentionMask = new BigInt64Array(size);
   const tokenTypeIds = new BigInt64Array(size);
-  const positionIds = new BigInt64Array(size).fill(1n);
-  const starts: number[] = [];
-  seqs.forEach((s, b) => {
-    const start = side === "left" ? seqLen - s.ids.length : 0;
-    starts.push(start);
-    const base = b * seqLen + start;
-    for (let t = 0; t < s.ids.length; t++) {
-      inputIds[base + t] = BigInt(s.ids[t]!);
-      attentionMask[base + t] = 1n;
-      tokenTypeIds[base + t] = BigInt(s.typeIds?.[t] ?? 0);
-      positionIds[base + t] = BigInt(t);
+  const positionIds = new BigInt64Array(size);
+  // Written through 32-bit views (low word, little-endian; ids are non-negative and < 2^31):
+  // no BigInt per element.
+  const ids32 = new Int32Array(inputIds.buffer);
+  const mask32 = new Int32Array(attentionMask.buffer);
+  const types32 = new Int32Array(tokenTypeIds.buffer);
+  const pos32 = new Int32Array(positionIds.buffer);
+  if (padId !== 0) for (let i = 0; i < size; i++) ids32[2 * i] = padId;
+  for (let i = 0; i < size; i++) pos32[2 * i] = 1;
+  const starts: number[] = new Array(batch);
+  for (let b = 0; b < batch; b++) {
+    const s = seqs[b]!;
+    const n = s.ids.length;
+    const start = side === "left" ? seqLen - n : 0;
+    starts[b] = start;
+    const base = 2 * (b * seqLen + start);
+    const types = s.typeIds;
+    for (let t = 0; t < n; t++) {
+      const at = base + 2 * t;
+      ids32[at] = s.ids[t]!;
+      mask32[at] = 1;
+      types32[at] = types ? (types[t] ?? 0) : 0;
+      pos32[at] = t;
     }
-  });
+  }
   return { batch, seqLen, inputIds, attentionMask, tokenTypeIds, positionIds, starts };
 }

@@ -4,4 +4,6 @@ export const ENGINE_DEFAULTS = {
   maxBatchTokens: 8192,
   maxConcurrentRequests: 1024,
   minBatchEfficiency: 0.9,
+  /** Longest text prompt in characters, checked before tokenizing (~0.3 s of tokenizer time). */
+  maxInputChars: 100_000,
 } as const;

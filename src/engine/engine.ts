@@ -7,6 +7,7 @@ import {
   type JsonObject,
   type ModelConfig,
   ModelConfigError,
+  outputForKind,
   type PooledOutput,
   Pooler,
   type PoolerConfig,
@@ -61,12 +62,25 @@ export interface EngineOptions {
   maxConcurrentRequests?: number;
   /** Keep micro-batches at least this efficient (real / computed tokens); 0 packs by budget alone. */
   minBatchEfficiency?: number;
+  /** Longest text prompt in characters, refused (400) before it is tokenized. */
+  maxInputChars?: number;
   /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
   workers?: number;
   session?: Omit<SessionOptions, "device">;
   /** Called once the ONNX session has started loading (servers use it to order their start-up). */
   onSessionLoading?: () => void;
+  /** Told how long each load phase took (fetch, verify, session, tokenizer, first_run), in ms. */
+  onPhase?: (phase: LoadPhase, ms: number) => void;
+  /** Deprecation and compatibility warnings (default: `process.emitWarning`). */
+  onWarning?: (message: string) => void;
 }
+
+/** Where warnings go when the caller gives no `onWarning`. */
+export function defaultWarning(message: string): void {
+  process.emitWarning(message, "DeprecationWarning");
+}
+
+export type LoadPhase = "fetch" | "verify" | "session" | "tokenizer" | "first_run";
 
 /** Per-call context: cancellation, and where to add the call's queue and inference times. */
 export interface RunContext {
@@ -89,13 +103,6 @@ export interface ScoreResult {
   score: number;
 }
 
-const TASK_OUTPUT = {
-  embed: "hidden",
-  token_embed: "hidden",
-  classify: "sequence_logits",
-  token_classify: "token_logits",
-} as const;
-
 /** A loaded pooling model: tokenizer, ONNX session and pooler. */
 export class Engine {
   readonly modelName: string;
@@ -111,6 +118,11 @@ export class Engine {
   readonly prompts: Readonly<Record<string, string>>;
   readonly defaultPromptName: string | null;
   readonly scheduler: Scheduler;
+  readonly maxInputChars: number;
+  /** Where deprecation and compatibility warnings go. */
+  readonly warn: (message: string) => void;
+  /** The ONNX file served. */
+  readonly onnxPath: string;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -126,7 +138,13 @@ export class Engine {
     deviceFallback: string | null;
     prompts: Record<string, string>;
     defaultPromptName: string | null;
+    maxInputChars: number;
+    warn: (message: string) => void;
+    onnxPath: string;
   }) {
+    this.maxInputChars = parts.maxInputChars;
+    this.warn = parts.warn;
+    this.onnxPath = parts.onnxPath;
     this.prompts = parts.prompts;
     this.defaultPromptName = parts.defaultPromptName;
     this.modelName = parts.modelName;
@@ -165,19 +183,24 @@ export class Engine {
       opts.runner,
       opts.convert,
     );
-    const output = backend.outputs.find(
-      (o) => o.kind === TASK_OUTPUT[kind === "embed" ? "embed" : kind],
+    const outputKind = outputForKind(
+      kind,
+      backend.outputs.map((o) => o.kind),
     )!;
+    const output = backend.outputs.find((o) => o.kind === outputKind)!;
     const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
+    const probeStart = performance.now();
     const probe = await backend.run(
       padBatch([{ ids: [padId], typeIds: null }], padId, "right"),
       output.name,
     );
+    opts.onPhase?.("first_run", performance.now() - probeStart);
     const outputSize = probe.dims[probe.dims.length - 1]!;
     const poolerConfig = resolvePoolerConfig({
-      explicit: parsePoolerConfig(opts.poolerConfig),
+      explicit: parsePoolerConfig(opts.poolerConfig, opts.onWarning ?? defaultWarning),
       sentenceTransformers: folder.stPooling,
       decoder: isDecoder(config),
+      embedding: kind === "embed",
     });
     const modelName = opts.servedModelName ?? opts.model;
     const pooler = new Pooler({
@@ -187,6 +210,7 @@ export class Engine {
       poolerConfig,
       dense: folder.dense,
       outputSize,
+      output: outputKind,
     });
     const derived =
       derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
@@ -219,6 +243,9 @@ export class Engine {
       deviceFallback: backend.fallback,
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
+      maxInputChars: opts.maxInputChars ?? ENGINE_DEFAULTS.maxInputChars,
+      warn: opts.onWarning ?? defaultWarning,
+      onnxPath: folder.onnxPath,
     });
   }
 
@@ -241,6 +268,7 @@ export class Engine {
     let ids: number[];
     let typeIds: number[] | null = null;
     if (typeof prompt === "string") {
+      this.checkInputLength(prompt);
       const enc = this.tokenizer.encode(prompt, {
         addSpecialTokens: opts.addSpecialTokens ?? true,
         ...(limit !== undefined ? { maxTokens: limit, side } : {}),
@@ -256,6 +284,16 @@ export class Engine {
     if (ids.length === 0) throw new BadRequestError("The prompt is empty", "input");
     if (ids.length > this.maxModelLen) throw contextLengthError(this.maxModelLen, ids.length);
     return { ids, typeIds };
+  }
+
+  /** Refuse a text too long to tokenize within the request's bounded work (before tokenizing it). */
+  checkInputLength(text: string): void {
+    if (text.length > this.maxInputChars) {
+      throw new BadRequestError(
+        `An input has ${text.length} characters; the limit is ${this.maxInputChars} (--max-input-chars)`,
+        "input",
+      );
+    }
   }
 
   /** Refuse token ids outside the vocabulary (a 400, not a crash in the graph). */
@@ -274,6 +312,8 @@ export class Engine {
   /** Tokenize a sentence pair for a cross-encoder. */
   tokenizePair(first: string, second: string, opts: PromptOptions = {}): TokenizedPrompt {
     const limit = truncationLimit(opts.truncatePromptTokens, this.maxModelLen);
+    this.checkInputLength(first);
+    this.checkInputLength(second);
     const enc = this.tokenizer.encodePair(first, second, {
       ...(limit !== undefined ? { maxTokens: limit, side: opts.truncationSide ?? "right" } : {}),
     });

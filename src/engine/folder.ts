@@ -8,6 +8,7 @@ import {
   parseSafetensors,
   poolingFromSentenceTransformers,
   type SentenceTransformersPooling,
+  setOwn,
 } from "../core/index.js";
 
 /** Reads files of a model folder by relative path: a directory on disk, or objects in a bucket. */
@@ -144,7 +145,7 @@ export async function parseModelFolder(
   if (isJsonObject(stConfig)) {
     if (isJsonObject(stConfig.prompts)) {
       for (const [k, v] of Object.entries(stConfig.prompts))
-        if (typeof v === "string") prompts[k] = v;
+        if (typeof v === "string") setOwn(prompts, k, v);
     }
     if (typeof stConfig.default_prompt_name === "string")
       defaultPromptName = stConfig.default_prompt_name;

@@ -3,6 +3,7 @@ export { ENGINE_DEFAULTS } from "./defaults.js";
 export {
   Engine,
   type EngineOptions,
+  type LoadPhase,
   type PooledResult,
   type RunContext,
   type ScoreResult,

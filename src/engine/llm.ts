@@ -1,4 +1,9 @@
-import type { PoolingParams, PoolingTask } from "../core/index.js";
+import {
+  BadRequestError,
+  type PoolingParams,
+  type PoolingTask,
+  resolveUseActivation,
+} from "../core/index.js";
 import type { Engine, EngineOptions, PooledResult } from "./engine.js";
 import { loadEngine } from "./load.js";
 import { asPromptList, type Prompt, type PromptOptions } from "./prompts.js";
@@ -12,10 +17,23 @@ export interface PoolingRequestOutput<T> {
   finished: true;
 }
 
-export type EmbedOptions = PromptOptions & PoolingParams;
-export type ClassifyOptions = PromptOptions & Pick<PoolingParams, "useActivation">;
+/** Deprecated spellings of `useActivation` (vLLM's `PoolingParams`), read as it with a warning. */
+export interface DeprecatedActivationOptions {
+  /** @deprecated use `useActivation` */
+  normalize?: boolean | null;
+  /** @deprecated use `useActivation` */
+  softmax?: boolean | null;
+  /** @deprecated use `useActivation` */
+  activation?: boolean | null;
+}
+
+export type EmbedOptions = PromptOptions & PoolingParams & DeprecatedActivationOptions;
+export type ClassifyOptions = PromptOptions &
+  Pick<PoolingParams, "useActivation"> &
+  DeprecatedActivationOptions;
 export type EncodeOptions = PromptOptions &
-  PoolingParams & { poolingTask: Exclude<PoolingTask, "score"> };
+  PoolingParams &
+  DeprecatedActivationOptions & { poolingTask: Exclude<PoolingTask, "score"> };
 
 export type TokenData = number[] | number[][];
 
@@ -58,11 +76,23 @@ export class LLM {
     return this.engine.maxModelLen;
   }
 
+  /** Options with the deprecated activation spellings folded into `useActivation`. */
+  private params<T extends DeprecatedActivationOptions & { useActivation?: boolean | null }>(
+    options: T,
+  ): T {
+    const { normalize, softmax, activation, ...rest } = options;
+    const useActivation = resolveUseActivation(
+      { use_activation: options.useActivation, normalize, softmax, activation },
+      this.engine.warn,
+    );
+    return { ...rest, useActivation } as T;
+  }
+
   async embed(
     prompts: Prompt | readonly Prompt[],
     options: EmbedOptions = {},
   ): Promise<PoolingRequestOutput<{ embedding: number[] }>[]> {
-    const results = await this.engine.pool("embed", asPromptList(prompts), options);
+    const results = await this.engine.pool("embed", asPromptList(prompts), this.params(options));
     return wrap(results, (r) => ({ embedding: Array.from(r.output as Float32Array) }));
   }
 
@@ -70,7 +100,7 @@ export class LLM {
     prompts: Prompt | readonly Prompt[],
     options: ClassifyOptions = {},
   ): Promise<PoolingRequestOutput<{ probs: number[] }>[]> {
-    const results = await this.engine.pool("classify", asPromptList(prompts), options);
+    const results = await this.engine.pool("classify", asPromptList(prompts), this.params(options));
     return wrap(results, (r) => ({ probs: Array.from(r.output as Float32Array) }));
   }
 
@@ -86,7 +116,16 @@ export class LLM {
     prompts: Prompt | readonly Prompt[],
     options: EncodeOptions,
   ): Promise<PoolingRequestOutput<{ data: TokenData }>[]> {
-    const results = await this.engine.pool(options.poolingTask, asPromptList(prompts), options);
+    const task = (options as Partial<EncodeOptions> | undefined)?.poolingTask;
+    if (task === undefined || task === null) {
+      const tasks = this.engine.tasks.filter((t) => t !== "score");
+      throw new BadRequestError(
+        `poolingTask is required for encode(): pass { poolingTask: ${tasks.map((t) => `"${t}"`).join(" | ")} } (this model's tasks), or use embed(), classify() or reward()`,
+        "poolingTask",
+      );
+    }
+    const { poolingTask: _, ...rest } = options;
+    const results = await this.engine.pool(task, asPromptList(prompts), this.params(rest));
     return wrap(results, (r) => ({ data: toData(r.output) }));
   }
 
@@ -98,7 +137,7 @@ export class LLM {
   ): Promise<PoolingRequestOutput<{ score: number }>[]> {
     const left = typeof text1 === "string" ? [text1] : [...text1];
     const right = typeof text2 === "string" ? [text2] : [...text2];
-    const results = await this.engine.score(left, right, options);
+    const results = await this.engine.score(left, right, this.params(options));
     return results.map((r) => ({
       promptTokenIds: r.promptTokenIds,
       outputs: { score: r.score },

@@ -52,6 +52,9 @@ interface RequestState {
   reject: (e: Error) => void;
 }
 
+const defer: (fn: () => void) => void =
+  typeof setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
+
 interface Item {
   seq: SequenceInput;
   index: number;
@@ -79,10 +82,16 @@ export class Scheduler {
   private inflight = 0;
   private active = 0;
   private order = 0;
+  private pumping = false;
 
   constructor(backend: Backend, opts: SchedulerOptions) {
     this.backend = backend;
     this.opts = opts;
+  }
+
+  /** The limits this scheduler runs with (reported by TEI's `/info`). */
+  get options(): Readonly<SchedulerOptions> {
+    return this.opts;
   }
 
   /** Requests queued or running. */
@@ -211,11 +220,21 @@ export class Scheduler {
     return batch;
   }
 
+  /**
+   * Form batches once the event loop has read what is waiting (a check-phase callback runs
+   * after the poll phase): requests that arrived together share a batch, and a lone request
+   * waits for nothing.
+   */
   private pump(): void {
-    this.dropCancelled();
-    while (this.inflight < this.backend.slots && this.queue.length > 0) {
-      void this.dispatch(this.takeBatch());
-    }
+    if (this.pumping) return;
+    this.pumping = true;
+    defer(() => {
+      this.pumping = false;
+      this.dropCancelled();
+      while (this.inflight < this.backend.slots && this.queue.length > 0) {
+        void this.dispatch(this.takeBatch());
+      }
+    });
   }
 
   private async dispatch(items: Item[]): Promise<void> {

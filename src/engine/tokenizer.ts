@@ -1,5 +1,6 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { isJsonObject, type JsonObject } from "../core/index.js";
+import { pairLengths } from "./pair-truncation.js";
 
 export type TruncationSide = "left" | "right";
 
@@ -113,12 +114,14 @@ export class TextTokenizer {
     let a = this.pieces(first);
     let b = this.pieces(second);
     if (opts.maxTokens !== undefined) {
-      const room = Math.max(opts.maxTokens - this.specialTokenCount(true), 0);
+      const [keepA, keepB] = pairLengths(
+        a.length,
+        b.length,
+        opts.maxTokens - this.specialTokenCount(true),
+      );
       const side = opts.side ?? "right";
-      while (a.length + b.length > room) {
-        if (a.length >= b.length) a = cut(a, a.length - 1, side);
-        else b = cut(b, b.length - 1, side);
-      }
+      a = cut(a, keepA, side);
+      b = cut(b, keepB, side);
     }
     return this.process(a, b, opts.addSpecialTokens ?? true);
   }

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -97,12 +97,30 @@ export async function readManifest(client: S3Client, uri: BucketUri): Promise<Ma
   }
 }
 
+/**
+ * The cached snapshot of a URI pinned by manifest sha256 (its last path segment), when the cache
+ * already holds it: no request is needed (a function instance restarting over a warm `/tmp`).
+ */
+async function cachedPin(uri: BucketUri, cache: ModelCache): Promise<string | null> {
+  const sha = uri.prefix.split("/").at(-1) ?? "";
+  if (!/^[0-9a-f]{64}$/.test(sha)) return null;
+  const dir = cache.snapshotPath(sha);
+  try {
+    const manifest = parseManifest(await readFile(join(dir, MANIFEST_FILE), "utf8"));
+    return manifestSha(manifest) === sha ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Download a pinned model into the cache (files already there by sha256 are reused); returns its folder. */
 export async function fetchFromBucket(
   uri: BucketUri,
   cache: ModelCache,
   opts: BucketOptions = {},
 ): Promise<string> {
+  const cached = await cachedPin(uri, cache);
+  if (cached) return cached;
   const client = await bucketClient(uri, opts);
   try {
     const manifest = await readManifest(client, uri);

@@ -29,6 +29,8 @@ export interface StoreOptions extends BucketOptions {
   dtype?: Dtype;
   hub?: Omit<HubOptions, "dtype">;
   log?: (msg: string) => void;
+  /** Told how long fetching (download or cache lookup) and verifying took, in ms. */
+  onPhase?: (phase: "fetch" | "verify", ms: number) => void;
 }
 
 export interface ResolvedModel {
@@ -61,6 +63,7 @@ async function localManifest(dir: string): Promise<Manifest | null> {
 export async function resolveModel(spec: string, opts: StoreOptions = {}): Promise<ResolvedModel> {
   const onnxFile = opts.dtype && opts.dtype !== "fp32" ? onnxFileFor(opts.dtype) : undefined;
   let dir: string;
+  const fetchStart = performance.now();
   if (isDirectory(spec)) dir = spec;
   else {
     const bucket = parseBucketUri(spec);
@@ -75,8 +78,11 @@ export async function resolveModel(spec: string, opts: StoreOptions = {}): Promi
       });
     }
   }
+  opts.onPhase?.("fetch", performance.now() - fetchStart);
+  const verifyStart = performance.now();
   const manifest = await localManifest(dir);
   if (manifest) await verifyFolder(dir, manifest);
+  opts.onPhase?.("verify", performance.now() - verifyStart);
   return { dir, onnxFile, manifest };
 }
 

@@ -97,6 +97,8 @@ describe("scheduler", () => {
     const s = make(backend, { maxBatchTokens: 64, maxBatchSize: 8 });
     backend.hold = true;
     const first = s.submit([seq(4)]);
+    // Batches form once the event loop turns: the first request runs alone, the rest queue.
+    await new Promise((r) => setImmediate(r));
     const lengths = [30, 3, 16, 5, 8, 3, 16, 4, 9, 31, 6, 2];
     const rest = lengths.map((n) => s.submit([seq(n)]));
     backend.release();
@@ -113,6 +115,13 @@ describe("scheduler", () => {
       .sort((a, b) => a - b);
     expect(ran).toEqual([...lengths].sort((a, b) => a - b));
     expect(s.stats.realTokens / s.stats.paddedTokens).toBeGreaterThan(0.78);
+  });
+
+  it("puts requests that arrive in the same event-loop turn into one batch", async () => {
+    const backend = new RecordingBackend(inner);
+    const s = make(backend, { maxBatchTokens: 64, maxBatchSize: 8 });
+    await Promise.all([s.submit([seq(5)]), s.submit([seq(6)]), s.submit([seq(7)])]);
+    expect(backend.batches.map((b) => b.count)).toEqual([3]);
   });
 
   it("refuses requests over the concurrency limit with a 429", async () => {

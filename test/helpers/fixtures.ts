@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -41,4 +42,33 @@ export function maxAbsDiff(a: unknown, b: unknown): number {
     return a.reduce((m: number, v, i) => Math.max(m, maxAbsDiff(v, b[i])), 0);
   }
   return Number.POSITIVE_INFINITY;
+}
+
+/** One golden case's expected outputs, by fixture and case name. */
+export function goldenCase(fixtureName: string, caseName: string): GoldenCase {
+  const golden = JSON.parse(
+    readFileSync(join(FIXTURES, fixtureName, "golden.json"), "utf8"),
+  ) as Golden;
+  const found = golden.cases.find((c) => c.name === caseName);
+  if (!found) throw new Error(`no golden case '${caseName}' in ${fixtureName}`);
+  return found;
+}
+
+/**
+ * A copy of a fixture in a fresh temporary folder, with JSON files edited: `edits` maps a file
+ * (relative to the folder) to a function of its parsed content returning the new content, or
+ * `null` to delete the file.
+ */
+export function editedFixture(
+  name: string,
+  edits: Record<string, ((json: Record<string, unknown>) => unknown) | null>,
+): string {
+  const dir = mkdtempSync(join(tmpdir(), `edgepool-${name}-`));
+  cpSync(fixture(name), dir, { recursive: true });
+  for (const [file, edit] of Object.entries(edits)) {
+    const path = join(dir, file);
+    if (edit === null) rmSync(path);
+    else writeFileSync(path, JSON.stringify(edit(JSON.parse(readFileSync(path, "utf8")))));
+  }
+  return dir;
 }

@@ -88,3 +88,9 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field in tests
   return { status: res.status, headers: res.headers, body: json as any };
 }
+
+export async function getJson(url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { headers });
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field in tests
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+}

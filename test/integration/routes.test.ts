@@ -277,7 +277,8 @@ describe("HTTP routes", () => {
     });
     expect(sim.body[0]).toBeCloseTo(1, 5);
     const sparse = await postJson(url("embed", "/embed_sparse"), { inputs: "a cat" });
-    expect(sparse.status).toBe(404);
+    expect(sparse.status).toBe(424);
+    expect(sparse.body.error_type).toBe("Backend");
     const p = await postJson(url("classifier", "/predict"), { inputs: "a cat" });
     expect(p.body).toHaveLength(3);
     expect(p.body[0].score).toBeGreaterThanOrEqual(p.body[1].score);

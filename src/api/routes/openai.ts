@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { binaryResponse, isBinaryFormat } from "../bytes.js";
 import { pooledJson } from "../format.js";
 import { runPool, usage } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
@@ -13,6 +14,7 @@ import {
   servedName,
 } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
+import { useActivationOf } from "../warnings.js";
 
 export const EmbeddingRequest = z
   .object({ ...PromptFields, ...EmbeddingFields })
@@ -45,15 +47,21 @@ export function registerOpenAI(app: App, deps: RouteDeps): void {
       const results = await runPool(c, engine, "embed", prompts, {
         ...options,
         dimensions: body.dimensions ?? null,
-        useActivation: body.use_activation ?? body.normalize ?? null,
+        useActivation: useActivationOf(c, body),
       });
-      // Built as text: float vectors go straight from Float32Array to JSON.
-      const head = JSON.stringify({
+      const envelope = {
         id: `embd-${requestId(c)}`,
         object: "list",
         created: created(),
         model: servedName(deps, body.model),
-      });
+      };
+      if (isBinaryFormat(body.encoding_format)) {
+        const outputs = results.map((r) => r.output);
+        const meta = { ...envelope, usage: usage(results) };
+        return binaryResponse(c, body.encoding_format, meta, outputs, body);
+      }
+      // Built as text: float vectors go straight from Float32Array to JSON.
+      const head = JSON.stringify(envelope);
       const data = results.map(
         (r, index) =>
           `{"index":${index},"object":"embedding","embedding":${pooledJson(r.output, body)}}`,

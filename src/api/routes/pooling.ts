@@ -1,15 +1,30 @@
 import { z } from "@hono/zod-openapi";
 import { argmax, labelOf, type PoolingTask, UnsupportedTaskError } from "../../core/index.js";
+import { binaryResponse, isBinaryFormat } from "../bytes.js";
 import { formatPooled } from "../format.js";
 import { runPool } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
 import { type App, engineFor, listBody, postRoute, type RouteDeps, requireTask } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
+import { useActivationOf } from "../warnings.js";
 
 const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
 
 export const PoolingRequest = z
-  .object({ ...PromptFields, ...EmbeddingFields, task: PoolingTaskName.nullish() })
+  .object({
+    ...PromptFields,
+    ...EmbeddingFields,
+    task: PoolingTaskName.nullish(),
+    step_tag_id: z
+      .number()
+      .int()
+      .nullish()
+      .openapi({ description: "STEP pooling (token_classify)" }),
+    returned_token_ids: z
+      .array(z.number().int())
+      .nullish()
+      .openapi({ description: "token_classify: label columns to keep" }),
+  })
   .openapi("PoolingRequest");
 
 export const ClassificationRequest = z.object({ ...PromptFields }).openapi("ClassificationRequest");
@@ -55,8 +70,15 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const results = await runPool(c, engine, task as PoolingTask, prompts, {
         ...options,
         dimensions: body.dimensions ?? null,
-        useActivation: body.use_activation ?? body.normalize ?? null,
+        useActivation: useActivationOf(c, body),
+        stepTagId: body.step_tag_id ?? null,
+        returnedTokenIds: body.returned_token_ids ?? null,
       });
+      if (isBinaryFormat(body.encoding_format)) {
+        const envelope = listBody(c, deps, body.model, "pool", [], results);
+        const outputs = results.map((r) => r.output);
+        return binaryResponse(c, body.encoding_format, envelope, outputs, body);
+      }
       return c.json(
         listBody(
           c,
@@ -89,7 +111,7 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const { prompts, options } = requestPrompts(body, engine, deps.limits);
       const results = await runPool(c, engine, "classify", prompts, {
         ...options,
-        useActivation: body.use_activation ?? null,
+        useActivation: useActivationOf(c, body),
       });
       return c.json(
         listBody(

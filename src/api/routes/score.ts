@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError } from "../../core/index.js";
-import type { PromptOptions } from "../../engine/index.js";
+import type { Engine, PromptOptions } from "../../engine/index.js";
 import { runScore, usage } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
 import {
   type App,
+  type Ctx,
   engineFor,
   listBody,
   postRoute,
@@ -13,7 +14,8 @@ import {
   requireTask,
   servedName,
 } from "../route.js";
-import { ListResponse } from "../schemas.js";
+import { DeprecatedActivation, ListResponse } from "../schemas.js";
+import { useActivationOf } from "../warnings.js";
 
 const Text = z.union([z.string(), z.looseObject({ text: z.string() })]);
 const Texts = z.union([Text, z.array(Text)]);
@@ -23,6 +25,7 @@ const ScoreFields = {
   truncate_prompt_tokens: z.number().int().min(-1).nullish(),
   truncation_side: z.enum(["left", "right"]).nullish(),
   use_activation: z.boolean().nullish(),
+  ...DeprecatedActivation,
   user: z.string().nullish(),
   request_id: z.string().nullish(),
   priority: z.number().int().nullish(),
@@ -48,6 +51,12 @@ export const RerankRequest = z
     documents: z.array(Text).optional(),
     top_n: z.number().int().min(0).nullish(),
     return_documents: z.boolean().nullish(),
+    max_tokens_per_doc: z
+      .number()
+      .int()
+      .min(1)
+      .nullish()
+      .openapi({ description: "Cohere v2: cut each document to this many tokens first" }),
     // TEI's spelling
     texts: z.array(z.string()).optional(),
     raw_scores: z.boolean().nullish(),
@@ -115,6 +124,59 @@ function promptOptions(body: {
   return o;
 }
 
+/** A document cut to its first `n` tokens (Cohere's `max_tokens_per_doc`), as text. */
+function firstTokens(engine: Engine, text: string, n: number): string {
+  const ids = engine.tokenizer.encode(text, { addSpecialTokens: false }).ids;
+  return ids.length <= n ? text : engine.tokenizer.decode(ids.slice(0, n), true);
+}
+
+/** Jina/Cohere rerank, or TEI's `/rerank` shape when the body has `texts`. */
+export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
+  const engine = engineFor(deps, body.model);
+  requireTask(engine, "score", "rerank");
+  const tei = body.documents === undefined && body.texts !== undefined;
+  const given = tei ? body.texts! : texts(body.documents ?? []);
+  const docs = body.max_tokens_per_doc
+    ? given.map((d) => firstTokens(engine, d, body.max_tokens_per_doc!))
+    : given;
+  if (body.query === undefined) throw new BadRequestError("query is required", "query");
+  if (docs.length === 0) throw new BadRequestError("documents must not be empty", "documents");
+  checkBatchSize(docs.length, deps.limits, "documents");
+  const options = promptOptions(body);
+  if (tei && body.truncate) {
+    options.truncatePromptTokens = -1;
+    options.truncationSide = body.truncation_direction?.toLowerCase() === "left" ? "left" : "right";
+  }
+  const results = await runScore(c, engine, [body.query], docs, {
+    ...options,
+    useActivation: body.raw_scores ? false : useActivationOf(c, body),
+  });
+  const ranked = results
+    .map((r, index) => ({ index, score: r.score }))
+    .sort((a, b) => b.score - a.score);
+  const topN = body.top_n ? ranked.slice(0, body.top_n) : ranked;
+  if (tei) {
+    return c.json(
+      topN.map((r) => ({
+        index: r.index,
+        score: r.score,
+        ...(body.return_text ? { text: given[r.index] } : {}),
+      })),
+    );
+  }
+  const withDocs = body.return_documents ?? true;
+  return c.json({
+    id: `rerank-${requestId(c)}`,
+    model: servedName(deps, body.model),
+    usage: { total_tokens: usage(results).total_tokens },
+    results: topN.map((r) => ({
+      index: r.index,
+      ...(withDocs ? { document: { text: given[r.index]! } } : {}),
+      relevance_score: r.score,
+    })),
+  });
+}
+
 /** vLLM `/score`, Jina/Cohere rerank (and TEI's `/rerank` shape when the body has `texts`). */
 export function registerScore(app: App, deps: RouteDeps): void {
   postRoute(
@@ -133,7 +195,7 @@ export function registerScore(app: App, deps: RouteDeps): void {
       checkBatchSize(Math.max(left.length, right.length), deps.limits, "text_2");
       const results = await runScore(c, engine, left, right, {
         ...promptOptions(body),
-        useActivation: body.use_activation ?? null,
+        useActivation: useActivationOf(c, body),
       });
       return c.json(
         listBody(
@@ -156,49 +218,13 @@ export function registerScore(app: App, deps: RouteDeps): void {
       tag: "Rerank",
       body: RerankRequest,
       response: RerankResponse,
+      // TEI's form (`texts`, no `documents`) gets TEI's error shape.
+      inspect: (c, json) => {
+        if (Object.hasOwn(json, "texts") && !Object.hasOwn(json, "documents")) {
+          c.set("errorStyle", "tei");
+        }
+      },
     },
-    async (c, body) => {
-      const engine = engineFor(deps, body.model);
-      requireTask(engine, "score", "rerank");
-      const tei = body.documents === undefined && body.texts !== undefined;
-      const docs = tei ? body.texts! : texts(body.documents ?? []);
-      if (body.query === undefined) throw new BadRequestError("query is required", "query");
-      if (docs.length === 0) throw new BadRequestError("documents must not be empty", "documents");
-      checkBatchSize(docs.length, deps.limits, "documents");
-      const options = promptOptions(body);
-      if (tei && body.truncate) {
-        options.truncatePromptTokens = -1;
-        options.truncationSide =
-          body.truncation_direction?.toLowerCase() === "left" ? "left" : "right";
-      }
-      const results = await runScore(c, engine, [body.query], docs, {
-        ...options,
-        useActivation: body.raw_scores ? false : (body.use_activation ?? null),
-      });
-      const ranked = results
-        .map((r, index) => ({ index, score: r.score }))
-        .sort((a, b) => b.score - a.score);
-      const topN = body.top_n ? ranked.slice(0, body.top_n) : ranked;
-      if (tei) {
-        return c.json(
-          topN.map((r) => ({
-            index: r.index,
-            score: r.score,
-            ...(body.return_text ? { text: docs[r.index] } : {}),
-          })),
-        );
-      }
-      const withDocs = body.return_documents ?? true;
-      return c.json({
-        id: `rerank-${requestId(c)}`,
-        model: servedName(deps, body.model),
-        usage: { total_tokens: usage(results).total_tokens },
-        results: topN.map((r) => ({
-          index: r.index,
-          ...(withDocs ? { document: { text: docs[r.index]! } } : {}),
-          relevance_score: r.score,
-        })),
-      });
-    },
+    (c, body) => rerank(c, deps, body),
   );
 }

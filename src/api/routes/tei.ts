@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js";
+import { BadRequestError, cosineSimilarity, labelOf, ownValue } from "../../core/index.js";
 import type { Engine, PromptOptions, TokenizedPrompt } from "../../engine/index.js";
 import { runPool, runTokenized, tokenizeTimed } from "../inference.js";
 import { checkBatchSize, promptsFromInput } from "../prompts.js";
 import {
   type App,
+  type Ctx,
   engineFor,
   notServed,
   postRoute,
@@ -29,10 +30,12 @@ export const TeiEmbedRequest = z
   .openapi("TeiEmbedRequest");
 
 const Sequence = z.union([z.string(), z.tuple([z.string(), z.string()])]);
+/** TEI's batch item: `[text]` or `[text_a, text_b]` (plain strings accepted too). */
+const BatchItem = z.union([z.string(), z.tuple([z.string()]), z.tuple([z.string(), z.string()])]);
 
 export const TeiPredictRequest = z
   .object({
-    inputs: z.union([Sequence, z.array(Sequence)]),
+    inputs: z.union([Sequence, z.array(BatchItem)]),
     raw_scores: z.boolean().nullish(),
     ...Truncation,
   })
@@ -60,7 +63,7 @@ function truncation(body: {
 function prefix(engine: Engine, name: string | null | undefined): string {
   const chosen = name ?? engine.defaultPromptName;
   if (!chosen) return "";
-  const text = engine.prompts[chosen];
+  const text = ownValue(engine.prompts, chosen);
   if (text === undefined) {
     const known = Object.keys(engine.prompts);
     throw new BadRequestError(
@@ -81,9 +84,89 @@ function withPrefix(
   return promptsFromInput(inputs, limits, "inputs").map((x) => (typeof x === "string" ? p + x : x));
 }
 
+type Body<S extends z.ZodType> = z.infer<S>;
+
+/** TEI `/embed`. */
+export async function teiEmbed(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedRequest>) {
+  const engine = engineFor(deps, null);
+  requireTask(engine, "embed");
+  const prompts = withPrefix(engine, body.inputs, deps.limits, body.prompt_name);
+  const results = await runPool(c, engine, "embed", prompts, {
+    ...truncation(body),
+    dimensions: body.dimensions ?? null,
+    useActivation: body.normalize ?? null,
+  });
+  return c.json(results.map((r) => Array.from(r.output as Float32Array)));
+}
+
+/** TEI `/predict`: one text, one pair, or a batch of `[text]` / `[text_a, text_b]`. */
+export async function teiPredict(c: Ctx, deps: RouteDeps, body: Body<typeof TeiPredictRequest>) {
+  const engine = engineFor(deps, null);
+  requireTask(engine, "classify", "predict");
+  const single =
+    typeof body.inputs === "string" ||
+    (body.inputs.length === 2 &&
+      typeof body.inputs[0] === "string" &&
+      typeof body.inputs[1] === "string");
+  const items = (single ? [body.inputs] : body.inputs) as Array<string | string[]>;
+  const batch = items.map((s) => (Array.isArray(s) && s.length === 1 ? s[0]! : s)) as Array<
+    string | [string, string]
+  >;
+  if (batch.length === 0) throw new BadRequestError("inputs must not be empty", "inputs");
+  checkBatchSize(batch.length, deps.limits, "inputs");
+  const opts = truncation(body);
+  engine.pooler.validate("classify");
+  const tokenized: TokenizedPrompt[] = tokenizeTimed(c, () =>
+    batch.map((s) => {
+      if (typeof s === "string") {
+        if (!s) throw new BadRequestError("inputs must not hold empty texts", "inputs");
+        return engine.tokenize(s, opts);
+      }
+      return engine.tokenizePair(s[0], s[1], opts);
+    }),
+  );
+  const results = await runTokenized(c, engine, "classify", tokenized, {
+    useActivation: body.raw_scores ? false : null,
+  });
+  const predictions = results.map((r) =>
+    Array.from(r.output as Float32Array, (score, i) => ({
+      score,
+      label: labelOf(engine.config, i) ?? `LABEL_${i}`,
+    })).sort((a, b) => b.score - a.score),
+  );
+  return c.json(single ? predictions[0] : predictions);
+}
+
+/** TEI `/similarity` (the Inference API's sentence-similarity shape). */
+export async function teiSimilarity(
+  c: Ctx,
+  deps: RouteDeps,
+  body: Body<typeof TeiSimilarityRequest>,
+) {
+  const engine = engineFor(deps, null);
+  requireTask(engine, "embed", "similarity");
+  const { source_sentence, sentences } = body.inputs;
+  if (sentences.length === 0)
+    throw new BadRequestError("sentences must not be empty", "inputs.sentences");
+  const prompts = withPrefix(
+    engine,
+    [source_sentence, ...sentences],
+    deps.limits,
+    body.prompt_name,
+  );
+  const results = await runPool(c, engine, "embed", prompts, truncation(body));
+  const [source, ...others] = results.map((r) => r.output as Float32Array);
+  return c.json(others.map((v) => cosineSimilarity(source!, v)));
+}
+
+const Vectors = z.array(z.array(z.number()));
+export const TeiPredictResponse = z.union([
+  z.array(z.object({ score: z.number(), label: z.string() })),
+  z.array(z.array(z.object({ score: z.number(), label: z.string() }))),
+]);
+
 /** Hugging Face TEI routes: `/embed`, `/embed_all`, `/embed_sparse`, `/predict`, `/similarity`. */
 export function registerTei(app: App, deps: RouteDeps): void {
-  const Vectors = z.array(z.array(z.number()));
   postRoute(
     app,
     {
@@ -93,17 +176,7 @@ export function registerTei(app: App, deps: RouteDeps): void {
       body: TeiEmbedRequest,
       response: Vectors,
     },
-    async (c, body) => {
-      const engine = engineFor(deps, null);
-      requireTask(engine, "embed");
-      const prompts = withPrefix(engine, body.inputs, deps.limits, body.prompt_name);
-      const results = await runPool(c, engine, "embed", prompts, {
-        ...truncation(body),
-        dimensions: body.dimensions ?? null,
-        useActivation: body.normalize ?? null,
-      });
-      return c.json(results.map((r) => Array.from(r.output as Float32Array)));
-    },
+    (c, body) => teiEmbed(c, deps, body),
   );
 
   postRoute(
@@ -149,44 +222,9 @@ export function registerTei(app: App, deps: RouteDeps): void {
       summary: "Classify sequences or pairs (TEI)",
       tag: "TEI",
       body: TeiPredictRequest,
-      response: z.union([
-        z.array(z.object({ score: z.number(), label: z.string() })),
-        z.array(z.array(z.object({ score: z.number(), label: z.string() }))),
-      ]),
+      response: TeiPredictResponse,
     },
-    async (c, body) => {
-      const engine = engineFor(deps, null);
-      requireTask(engine, "classify", "predict");
-      const single =
-        typeof body.inputs === "string" ||
-        (body.inputs.length === 2 &&
-          typeof body.inputs[0] === "string" &&
-          typeof body.inputs[1] === "string");
-      const batch = (single ? [body.inputs] : body.inputs) as Array<string | [string, string]>;
-      if (batch.length === 0) throw new BadRequestError("inputs must not be empty", "inputs");
-      checkBatchSize(batch.length, deps.limits, "inputs");
-      const opts = truncation(body);
-      engine.pooler.validate("classify");
-      const tokenized: TokenizedPrompt[] = tokenizeTimed(c, () =>
-        batch.map((s) => {
-          if (typeof s === "string") {
-            if (!s) throw new BadRequestError("inputs must not hold empty texts", "inputs");
-            return engine.tokenize(s, opts);
-          }
-          return engine.tokenizePair(s[0], s[1], opts);
-        }),
-      );
-      const results = await runTokenized(c, engine, "classify", tokenized, {
-        useActivation: body.raw_scores ? false : null,
-      });
-      const predictions = results.map((r) =>
-        Array.from(r.output as Float32Array, (score, i) => ({
-          score,
-          label: labelOf(engine.config, i) ?? `LABEL_${i}`,
-        })).sort((a, b) => b.score - a.score),
-      );
-      return c.json(single ? predictions[0] : predictions);
-    },
+    (c, body) => teiPredict(c, deps, body),
   );
 
   postRoute(
@@ -198,21 +236,6 @@ export function registerTei(app: App, deps: RouteDeps): void {
       body: TeiSimilarityRequest,
       response: z.array(z.number()),
     },
-    async (c, body) => {
-      const engine = engineFor(deps, null);
-      requireTask(engine, "embed", "similarity");
-      const { source_sentence, sentences } = body.inputs;
-      if (sentences.length === 0)
-        throw new BadRequestError("sentences must not be empty", "inputs.sentences");
-      const prompts = withPrefix(
-        engine,
-        [source_sentence, ...sentences],
-        deps.limits,
-        body.prompt_name,
-      );
-      const results = await runPool(c, engine, "embed", prompts, truncation(body));
-      const [source, ...others] = results.map((r) => r.output as Float32Array);
-      return c.json(others.map((v) => cosineSimilarity(source!, v)));
-    },
+    (c, body) => teiSimilarity(c, deps, body),
   );
 }

@@ -53,6 +53,7 @@ export function registerTokenize(app: App, deps: RouteDeps): void {
       } else {
         throw new BadRequestError("Give `prompt` or `messages`", "prompt");
       }
+      engine.checkInputLength(text);
       const tokens = engine.tokenizer.encode(text, { addSpecialTokens: addSpecial }).ids;
       return c.json({
         count: tokens.length,

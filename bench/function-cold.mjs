@@ -1,0 +1,19 @@
+// A function's cold start: a new process imports the bundle (its init phase loads the engine from
+// EDGEPOOL_MODEL_URI) and answers one API Gateway v2 event. Usage: node function-cold.mjs BUNDLE
+const { handler } = await import(process.argv[2]);
+const body = JSON.stringify({ input: "A girl is styling her hair." });
+const path = "/v1/embeddings";
+const res = await handler({
+  version: "2.0",
+  routeKey: `POST ${path}`,
+  rawPath: path,
+  rawQueryString: "",
+  headers: { "content-type": "application/json" },
+  body,
+  isBase64Encoded: false,
+  requestContext: { http: { method: "POST", path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1" } },
+});
+if (res.statusCode !== 200) {
+  console.error(res.body);
+  process.exit(1);
+}

@@ -1,0 +1,5 @@
+import { createFunction } from "../src/lambda/index.js";
+
+/** AWS Lambda entry: the classify routes, the engine loaded once per instance (init phase). */
+const fn = await createFunction("classify");
+export const { handler, streamHandler } = fn;

@@ -1,0 +1,5 @@
+import { createFunction } from "../src/lambda/index.js";
+
+/** AWS Lambda entry: the embeddings routes, the engine loaded once per instance (init phase). */
+const fn = await createFunction("embeddings");
+export const { handler, streamHandler } = fn;

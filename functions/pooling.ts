@@ -1,0 +1,5 @@
+import { createFunction } from "../src/lambda/index.js";
+
+/** AWS Lambda entry: the pooling routes, the engine loaded once per instance (init phase). */
+const fn = await createFunction("pooling");
+export const { handler, streamHandler } = fn;

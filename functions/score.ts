@@ -1,0 +1,5 @@
+import { createFunction } from "../src/lambda/index.js";
+
+/** AWS Lambda entry: the score routes, the engine loaded once per instance (init phase). */
+const fn = await createFunction("score");
+export const { handler, streamHandler } = fn;

@@ -1,0 +1,89 @@
+/**
+ * `npm run build:functions`: one minified ESM bundle per function (esbuild, target node24,
+ * onnxruntime-node external) into dist/functions/<name>/. serverless.yml packages each with
+ * onnxruntime-node's linux/x64 binaries only. Prints a size table; fails when a bundle reaches the
+ * limit.
+ */
+import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { build } from "esbuild";
+
+const ROOT = join(import.meta.dirname, "..");
+export const FUNCTIONS_DIR = join(ROOT, "functions");
+export const OUT_DIR = join(ROOT, "dist", "functions");
+/** Each function's code must stay under this (the model comes from the bucket). */
+export const BUNDLE_LIMIT = 2 * 1024 * 1024;
+
+export function functionNames(): string[] {
+  return readdirSync(FUNCTIONS_DIR)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => basename(f, ".ts"))
+    .sort();
+}
+
+function dirSize(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.size;
+  return readdirSync(path).reduce((n, f) => n + dirSize(join(path, f)), 0);
+}
+
+export async function buildFunction(name: string): Promise<number> {
+  const outdir = join(OUT_DIR, name);
+  rmSync(outdir, { recursive: true, force: true });
+  await build({
+    entryPoints: { index: join(FUNCTIONS_DIR, `${name}.ts`) },
+    outdir,
+    bundle: true,
+    // Dynamic imports (the S3 SDK, used only when the model is not yet in /tmp) become chunks
+    // loaded on demand, off the cold-start path of a warm cache.
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node24",
+    minify: true,
+    legalComments: "none",
+    external: ["onnxruntime-node"],
+    // ESM builds where packages ship them (the AWS SDK): tree-shaken, and dynamic import() of them
+    // keeps its named exports (a CommonJS build imported in Node mode exposes only `default`).
+    mainFields: ["module", "main"],
+    // Bundled CommonJS packages call require() for Node built-ins.
+    banner: {
+      js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);',
+    },
+    logLevel: "warning",
+  });
+  // The bundle is ESM (.js, top-level await): say so for Lambda and serverless-offline.
+  writeFileSync(join(outdir, "package.json"), '{"type":"module"}\n');
+  return dirSize(outdir);
+}
+
+/** What each function's zip carries besides its bundle: onnxruntime-node's linux/x64 runtime. */
+export function ortLinuxX64Size(): number {
+  const ort = join(ROOT, "node_modules", "onnxruntime-node");
+  return (
+    dirSize(join(ort, "bin", "napi-v6", "linux", "x64")) +
+    dirSize(join(ort, "dist")) +
+    dirSize(join(ROOT, "node_modules", "onnxruntime-common", "dist", "cjs"))
+  );
+}
+
+const mb = (n: number) => `${(n / 1048576).toFixed(2)} MB`;
+
+async function main(): Promise<void> {
+  const names = functionNames();
+  const rows: Array<[string, number]> = [];
+  for (const name of names) rows.push([name, await buildFunction(name)]);
+  const ort = ortLinuxX64Size();
+  const width = Math.max(...names.map((n) => n.length), 8);
+  console.log(`${"function".padEnd(width)}     bundle  + ORT linux/x64 (package, unzipped)`);
+  for (const [name, size] of rows) {
+    console.log(`${name.padEnd(width)}  ${mb(size).padStart(9)}  ${mb(size + ort).padStart(9)}`);
+  }
+  const over = rows.filter(([, size]) => size >= BUNDLE_LIMIT);
+  if (over.length > 0) {
+    console.error(`Over the ${mb(BUNDLE_LIMIT)} bundle limit: ${over.map(([n]) => n).join(", ")}`);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) await main();

@@ -1,0 +1,263 @@
+import { createHash } from "node:crypto";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Logger } from "pino";
+import { EdgepoolError, NotFoundError } from "../../core/index.js";
+import {
+  type JobsOptions,
+  JobWorker,
+  postCallback,
+  validateCallbackUrl,
+  WEBHOOK_TOLERANCE_MS,
+} from "../../jobs/index.js";
+import type { Job, Store } from "../../store/index.js";
+import { readBody } from "../body.js";
+import { ServiceUnavailableError } from "../errors.js";
+import { internalEnv } from "../internal.js";
+import { checkBatchSize } from "../prompts.js";
+import { type App, type Ctx, type RouteDeps, requireTask } from "../route.js";
+import { ErrorResponse } from "../schemas.js";
+
+const Document = z.union([z.string(), z.looseObject({ text: z.string() })]);
+
+export const RerankJobRequest = z
+  .strictObject({
+    query: z.string(),
+    documents: z.array(Document).min(1),
+    top_n: z.number().int().min(0).nullish(),
+    model: z.string().nullish(),
+    return_documents: z.boolean().nullish(),
+    callback_url: z
+      .string()
+      .openapi({ description: "https:// URL the signed result is POSTed to" }),
+    metadata: z.record(z.string(), z.unknown()).nullish(),
+  })
+  .openapi("RerankJobRequest");
+
+const JobAccepted = z
+  .object({
+    id: z.string(),
+    object: z.literal("rerank.job"),
+    status: z.enum(["queued", "running", "succeeded", "failed"]),
+  })
+  .openapi("RerankJobAccepted");
+
+const JobView = JobAccepted.extend({
+  attempts: z.number().int(),
+  max_attempts: z.number().int(),
+  callback_url: z.string(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+  completed_at: z.number().int().nullable(),
+  next_attempt_at: z.number().int().nullable(),
+  result: z.unknown().nullable(),
+  error: z.string().nullable(),
+  last_response_status: z.number().int().nullable(),
+  last_response_excerpt: z.string().nullable(),
+}).openapi("RerankJob");
+
+const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
+
+function view(job: Job) {
+  const request = JSON.parse(job.request) as { metadata?: Record<string, unknown> | null };
+  const done = job.status === "succeeded" || job.status === "failed";
+  return {
+    id: job.id,
+    object: "rerank.job" as const,
+    status: job.status,
+    attempts: job.attempts,
+    max_attempts: job.maxAttempts,
+    callback_url: job.callbackUrl,
+    metadata: request.metadata ?? null,
+    created_at: seconds(job.createdAt)!,
+    updated_at: seconds(job.updatedAt)!,
+    completed_at: seconds(job.completedAt),
+    next_attempt_at: done ? null : seconds(job.nextAt),
+    result: job.result === null ? null : (JSON.parse(job.result) as unknown),
+    error: job.error,
+    last_response_status: job.lastStatus,
+    last_response_excerpt: job.lastResponse,
+  };
+}
+
+const unauthorized = (message: string) => new EdgepoolError(message, 401, "AuthenticationError");
+
+const MAX_IDEMPOTENCY_KEY = 255;
+
+function owner(c: Ctx): string {
+  return c.get("principal")?.keyId ?? "";
+}
+
+/** Check a signed inbound request (Standard Webhooks) and refuse a webhook-id seen before. */
+async function verifyInbound(c: Ctx, store: Store, jobs: JobsOptions, now: number) {
+  if (!jobs.inbound.enabled) return;
+  const raw = await c.req.text();
+  const headers = {
+    "webhook-id": c.req.header("webhook-id") ?? "",
+    "webhook-timestamp": c.req.header("webhook-timestamp") ?? "",
+    "webhook-signature": c.req.header("webhook-signature") ?? "",
+  };
+  const why = jobs.inbound.check(raw, headers);
+  if (why) throw unauthorized(`Invalid webhook signature: ${why}`);
+  if (!(await store.messages.firstSighting(headers["webhook-id"], now, 2 * WEBHOOK_TOLERANCE_MS))) {
+    throw unauthorized(
+      `Replayed webhook: webhook-id '${headers["webhook-id"]}' was already accepted`,
+    );
+  }
+}
+
+/**
+ * `POST /v1/rerank/jobs` (202 once stored; `Idempotency-Key` dedupes) and `GET /v1/rerank/jobs/:id`;
+ * returns the worker that runs and delivers them.
+ */
+export function registerJobs(
+  app: App,
+  deps: RouteDeps,
+  store: Store,
+  jobs: JobsOptions,
+  log?: Logger,
+): JobWorker {
+  const now = jobs.now ?? Date.now;
+  const worker = new JobWorker({
+    store,
+    signer: jobs.signer,
+    retry: jobs.retry,
+    leaseMs: jobs.leaseMs,
+    concurrency: jobs.concurrency,
+    pollMs: jobs.pollMs,
+    now,
+    ...(jobs.random ? { random: jobs.random } : {}),
+    onError: (err, job) => log?.error({ err: (err as Error).message, job: job?.id }, "rerank job"),
+    onDone: (job, status) => log?.info({ job: job.id, status }, "rerank job done"),
+    execute: async (job) => {
+      const r = JSON.parse(job.request) as z.infer<typeof RerankJobRequest>;
+      const rerank = {
+        query: r.query,
+        documents: r.documents,
+        top_n: r.top_n,
+        model: r.model,
+        return_documents: r.return_documents,
+      };
+      const res = await app.request(
+        "/v1/rerank",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-request-id": job.id },
+          body: JSON.stringify(rerank),
+        },
+        internalEnv({ keyId: job.owner, key: null }),
+      );
+      return { status: res.status, body: await res.text() };
+    },
+    send: (url, body, headers) =>
+      postCallback(url, body, headers, {
+        timeoutMs: jobs.callbackTimeoutMs,
+        allowPrivate: jobs.callbacks.allowPrivate,
+      }),
+  });
+
+  app.openAPIRegistry.registerPath(
+    createRoute({
+      method: "post",
+      path: "/v1/rerank/jobs",
+      summary: "Rerank in the background; the signed result is POSTed to callback_url",
+      tags: ["Rerank"],
+      request: {
+        body: { content: { "application/json": { schema: RerankJobRequest } }, required: true },
+      },
+      responses: {
+        202: { description: "Stored", content: { "application/json": { schema: JobAccepted } } },
+        400: { description: "Invalid", content: { "application/json": { schema: ErrorResponse } } },
+        401: {
+          description: "Bad key or webhook signature",
+          content: { "application/json": { schema: ErrorResponse } },
+        },
+        422: {
+          description: "Idempotency-Key reused with another body",
+          content: { "application/json": { schema: ErrorResponse } },
+        },
+      },
+    }),
+  );
+  app.post("/v1/rerank/jobs", async (c) => {
+    const t = now();
+    await verifyInbound(c, store, jobs, t);
+    const body = await readBody(c, RerankJobRequest);
+    if (body.model && !deps.host.servedNames.includes(body.model)) {
+      throw new NotFoundError(`The model \`${body.model}\` does not exist.`, "model");
+    }
+    const engine = deps.host.engine;
+    if (engine) requireTask(engine, "score", "rerank");
+    checkBatchSize(body.documents.length, deps.limits, "documents");
+    validateCallbackUrl(body.callback_url, jobs.callbacks);
+    const idempotencyKey = c.req.header("idempotency-key") ?? null;
+    if (idempotencyKey !== null && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw new EdgepoolError(
+        `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters`,
+        400,
+        "BadRequestError",
+        "Idempotency-Key",
+      );
+    }
+    const request = JSON.stringify(body);
+    const requestHash = createHash("sha256").update(request).digest("hex");
+    const { job, created } = await store.jobs.enqueue({
+      id: `job_${crypto.randomUUID().replaceAll("-", "")}`,
+      owner: owner(c),
+      idempotencyKey,
+      requestHash,
+      request,
+      callbackUrl: body.callback_url,
+      maxAttempts: jobs.retry.attempts,
+      createdAt: t,
+    });
+    if (!created && job.requestHash !== requestHash) {
+      throw new EdgepoolError(
+        "This Idempotency-Key was used with a different request body",
+        422,
+        "UnprocessableEntityError",
+        "Idempotency-Key",
+      );
+    }
+    if (created) worker.kick();
+    else c.header("idempotent-replayed", "true");
+    if (jobs.onAccepted && (created || (job.status === "queued" && job.attempts === 0))) {
+      try {
+        await jobs.onAccepted(job);
+      } catch (err) {
+        log?.error({ err: (err as Error).message, job: job.id }, "could not queue the job");
+        throw new ServiceUnavailableError(
+          `The job ${job.id} is stored but could not be queued; retry with the same Idempotency-Key`,
+        );
+      }
+    }
+    c.header("location", `/v1/rerank/jobs/${job.id}`);
+    return c.json({ id: job.id, object: "rerank.job", status: job.status }, 202);
+  });
+
+  app.openAPIRegistry.registerPath(
+    createRoute({
+      method: "get",
+      path: "/v1/rerank/jobs/{id}",
+      summary: "A rerank job: status, attempts, and the result once done",
+      tags: ["Rerank"],
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        200: { description: "The job", content: { "application/json": { schema: JobView } } },
+        404: {
+          description: "No such job",
+          content: { "application/json": { schema: ErrorResponse } },
+        },
+      },
+    }),
+  );
+  app.get("/v1/rerank/jobs/:id", async (c) => {
+    const job = await store.jobs.get(c.req.param("id"));
+    // Another key's job is as unknown as a missing one.
+    if (!job || job.owner !== owner(c)) {
+      throw new NotFoundError(`No rerank job '${c.req.param("id")}'`, "id");
+    }
+    return c.json(view(job));
+  });
+  return worker;
+}

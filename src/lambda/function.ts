@@ -1,0 +1,99 @@
+import pino from "pino";
+import { createApp } from "../api/create-app.js";
+import type { RouteFamily } from "../api/families.js";
+import type { App } from "../api/route.js";
+import type { StoreServices } from "../cli/store-flags.js";
+import { loadEngine } from "../engine/load.js";
+import type { JobWorker } from "../jobs/index.js";
+import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "./config.js";
+import { type EngineLoader, FunctionInstance } from "./instance.js";
+import { limitResponse } from "./response-limit.js";
+import { lambdaHandlers } from "./runtime.js";
+import { functionStoreServices } from "./store-config.js";
+
+export interface FunctionOptions {
+  /** Environment to read (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** How the engine is made (default `loadEngine`). */
+  loader?: EngineLoader;
+  version?: string;
+  /** Where the JSON log lines go (default: stdout, written synchronously before the instance freezes). */
+  logStream?: pino.DestinationStream;
+}
+
+export interface EdgepoolFunction {
+  app: App;
+  instance: FunctionInstance;
+  /** Buffered handler: API Gateway (HTTP API v2, REST v1), ALB and Function URL events. */
+  handler: ReturnType<typeof lambdaHandlers>["handler"];
+  /**
+   * Streaming handler (Function URL with `InvokeMode: RESPONSE_STREAM`): no 6 MB cap. Present only
+   * inside Lambda's Node runtime, which provides `awslambda.streamifyResponse`.
+   */
+  streamHandler: ReturnType<typeof lambdaHandlers>["streamHandler"];
+  /** Metering and jobs, when the environment names a store (`DATABASE_URL`). */
+  services: StoreServices | null;
+  /** The rerank job worker, when jobs are configured (`EDGEPOOL_WEBHOOK_SECRETS`). */
+  jobs: JobWorker | null;
+}
+
+const splitKeys = (v: string | undefined) =>
+  (v ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+
+/**
+ * A serverless function serving one endpoint family: the shared app with only that family's
+ * routes, and an engine loaded once per instance (call it at module top level, in the init phase).
+ */
+export async function createFunction(
+  family: RouteFamily,
+  opts: FunctionOptions = {},
+): Promise<EdgepoolFunction> {
+  const env = opts.env ?? process.env;
+  let config: FunctionConfig | null = null;
+  let configError: Error | null = null;
+  try {
+    config = functionConfig(env);
+  } catch (err) {
+    configError = err as Error;
+  }
+  const log = pino(
+    { level: config?.logLevel ?? "info", base: { service: "edgepool" } },
+    opts.logStream ?? pino.destination({ sync: true }),
+  );
+  const name = env.AWS_LAMBDA_FUNCTION_NAME ?? family;
+  const servedName =
+    config?.engine.servedModelName ?? env.EDGEPOOL_MODEL_URI ?? env.EDGEPOOL_MODEL ?? "model";
+  const instance = new FunctionInstance(
+    servedName,
+    () => {
+      if (!config) throw configError!;
+      return { ...config.engine, servedModelName: servedName };
+    },
+    opts.loader ?? loadEngine,
+    log,
+    name,
+  );
+  const services = await functionStoreServices(env, log);
+  const { app, jobs } = createApp(instance.host, {
+    meter: services?.meter,
+    jobs: services?.jobs,
+    routes: [family],
+    apiKeys: config?.apiKeys ?? splitKeys(env.EDGEPOOL_API_KEYS),
+    logger: log,
+    version: opts.version ?? env.EDGEPOOL_VERSION ?? "0.0.0",
+    ...(config
+      ? { maxClientBatchSize: config.maxClientBatchSize, payloadLimit: config.payloadLimit }
+      : {}),
+  });
+  await instance.ensure();
+  const responseLimit = config?.responseLimit ?? LAMBDA_RESPONSE_LIMIT;
+  const handlers = lambdaHandlers(
+    app,
+    () => instance.ensure(),
+    (r) => limitResponse(r, responseLimit),
+  );
+  return { app, instance, ...handlers, services, jobs };
+}

@@ -1,0 +1,15 @@
+export {
+  envName,
+  FUNCTION_SPINNING,
+  type FunctionConfig,
+  functionConfig,
+  LAMBDA_RESPONSE_LIMIT,
+} from "./config.js";
+export { createFunction, type EdgepoolFunction, type FunctionOptions } from "./function.js";
+export { type ColdStartPhase, type EngineLoader, FunctionInstance } from "./instance.js";
+export { type JobQueue, SQS_MAX_DELAY_SECONDS, sqsJobQueue, sqsJobsHandler } from "./jobs.js";
+export { createJobsWorkerFunction, type JobsWorkerFunction } from "./jobs-worker.js";
+export { createRerankJobsFunction, type RerankJobsFunction } from "./rerank-jobs.js";
+export { limitResponse } from "./response-limit.js";
+export { type BufferedHandler, lambdaHandlers, type StreamingHandler } from "./runtime.js";
+export { functionStoreServices } from "./store-config.js";

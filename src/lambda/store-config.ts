@@ -1,0 +1,27 @@
+import type { Logger } from "pino";
+import { SERVE_STORE_FLAGS, type StoreServices, storeServices } from "../cli/store-flags.js";
+import { envName } from "./config.js";
+
+/**
+ * Metering and jobs of a function, from its environment: the store from `DATABASE_URL` (a pooled
+ * connection string: RDS Proxy, PgBouncer, Neon, Supabase…) or `EDGEPOOL_STORE`, and every
+ * `serve` store flag as `EDGEPOOL_<FLAG>` (lists comma-separated). Ledger rows are written before
+ * each response (`EDGEPOOL_LEDGER_FLUSH_MS` defaults to 0): a frozen instance flushes nothing.
+ */
+export async function functionStoreServices(
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): Promise<StoreServices | null> {
+  const values: Record<string, string | string[] | boolean | undefined> = {};
+  for (const [flag, spec] of Object.entries(SERVE_STORE_FLAGS)) {
+    if (flag === "webhook-secret" || flag === "inbound-webhook-secret") continue; // read as lists
+    const v = env[envName(flag)];
+    if (v === undefined || v === "") continue;
+    if (spec.type === "boolean") values[flag] = v === "1" || v === "true";
+    else if ("multiple" in spec && spec.multiple) values[flag] = v.split(",").map((s) => s.trim());
+    else values[flag] = v;
+  }
+  values["ledger-flush-ms"] ??= "0";
+  values["job-worker"] = "off";
+  return storeServices(values, log, env);
+}

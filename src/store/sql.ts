@@ -1,0 +1,31 @@
+/**
+ * The one thing a backend provides: run SQLite-dialect statements (`?` placeholders), async.
+ * SQLite (node:sqlite), Postgres (pg) and Cloudflare D1 all fit behind it; the queries in this
+ * folder are written once against it.
+ */
+export type SqlValue = string | number | null;
+
+export interface Statement {
+  sql: string;
+  params?: readonly SqlValue[];
+}
+
+export interface SqlExecutor {
+  /** Which server runs the SQL: the few queries that differ ask this. */
+  readonly dialect: "sqlite" | "postgres";
+  /** Rows of a query (or of a statement with `RETURNING`). */
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** A statement's affected row count. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Several statements in one transaction: all or none (D1's `batch`). */
+  batch(statements: readonly Statement[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function first<T>(
+  db: SqlExecutor,
+  sql: string,
+  params?: readonly SqlValue[],
+): Promise<T | undefined> {
+  return (await db.all<T>(sql, params))[0];
+}

@@ -1,0 +1,331 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FAMILY_NAMES, ROUTE_FAMILIES } from "../../src/api/index.js";
+import { pinModel } from "../../src/models/index.js";
+import { fixture } from "../helpers/fixtures.js";
+import { requireBundles } from "../helpers/functions.js";
+import { stableJson } from "../helpers/lambda.js";
+import { freePort, S3_ENV, type S3Server, startS3 } from "../helpers/s3.js";
+import { postJson, ROOT, type RunningServer, startServer } from "../helpers/server.js";
+import { unzip, zipEntries } from "../helpers/zip.js";
+
+const OSLS = join(ROOT, "node_modules", "osls", "bin", "serverless.js");
+const MB = 1024 * 1024;
+// What `osls package` needs offline: no ONNX Runtime download, no telemetry.
+const OSLS_ENV = {
+  ONNXRUNTIME_NODE_INSTALL: "skip",
+  SLS_TELEMETRY_DISABLED: "1",
+  SLS_NOTIFICATIONS_MODE: "off",
+};
+
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...OSLS_ENV, ...env },
+    });
+    let out = "";
+    p.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    p.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    p.once("close", (code) => resolve({ code, out }));
+  });
+}
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+const pascal = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+describe("serverless.yml", () => {
+  beforeAll(() => requireBundles(FAMILY_NAMES));
+
+  describe("osls package", () => {
+    let out: string;
+    let resources: Record<string, Resource>;
+    beforeAll(async () => {
+      out = mkdtempSync(join(tmpdir(), "edgepool-sls-"));
+      const res = await run([
+        OSLS,
+        "package",
+        "--package",
+        out,
+        "--stage",
+        "prod",
+        "--region",
+        "eu-west-1",
+        "--param=modelBucket=acme-models",
+        "--param=modelPrefix=pinned",
+        "--param=model=minilm/aaaa",
+        "--param=rerankModel=reranker/bbbb",
+        "--param=functionUrl=true",
+        "--param=provisionedConcurrency=1",
+      ]);
+      expect(res.code, res.out).toBe(0);
+      const template = JSON.parse(
+        readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"),
+      ) as { Resources: Record<string, Resource> };
+      resources = template.Resources;
+    }, 240_000);
+    afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+    const ofType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
+
+    it("one function per endpoint family: runtime, handler, memory, model from the stage params", () => {
+      const fns = ofType("AWS::Lambda::Function");
+      expect(fns.map(([id]) => id).sort()).toEqual(
+        FAMILY_NAMES.map((f) => `${pascal(f)}LambdaFunction`).sort(),
+      );
+      for (const f of FAMILY_NAMES) {
+        const p = resources[`${pascal(f)}LambdaFunction`]!.Properties as {
+          Runtime: string;
+          Handler: string;
+          FunctionName: string;
+          MemorySize: number;
+          Timeout: number;
+          Architectures: string[];
+          Environment: { Variables: Record<string, string> };
+        };
+        expect(p).toMatchObject({
+          Runtime: "nodejs24.x",
+          Handler: `dist/functions/${f}/index.handler`,
+          FunctionName: `edgepool-prod-${f}`,
+          MemorySize: 2048,
+          Timeout: 29,
+          Architectures: ["x86_64"],
+        });
+        const model = f === "rerank" || f === "score" ? "reranker/bbbb" : "minilm/aaaa";
+        expect(p.Environment.Variables).toMatchObject({
+          EDGEPOOL_MODEL_URI: `s3://acme-models/pinned/${model}`,
+          EDGEPOOL_CACHE_DIR: "/tmp/edgepool",
+        });
+      }
+    });
+
+    it("HTTP API routes: each family's paths go to its function", () => {
+      const integrationOf = new Map(
+        // The function's ARN, or its provisioned-concurrency alias.
+        ofType("AWS::ApiGatewayV2::Integration").map(([id, r]) => [
+          id,
+          JSON.stringify(r.Properties.IntegrationUri).match(/"([A-Z][a-z]+)(ProvConc|Lambda)/)![1]!,
+        ]),
+      );
+      const routes = new Map<string, string[]>();
+      for (const [, r] of ofType("AWS::ApiGatewayV2::Route")) {
+        const key = r.Properties.RouteKey as string;
+        const target = (r.Properties.Target as { "Fn::Join": [string, [string, { Ref: string }]] })[
+          "Fn::Join"
+        ][1][1].Ref;
+        const fn = integrationOf
+          .get(target)!
+          .replace(/LambdaFunction$/, "")
+          .toLowerCase();
+        routes.set(fn, [...(routes.get(fn) ?? []), key]);
+      }
+      for (const f of FAMILY_NAMES) {
+        const posts = routes.get(f)!.filter((k) => k.startsWith("POST "));
+        expect(posts.sort()).toEqual(ROUTE_FAMILIES[f].map((p) => `POST ${p}`).sort());
+      }
+      expect(routes.get("embeddings")).toEqual(
+        expect.arrayContaining(["GET /health", "GET /v1/models", "GET /openapi.json"]),
+      );
+      for (const [, i] of ofType("AWS::ApiGatewayV2::Integration")) {
+        expect(i.Properties.PayloadFormatVersion).toBe("2.0");
+      }
+    });
+
+    it("IAM: read-only, on the pinned prefix only", () => {
+      const [[, role]] = ofType("AWS::IAM::Role") as [[string, Resource]];
+      const statements = (
+        role.Properties.Policies as Array<{
+          PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> };
+        }>
+      ).flatMap((p) => p.PolicyDocument.Statement);
+      const s3 = statements.filter((s) => s.Action.some((a) => a.startsWith("s3:")));
+      expect(s3).toEqual([
+        {
+          Effect: "Allow",
+          Action: ["s3:GetObject"],
+          Resource: "arn:aws:s3:::acme-models/pinned/*",
+        },
+      ]);
+    });
+
+    it("options: Function URLs and provisioned concurrency", () => {
+      expect(ofType("AWS::Lambda::Url")).toHaveLength(FAMILY_NAMES.length);
+      const aliases = ofType("AWS::Lambda::Alias");
+      expect(aliases).toHaveLength(FAMILY_NAMES.length);
+      for (const [, a] of aliases) {
+        expect(a.Properties.ProvisionedConcurrencyConfig).toEqual({
+          ProvisionedConcurrentExecutions: 1,
+        });
+      }
+    });
+
+    it("each zip: its bundle plus onnxruntime-node for linux/x64 only, well under Lambda's limits", () => {
+      for (const f of FAMILY_NAMES) {
+        const zip = join(out, `${f}.zip`);
+        const { buffer, entries } = zipEntries(zip);
+        const names = entries.map((e) => e.name);
+        const unzipped = entries.reduce((n, e) => n + e.size, 0);
+        expect(names).toContain(`dist/functions/${f}/index.js`);
+        expect(names).toContain(
+          "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1",
+        );
+        expect(names.filter((n) => /napi-v6\/(darwin|win32|linux\/arm64)/.test(n))).toEqual([]);
+        expect(
+          names.filter(
+            (n) => n.startsWith("dist/functions/") && !n.startsWith(`dist/functions/${f}/`),
+          ),
+        ).toEqual([]);
+        expect(buffer.length).toBeLessThan(50 * MB); // direct-upload limit
+        expect(unzipped).toBeLessThan(250 * MB); // Lambda's unzipped limit
+        const bundle = entries
+          .filter((e) => e.name.startsWith("dist/"))
+          .reduce((n, e) => n + e.size, 0);
+        expect(bundle).toBeLessThan(2 * MB);
+      }
+    });
+
+    it("a zip runs on its own: extracted, its handler answers from its own node_modules", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "edgepool-zip-"));
+      try {
+        unzip(join(out, "embeddings.zip"), dir);
+        const script = `
+          const { handler } = await import(${JSON.stringify(join(dir, "dist/functions/embeddings/index.js"))});
+          const body = JSON.stringify({ input: "a cat" });
+          const r = await handler({ version: "2.0", routeKey: "$default", rawPath: "/v1/embeddings",
+            rawQueryString: "", headers: { "content-type": "application/json" }, body, isBase64Encoded: false,
+            requestContext: { http: { method: "POST", path: "/v1/embeddings", protocol: "HTTP/1.1",
+              sourceIp: "203.0.113.7", userAgent: "t" }, domainName: "x.lambda-url.eu-west-1.on.aws",
+              accountId: "anonymous", apiId: "x", domainPrefix: "x", requestId: "r", routeKey: "$default",
+              stage: "$default", time: "", timeEpoch: 0 } }, {});
+          const ort = (await import("node:module")).createRequire(${JSON.stringify(join(dir, "dist/functions/embeddings/index.js"))}).resolve("onnxruntime-node");
+          console.log(JSON.stringify({ status: r.statusCode, dims: JSON.parse(r.body).data[0].embedding.length, ort }));`;
+        const res = await run(["--input-type=module", "-e", script], {
+          EDGEPOOL_MODEL_URI: fixture("bert-embed-mean"),
+          EDGEPOOL_LOG_LEVEL: "warn",
+          NODE_PATH: "",
+        });
+        const last = JSON.parse(res.out.trim().split("\n").at(-1)!) as {
+          status: number;
+          dims: number;
+          ort: string;
+        };
+        expect(last.status, res.out).toBe(200);
+        expect(last.dims).toBe(32);
+        expect(last.ort.startsWith(dir)).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("serverless-offline", () => {
+    let work: string;
+    let s3: S3Server;
+    let offline: ChildProcess;
+    let url: string;
+    let server: RunningServer;
+
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), "edgepool-offline-"));
+      Object.assign(process.env, S3_ENV);
+      s3 = await startS3(join(work, "s3"), await freePort(), "models");
+      const pinned = await pinModel(fixture("bert-embed-mean"), "s3://models/pinned", {
+        endpoint: s3.endpoint,
+      });
+      const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+      server = await startServer([
+        "--model",
+        fixture("bert-embed-mean"),
+        "--served-model-name",
+        "edgepool",
+      ]);
+      offline = spawn(
+        process.execPath,
+        [
+          OSLS,
+          "offline",
+          "start",
+          "--host",
+          "127.0.0.1",
+          "--httpPort",
+          String(httpPort),
+          "--lambdaPort",
+          String(lambdaPort),
+          "--param=modelBucket=models",
+          "--param=modelPrefix=pinned",
+          `--param=model=${pinned.uri.split("/").slice(-2).join("/")}`,
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            ...OSLS_ENV,
+            ...S3_ENV,
+            AWS_ENDPOINT_URL: s3.endpoint,
+            EDGEPOOL_CACHE_DIR: join(work, "cache"),
+          },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      url = `http://127.0.0.1:${httpPort}`;
+      const logs: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`offline did not start:\n${logs.join("")}`)),
+          120_000,
+        );
+        const onData = (c: Buffer) => {
+          logs.push(c.toString());
+          if (/Server ready/.test(logs.join(""))) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        offline.stdout!.on("data", onData);
+        offline.stderr!.on("data", onData);
+        offline.once("exit", (code) =>
+          reject(new Error(`offline exited ${code}:\n${logs.join("")}`)),
+        );
+      });
+    }, 240_000);
+
+    afterAll(async () => {
+      if (offline && offline.exitCode === null) {
+        const exited = new Promise((r) => offline.once("exit", r));
+        offline.kill("SIGINT");
+        await exited;
+      }
+      await server?.stop();
+      await s3?.kill();
+      rmSync(work, { recursive: true, force: true });
+      for (const k of Object.keys(S3_ENV)) delete process.env[k];
+    });
+
+    it("serves the embeddings function over HTTP, answering like the server", async () => {
+      for (const [path, body] of [
+        ["/v1/embeddings", { input: ["hello world", "a cat"] }],
+        ["/v2/embed", { texts: ["a cat"], input_type: "search_query", embedding_types: ["float"] }],
+        ["/embed", { inputs: "a dog" }],
+      ] as const) {
+        const [got, want] = [
+          await postJson(`${url}${path}`, body),
+          await postJson(`${server.url}${path}`, body),
+        ];
+        expect(got.status, JSON.stringify(got.body)).toBe(200);
+        expect(stableJson(JSON.stringify(got.body))).toEqual(stableJson(JSON.stringify(want.body)));
+      }
+      const health = await fetch(`${url}/health`);
+      expect(health.status).toBe(200);
+      const bad = await postJson(`${url}/v1/embeddings`, { input: [] });
+      expect(bad.status).toBe(
+        (await postJson(`${server.url}/v1/embeddings`, { input: [] })).status,
+      );
+    });
+  });
+});

@@ -1,0 +1,49 @@
+import { spawn } from "node:child_process";
+import { BIN } from "./server.js";
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built `edgepool` CLI to completion (killed after `timeoutMs`). */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    proc.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+    proc.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Run the built `edgepool` CLI; resolves with its exit code and output (never rejects on exit code). */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = await runCli(args, env);
+  return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `edgepool keys create --json …`: the new key's record, secret included. */
+export async function createKey(spec: string, name: string, extra: string[] = []) {
+  const r = await cli(["keys", "create", "--store", spec, "--name", name, "--json", ...extra]);
+  if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { id: string; key: string; name: string };
+}
