@@ -1,6 +1,6 @@
 // Event-loop CPU per request, by phase, from a V8 CPU profile of the server's main thread under
 // load (one sentence per request, wrk at the given concurrency):
-//   node --import tsx bench/profile.ts [--concurrency 64] [--seconds 10] [-- serve flags…]
+//   node --import tsx bench/profile.ts [--concurrency 64] [--seconds 10] [--bin other/dist/cli/main.js] [-- serve flags…]
 // Each sample is charged to the first phase found walking its stack from the leaf up, so the
 // phases add up to the main thread's busy time; "idle" (program/idle samples) is left out.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -109,6 +109,7 @@ async function main() {
     options: {
       concurrency: { type: "string", default: "64" },
       seconds: { type: "string", default: "10" },
+      bin: { type: "string", default: join(ROOT, "dist", "cli", "main.js") },
     },
   });
   const dir = mkdtempSync(join(tmpdir(), "edgepool-prof-"));
@@ -119,7 +120,7 @@ async function main() {
       "--cpu-prof",
       "--cpu-prof-dir",
       dir,
-      join(ROOT, "dist", "cli", "main.js"),
+      values.bin,
       "serve",
       "--model",
       ensureModel("minilm-l6"),

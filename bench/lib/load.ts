@@ -23,6 +23,7 @@ export async function runLoad(
   url: string,
   bodies: readonly string[],
   concurrency: number,
+  headers: Record<string, string> = {},
 ): Promise<LoadResult> {
   const target = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -39,6 +40,7 @@ export async function runLoad(
           path: target.pathname,
           method: "POST",
           headers: {
+            ...headers,
             "content-type": "application/json",
             "content-length": Buffer.byteLength(body),
           },

@@ -16,8 +16,7 @@ export const ROUTE_FAMILIES = {
   rerank: ["/rerank", "/v1/rerank", "/v2/rerank"],
   score: ["/score", "/v1/score", "/similarity"],
   classify: ["/classify", "/predict"],
-  // vLLM's any-task route, and TEI's root and /invocations (dispatched by body and model type).
-  pooling: ["/pooling", "/embed_all", "/", "/invocations"],
+  pooling: ["/pooling", "/embed_all"],
   tokenize: ["/tokenize", "/detokenize"],
   /** An Inference Endpoint / SageMaker URL: dispatches by body and model type. */
   endpoint: ["/", "/invocations"],

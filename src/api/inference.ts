@@ -1,10 +1,12 @@
 import type { PoolingParams, PoolingTask } from "../core/index.js";
 import type {
   Engine,
+  LexicalResult,
   PooledResult,
   Prompt,
   PromptOptions,
   RunContext,
+  ScoreOptions,
   ScoreResult,
   TokenizedPrompt,
 } from "../engine/index.js";
@@ -74,11 +76,33 @@ export async function runScore(
   engine: Engine,
   left: readonly string[],
   right: readonly string[],
-  options: PromptOptions & Pick<PoolingParams, "useActivation">,
+  options: ScoreOptions,
 ): Promise<ScoreResult[]> {
   const results = await scheduled(c, (ctx) => engine.score(left, right, options, ctx));
   countTokens(c, results);
   return results;
+}
+
+/** Sparse (lexical) weights of a model with a sparse head, timed as the other runs. */
+export async function runLexical(
+  c: Ctx,
+  engine: Engine,
+  prompts: readonly Prompt[],
+  options: PromptOptions,
+): Promise<LexicalResult[]> {
+  const tokenized = timed(c, "tokenization", () => {
+    engine.pooler.validate("token_classify");
+    return engine.prepare("token_classify", prompts, options);
+  });
+  countTokens(c, tokenized);
+  return scheduled(c, (ctx) => engine.lexicalTokenized(tokenized, ctx));
+}
+
+/** `task: "plugin"`: the IO-processor plugin's request, timed and counted as the other runs. */
+export async function runPlugin(c: Ctx, engine: Engine, data: unknown) {
+  const out = await scheduled(c, (ctx) => engine.runPlugin(data, ctx));
+  countTokens(c, out.results);
+  return out;
 }
 
 export function usage(results: readonly { promptTokenIds: number[] }[]) {

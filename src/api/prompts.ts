@@ -71,5 +71,8 @@ export function requestPrompts(
     return { prompts: [text], options };
   }
   options.addSpecialTokens = body.add_special_tokens ?? true;
-  return { prompts: promptsFromInput(body.input, limits), options };
+  return {
+    prompts: engine.withPrompt(promptsFromInput(body.input, limits), body.prompt_name),
+    options,
+  };
 }

@@ -9,6 +9,7 @@ import type { ModelHost } from "./host.js";
 import { usage } from "./inference.js";
 import type { Limits } from "./prompts.js";
 import { ErrorResponse } from "./schemas.js";
+import { warnIgnoredFields } from "./warnings.js";
 
 export type App = OpenAPIHono<ApiEnv>;
 export type Ctx = Context<ApiEnv>;
@@ -69,9 +70,12 @@ export function postRoute<S extends z.ZodType>(
         },
       }),
     );
-    const inspect = spec.inspect;
+    const inspect = (c: Ctx, json: Record<string, unknown>) => {
+      spec.inspect?.(c, json);
+      warnIgnoredFields(c, json, spec.body);
+    };
     app.post(path, async (c) =>
-      handler(c, await readBody(c, spec.body, inspect && ((json) => inspect(c, json)))),
+      handler(c, await readBody(c, spec.body, (json) => inspect(c, json))),
     );
   }
 }

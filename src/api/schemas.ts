@@ -44,6 +44,10 @@ export const PromptFields = {
     .openapi({ description: "-1 = the model's maximum" }),
   truncation_side: z.enum(["left", "right"]).nullish(),
   use_activation: z.boolean().nullish().openapi({ description: "null = model default" }),
+  prompt_name: z.string().nullish().openapi({
+    description:
+      "A prompt of the model's config_sentence_transformers.json (e.g. query), put in front of text inputs; default: its default_prompt_name",
+  }),
   ...DeprecatedActivation,
   user: z.string().nullish(),
   request_id: z.string().nullish(),

@@ -1,8 +1,10 @@
+import { existsSync, readFileSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import type { Convert, JsonObject, Runner } from "../core/index.js";
 import { isJsonObject } from "../core/index.js";
 import { ENGINE_DEFAULTS } from "../engine/defaults.js";
 import type { Device, EngineOptions } from "../engine/index.js";
+import { SCORE_TEMPLATES } from "../engine/score-template.js";
 import type { Dtype } from "../models/index.js";
 
 /** Flags shared by every command that loads a model (vLLM's names). */
@@ -13,7 +15,10 @@ export const MODEL_FLAGS = {
   convert: { type: "string" },
   "pooler-config": { type: "string" },
   "hf-overrides": { type: "string" },
+  "score-template": { type: "string" },
+  "io-processor-plugin": { type: "string" },
   "max-model-len": { type: "string" },
+  "auto-truncate": { type: "boolean" },
   device: { type: "string" },
   "onnx-file": { type: "string" },
   dtype: { type: "string" },
@@ -49,7 +54,16 @@ export const MODEL_FLAGS_HELP = `Model options:
                               deprecated in vLLM; token_classify with a reward head, else embed)
   --pooler-config JSON        e.g. '{"pooling_type":"MEAN","normalize":true}'
   --hf-overrides JSON         merged into config.json, e.g. '{"is_matryoshka":true}'
+  --io-processor-plugin NAME|MODULE
+                              serve task "plugin" on /pooling with this IO processor: the
+                              built-in nearest-label, or a module exporting one
+  --score-template NAME|FILE  how /score and /rerank render a pair for an LLM reranker:
+                              qwen3_reranker, or a Jinja file (messages: system = instruction,
+                              query, document); default qwen3_reranker when the config has
+                              is_original_qwen3_reranker
   --max-model-len N           refuse (or truncate) prompts longer than N tokens
+  --auto-truncate             cut prompts over the limit instead of refusing them (TEI), unless
+                              the request sets its own truncation
   --device cpu|cuda|auto      execution provider (default cpu); auto tries CUDA and falls back
                               to the CPU with one log line saying why
   --onnx-file PATH            ONNX file inside the folder (default onnx/model.onnx)
@@ -83,6 +97,17 @@ function json(flag: string, text: string | undefined): JsonObject | undefined {
   }
   if (!isJsonObject(value)) throw new UsageError(`--${flag} must be a JSON object`);
   return value;
+}
+
+/** `--score-template`: a built-in name, or a Jinja file whose text is the template. */
+function scoreTemplate(value: string | undefined): string | undefined {
+  if (value === undefined || SCORE_TEMPLATES[value]) return value;
+  if (!existsSync(value)) {
+    throw new UsageError(
+      `--score-template must be ${Object.keys(SCORE_TEMPLATES).join(", ")} or a Jinja file (${value} does not exist)`,
+    );
+  }
+  return readFileSync(value, "utf8");
 }
 
 export function intFlag(flag: string, text: string | undefined, min = 1): number | undefined {
@@ -132,7 +157,10 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   );
   set("poolerConfig", json("pooler-config", values["pooler-config"]));
   set("hfOverrides", json("hf-overrides", values["hf-overrides"]));
+  set("scoreTemplate", scoreTemplate(values["score-template"]));
+  set("ioProcessorPlugin", values["io-processor-plugin"]);
   set("maxModelLen", intFlag("max-model-len", values["max-model-len"]));
+  if (values["auto-truncate"]) opts.autoTruncate = true;
   set("device", oneOf<Device>("device", values.device, ["cpu", "cuda", "auto"]));
   set("onnxFile", values["onnx-file"]);
   set("maxBatchSize", intFlag("max-batch-size", values["max-batch-size"]));

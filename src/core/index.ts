@@ -1,4 +1,6 @@
 export * from "./activation.js";
+export * from "./chunked.js";
+export * from "./classifier-from-token.js";
 export * from "./dense.js";
 export * from "./deprecated.js";
 export * from "./encoding.js";
@@ -14,3 +16,4 @@ export * from "./runner.js";
 export * from "./safetensors.js";
 export * from "./scoring.js";
 export * from "./tasks.js";
+export * from "./token-heads.js";

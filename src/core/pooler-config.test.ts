@@ -53,4 +53,16 @@ describe("pooler config", () => {
     expect(() => poolingFromSentenceTransformers({}, false)).toThrow("exactly one pooling mode");
     expect(st("lasttoken").poolingType).toBe("LAST");
   });
+
+  it("parses chunked processing and checks max_embed_len needs it", () => {
+    expect(parsePoolerConfig({ enable_chunked_processing: true, max_embed_len: 4096 })).toEqual({
+      enableChunkedProcessing: true,
+      maxEmbedLen: 4096,
+    });
+    expect(() => parsePoolerConfig({ max_embed_len: 4096 })).toThrow("enable_chunked_processing");
+    expect(() => parsePoolerConfig({ enable_chunked_processing: true, max_embed_len: 0 })).toThrow(
+      "positive integer",
+    );
+    expect(() => parsePoolerConfig({ enable_chunked_processing: "yes" })).toThrow("boolean");
+  });
 });

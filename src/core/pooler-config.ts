@@ -19,6 +19,13 @@ export interface PoolerConfig {
   logitBias?: number;
   /** Multiplies classifier logits (after `logit_bias`) before the activation. */
   logitScale?: number;
+  /**
+   * Embed inputs longer than `max_model_len` in chunks of `max_model_len`, each pooled, combined
+   * weighted by their token counts (vLLM's `enable_chunked_processing`).
+   */
+  enableChunkedProcessing?: boolean;
+  /** With chunked processing: the longest input accepted, in tokens (unset: any length). */
+  maxEmbedLen?: number;
 }
 
 /** The pooling a model's sentence-transformers files select, when they exist. */
@@ -48,8 +55,8 @@ export const POOLER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   normalize: { field: "useActivation", deprecated: "normalize" },
   softmax: { field: "useActivation", deprecated: "softmax" },
   activation: { field: "useActivation", deprecated: "activation" },
-  enable_chunked_processing: { unsupported: "chunked processing is not supported yet" },
-  max_embed_len: { unsupported: "max_embed_len (chunked processing) is not supported yet" },
+  enable_chunked_processing: { field: "enableChunkedProcessing" },
+  max_embed_len: { field: "maxEmbedLen" },
 };
 
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -110,6 +117,20 @@ export function parsePoolerConfig(value: unknown, warn: WarningSink = () => {}):
   if (cfg.useActivation !== undefined && typeof cfg.useActivation !== "boolean") {
     throw new ModelConfigError("pooler config use_activation must be a boolean");
   }
+  const chunked = cfg.enableChunkedProcessing;
+  if (chunked !== undefined && typeof chunked !== "boolean") {
+    throw new ModelConfigError("pooler config enable_chunked_processing must be a boolean");
+  }
+  if (cfg.maxEmbedLen !== undefined) {
+    if (!Number.isInteger(cfg.maxEmbedLen) || cfg.maxEmbedLen < 1) {
+      throw new ModelConfigError("pooler config max_embed_len must be a positive integer");
+    }
+    if (!chunked) {
+      throw new ModelConfigError(
+        "pooler config max_embed_len needs enable_chunked_processing: true (without chunking, inputs are limited by max_model_len)",
+      );
+    }
+  }
   for (const key of ["dimensions", "stepTagId"] as const) {
     const v = cfg[key];
     if (v !== undefined && !Number.isInteger(v)) {
@@ -166,6 +187,8 @@ export interface PoolerConfigSources {
   explicit?: PoolerConfig;
   sentenceTransformers?: SentenceTransformersPooling | null;
   decoder: boolean;
+  /** Process reward models (`*ForProcessRewardModel`) pool STEP by default, as vLLM. */
+  processReward?: boolean;
   /**
    * An embedding model: its `use_activation` default (normalize) follows `modules.json` — on only
    * with a `Normalize` module — as in vLLM and sentence-transformers.
@@ -179,7 +202,8 @@ export function resolvePoolerConfig(
 ): Required<Pick<PoolerConfig, "poolingType" | "useActivation">> & PoolerConfig {
   const explicit = sources.explicit ?? {};
   const st = sources.sentenceTransformers;
-  const poolingType = explicit.poolingType ?? st?.poolingType ?? (sources.decoder ? "LAST" : "CLS");
+  const architectureDefault = sources.processReward ? "STEP" : sources.decoder ? "LAST" : "CLS";
+  const poolingType = explicit.poolingType ?? st?.poolingType ?? architectureDefault;
   const normalize = sources.embedding && st ? st.normalize : true;
   return { ...explicit, poolingType, useActivation: explicit.useActivation ?? normalize };
 }

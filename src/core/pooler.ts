@@ -1,4 +1,6 @@
 import type { ActivationName } from "./activation.js";
+import { weightedMean } from "./chunked.js";
+import { fromTokenLabels, fromTokenLogits } from "./classifier-from-token.js";
 import type { DenseLayer } from "./dense.js";
 import { BadRequestError, ModelConfigError, UnsupportedTaskError } from "./errors.js";
 import {
@@ -21,6 +23,13 @@ import {
 } from "./pooling.js";
 import type { PoolerKind } from "./runner.js";
 import { type ModelOutputKind, type PoolingTask, supportedTasks } from "./tasks.js";
+import {
+  colbertVectors,
+  type LexicalWeight,
+  lexicalWeights,
+  sparseTokenWeights,
+  type TokenHeads,
+} from "./token-heads.js";
 
 export interface PoolerSpec {
   modelName: string;
@@ -32,6 +41,13 @@ export interface PoolerSpec {
   outputSize: number;
   /** The graph output read; a classifier's may be per-token logits (then pooled here). */
   output?: ModelOutputKind;
+  /**
+   * `classifier_from_token`: the output holds these tokens' logits, gathered at the last
+   * position (`[batch, tokens]`); two tokens make one label.
+   */
+  fromTokens?: number;
+  /** bge-m3's sparse and ColBERT heads, when the architecture enables them. */
+  tokenHeads?: TokenHeads | null;
 }
 
 /** Per-request pooling parameters; null/undefined mean "the model's default". */
@@ -98,12 +114,18 @@ export class Pooler {
 
   constructor(spec: PoolerSpec) {
     this.spec = spec;
-    const labels = spec.kind === "embed" ? 0 : spec.outputSize;
+    const labels =
+      spec.kind === "embed"
+        ? 0
+        : spec.fromTokens
+          ? fromTokenLabels(spec.fromTokens)
+          : spec.outputSize;
     this.tasks = supportedTasks(
       spec.output ?? OUTPUT_OF[spec.kind],
       labels,
       spec.kind === "classify",
     );
+    if (spec.kind === "embed" && spec.tokenHeads?.sparse) this.tasks.push("token_classify");
     this.activation = classifierActivation({
       ...spec.config,
       num_labels: labels || numLabels(spec.config),
@@ -144,6 +166,16 @@ export class Pooler {
     return last ? last.outFeatures : this.spec.outputSize;
   }
 
+  /** Whether `token_embed` gives ColBERT vectors and `score` defaults to MaxSim. */
+  get lateInteraction(): boolean {
+    return Boolean(this.spec.tokenHeads?.colbert);
+  }
+
+  /** Whether the model has a sparse (lexical) head. */
+  get sparse(): boolean {
+    return this.spec.kind === "embed" && Boolean(this.spec.tokenHeads?.sparse);
+  }
+
   supports(task: PoolingTask): boolean {
     return this.tasks.includes(task);
   }
@@ -153,10 +185,11 @@ export class Pooler {
     if (!this.supports(task)) throw new UnsupportedTaskError(task, this.tasks);
     checkTaskParameters(task, params);
     if (task === "embed" || task === "token_embed") {
+      const colbert = task === "token_embed" ? this.spec.tokenHeads?.colbert : null;
       validateDimensions(
         this.spec.modelName,
         this.spec.config,
-        this.embeddingSize,
+        colbert ? colbert.outFeatures : this.embeddingSize,
         params.dimensions,
       );
     }
@@ -196,6 +229,7 @@ export class Pooler {
 
   /** A sequence classifier's logits: the graph's pooled row, or its per-token logits pooled here. */
   private logits(seq: SequenceOutput): Float32Array {
+    if (this.spec.fromTokens) return fromTokenLogits(seq.states.data);
     return this.spec.output === "token_logits" ? this.pool(seq.states) : seq.states.data;
   }
 
@@ -205,8 +239,18 @@ export class Pooler {
     switch (task) {
       case "embed":
         return embeddingHead(this.pool(seq.states), this.spec.dense, this.dimensions(params), act);
-      case "token_embed":
-        return tokenEmbeddingHead(rows(seq.states), this.spec.dense, this.dimensions(params), act);
+      case "token_embed": {
+        const heads = this.spec.tokenHeads;
+        // bge-m3's ColBERT vectors replace the Dense layers of the dense embedding.
+        return heads?.colbert
+          ? tokenEmbeddingHead(
+              colbertVectors(seq.states, seq.tokenIds, heads),
+              [],
+              this.dimensions(params),
+              act,
+            )
+          : tokenEmbeddingHead(rows(seq.states), this.spec.dense, this.dimensions(params), act);
+      }
       case "classify":
         return classifierHead(this.logits(seq), this.activation, act, this.spec.poolerConfig);
       case "score":
@@ -214,6 +258,9 @@ export class Pooler {
           ? classifierHead(this.logits(seq), this.activation, act, this.spec.poolerConfig)
           : embeddingHead(this.pool(seq.states), this.spec.dense, undefined, true);
       case "token_classify": {
+        if (this.sparse) {
+          return sparseTokenWeights(seq.states, seq.tokenIds, this.spec.tokenHeads!, act).weights;
+        }
         const { poolingType } = this.spec.poolerConfig;
         const stepTagId = params.stepTagId ?? this.spec.poolerConfig.stepTagId;
         const columns = params.returnedTokenIds ?? this.spec.poolerConfig.returnedTokenIds;
@@ -224,5 +271,35 @@ export class Pooler {
         );
       }
     }
+  }
+
+  /**
+   * `embed` over the chunks of one long input: each chunk pooled, the pooled vectors averaged
+   * weighted by chunk token counts, then the embedding head (Dense, dimensions, normalize).
+   */
+  runChunked(chunks: readonly SequenceOutput[], params: PoolingParams = {}): Float32Array {
+    const pooled = chunks.map((c) => this.pool(c.states));
+    const mean = weightedMean(
+      pooled,
+      chunks.map((c) => c.states.tokens),
+    );
+    return embeddingHead(
+      mean,
+      this.spec.dense,
+      this.dimensions(params),
+      this.useActivation(params),
+    );
+  }
+
+  /** A sparse model's lexical weights for one sequence (special tokens dropped, repeats max-pooled). */
+  lexical(seq: SequenceOutput, isSpecial: (id: number) => boolean): LexicalWeight[] {
+    if (!this.sparse) throw new UnsupportedTaskError("token_classify", this.tasks);
+    const { weights, tokenIds } = sparseTokenWeights(
+      seq.states,
+      seq.tokenIds,
+      this.spec.tokenHeads!,
+      true,
+    );
+    return lexicalWeights(tokenIds, weights, isSpecial);
   }
 }

@@ -17,6 +17,11 @@ const SUFFIXES: Array<[RegExp, PoolerKind]> = [
   [/Model$|ForTextEncoding$|EmbeddingModel$|ForMaskedLM$|ForCausalLM$/, "embed"],
 ];
 
+/** A process reward model (Qwen2.5-Math-PRM style), whose default pooling is STEP. */
+export function isProcessRewardModel(config: ModelConfig): boolean {
+  return (config.architectures ?? []).some((a) => /ForProcessRewardModel$/.test(a));
+}
+
 /** The pooler kind an architecture name implies, or null when the suffix is unknown. */
 export function poolerKindOfArchitecture(architecture: string): PoolerKind | null {
   if (/ForTokenClassification$/.test(architecture)) return "token_classify";
@@ -79,8 +84,12 @@ export function resolvePoolerKind(
   if (!outputForKind(kind, available)) {
     const arch = (config.architectures ?? []).join(", ") || "unknown architecture";
     const what = kind === "embed" ? "`last_hidden_state`" : "`logits`";
+    const llm =
+      kind === "embed" && available.includes("token_logits")
+        ? `. This graph outputs vocabulary logits (a causal LM): to serve it as an LLM reranker, set --hf-overrides '{"architectures":["<Name>ForSequenceClassification"],"classifier_from_token":["no","yes"]}'`
+        : "";
     throw new ModelConfigError(
-      `Cannot run ${arch} as a '${kind}' model: its ONNX graph has no ${what} output of the right shape (outputs: ${available.join(", ") || "none"})`,
+      `Cannot run ${arch} as a '${kind}' model: its ONNX graph has no ${what} output of the right shape (outputs: ${available.join(", ") || "none"})${llm}`,
     );
   }
   return kind;

@@ -1,4 +1,4 @@
-import type { PaddedBatch } from "./batch.js";
+import type { OutputGather, PaddedBatch } from "./batch.js";
 import type { ModelOutput, OnnxModel, OutputTensor, RunDevice } from "./onnx-model.js";
 
 /** Where micro-batches run: in this thread, or in a pool of worker threads. */
@@ -11,7 +11,7 @@ export interface Backend {
   readonly device: RunDevice;
   /** Why `--device auto` fell back to the CPU, or null. */
   readonly fallback: string | null;
-  run(batch: PaddedBatch, output: string): Promise<OutputTensor>;
+  run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor>;
   close(): Promise<void>;
 }
 
@@ -33,8 +33,8 @@ export class InThreadBackend implements Backend {
     this.fallback = model.fallback;
   }
 
-  run(batch: PaddedBatch, output: string): Promise<OutputTensor> {
-    return this.model.run(batch, output);
+  run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor> {
+    return this.model.run(batch, output, gather);
   }
 
   close(): Promise<void> {

@@ -4,6 +4,35 @@ export interface SequenceInput {
   typeIds: readonly number[] | null;
 }
 
+/**
+ * Read only some rows and columns of a `[batch, seq, n]` output: `positions[b]` is the row-major
+ * token index (`b * seqLen + t`) to keep for sequence b, `columns` the last-axis entries to keep.
+ * The result is `[batch, columns.length]`, copied out of the graph's buffer without the rest
+ * (an LLM reranker needs two vocabulary entries at the last position, not `seq × vocab`).
+ */
+export interface OutputGather {
+  positions: number[];
+  columns: readonly number[];
+}
+
+/** Gather `positions × columns` of a `[batch, seq, n]` tensor into `[batch, columns]`. */
+export function gatherOutput(
+  data: Float32Array,
+  dims: readonly number[],
+  gather: OutputGather,
+): { data: Float32Array; dims: number[] } {
+  const n = dims[dims.length - 1]!;
+  const cols = gather.columns;
+  for (const c of cols) {
+    if (c < 0 || c >= n) throw new RangeError(`column ${c} is outside the output's ${n} entries`);
+  }
+  const out = new Float32Array(gather.positions.length * cols.length);
+  gather.positions.forEach((p, b) => {
+    for (let c = 0; c < cols.length; c++) out[b * cols.length + c] = data[p * n + cols[c]!]!;
+  });
+  return { data: out, dims: [gather.positions.length, cols.length] };
+}
+
 /** Padded int64 input arrays for one micro-batch, row-major `[batch, seq]`. */
 export interface PaddedBatch {
   batch: number;

@@ -1,13 +1,20 @@
 import {
   BadRequestError,
   type Convert,
+  chunkRanges,
+  classifierFromToken,
   cosineSimilarity,
   derivedMaxModelLen,
   isDecoder,
+  isProcessRewardModel,
   type JsonObject,
+  type LexicalWeight,
+  lexicalScore,
   type ModelConfig,
   ModelConfigError,
+  maxSim,
   outputForKind,
+  ownValue,
   type PooledOutput,
   Pooler,
   type PoolerConfig,
@@ -19,6 +26,7 @@ import {
   resolvePoolerConfig,
   resolvePoolerKind,
   type SequenceOutput,
+  UnsupportedTaskError,
 } from "../core/index.js";
 import type { Dtype, StoreOptions } from "../models/index.js";
 import type { Backend } from "./backend.js";
@@ -26,10 +34,13 @@ import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
 import { ENGINE_DEFAULTS } from "./defaults.js";
 import type { ModelFolder } from "./folder.js";
+import type { IOProcessor } from "./io-processor.js";
 import type { Device, RunDevice } from "./onnx-model.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
+import { resolveScoreTemplate, type ScoreTemplate } from "./score-template.js";
 import type { SessionOptions } from "./session.js";
+import { readTokenHeads } from "./token-heads.js";
 import type { TextTokenizer } from "./tokenizer.js";
 
 export interface EngineOptions {
@@ -51,6 +62,11 @@ export interface EngineOptions {
   /** vLLM's `--hf-overrides`: merged into config.json in memory. */
   hfOverrides?: JsonObject;
   maxModelLen?: number;
+  /**
+   * TEI's `--auto-truncate`: a prompt over the limit is cut (right side, special tokens kept)
+   * instead of refused, when the request does not set its own truncation.
+   */
+  autoTruncate?: boolean;
   device?: Device;
   /** ONNX file inside the folder, e.g. `onnx/model_quantized.onnx`. */
   onnxFile?: string;
@@ -67,6 +83,17 @@ export interface EngineOptions {
   /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
   workers?: number;
   session?: Omit<SessionOptions, "device">;
+  /**
+   * How `score` renders a pair for an LLM reranker: `qwen3_reranker`, or a Jinja template whose
+   * `messages` are the instruction (role system), the query and the document. Default: the
+   * qwen3_reranker template when `config.json` has `is_original_qwen3_reranker`.
+   */
+  scoreTemplate?: string | null;
+  /**
+   * An IO-processor plugin for `task: "plugin"`: a built-in name (`nearest-label`), a module
+   * path, or the plugin itself. Default: `io_processor_plugin` in `config.json`, else none.
+   */
+  ioProcessorPlugin?: string | IOProcessor | null;
   /** Called once the ONNX session has started loading (servers use it to order their start-up). */
   onSessionLoading?: () => void;
   /** Told how long each load phase took (fetch, verify, session, tokenizer, first_run), in ms. */
@@ -103,6 +130,24 @@ export interface ScoreResult {
   score: number;
 }
 
+/**
+ * How an embedding model scores a pair: cosine of the embeddings, ColBERT late interaction
+ * (MaxSim over token vectors), or bge-m3's lexical match of sparse weights.
+ */
+export type ScoreMode = "cosine" | "maxsim" | "lexical";
+
+export interface ScoreOptions extends PromptOptions, Pick<PoolingParams, "useActivation"> {
+  /** LLM rerankers with a score template: the task instruction (the template's default when unset). */
+  instruction?: string | null;
+  /** Embedding models only; default MaxSim for late-interaction models, else cosine. */
+  scoreMode?: ScoreMode | null;
+}
+
+export interface LexicalResult {
+  promptTokenIds: number[];
+  weights: LexicalWeight[];
+}
+
 /** A loaded pooling model: tokenizer, ONNX session and pooler. */
 export class Engine {
   readonly modelName: string;
@@ -118,11 +163,16 @@ export class Engine {
   readonly prompts: Readonly<Record<string, string>>;
   readonly defaultPromptName: string | null;
   readonly scheduler: Scheduler;
+  /** How pairs are rendered for an LLM reranker; null for cross-encoders and embedding models. */
+  readonly scoreTemplate: ScoreTemplate | null;
+  readonly autoTruncate: boolean;
   readonly maxInputChars: number;
   /** Where deprecation and compatibility warnings go. */
   readonly warn: (message: string) => void;
   /** The ONNX file served. */
   readonly onnxPath: string;
+  /** The IO-processor plugin serving `task: "plugin"`, when one is loaded. */
+  ioProcessor: IOProcessor | null = null;
   private readonly backend: Backend;
   private readonly vocabSize: number;
 
@@ -138,10 +188,14 @@ export class Engine {
     deviceFallback: string | null;
     prompts: Record<string, string>;
     defaultPromptName: string | null;
+    scoreTemplate: ScoreTemplate | null;
+    autoTruncate: boolean;
     maxInputChars: number;
     warn: (message: string) => void;
     onnxPath: string;
   }) {
+    this.scoreTemplate = parts.scoreTemplate;
+    this.autoTruncate = parts.autoTruncate;
     this.maxInputChars = parts.maxInputChars;
     this.warn = parts.warn;
     this.onnxPath = parts.onnxPath;
@@ -188,11 +242,13 @@ export class Engine {
       backend.outputs.map((o) => o.kind),
     )!;
     const output = backend.outputs.find((o) => o.kind === outputKind)!;
+    const fromToken = Engine.classifierColumns(kind, config, tokenizer, backend);
     const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
     const probeStart = performance.now();
     const probe = await backend.run(
       padBatch([{ ids: [padId], typeIds: null }], padId, "right"),
       output.name,
+      fromToken ? { positions: [0], columns: fromToken } : undefined,
     );
     opts.onPhase?.("first_run", performance.now() - probeStart);
     const outputSize = probe.dims[probe.dims.length - 1]!;
@@ -200,9 +256,17 @@ export class Engine {
       explicit: parsePoolerConfig(opts.poolerConfig, opts.onWarning ?? defaultWarning),
       sentenceTransformers: folder.stPooling,
       decoder: isDecoder(config),
+      processReward: isProcessRewardModel(config),
       embedding: kind === "embed",
     });
     const modelName = opts.servedModelName ?? opts.model;
+    const tokenHeads =
+      kind === "embed"
+        ? await readTokenHeads(folder.reader, config, outputSize, {
+            bos: tokenizer.tokenId(tokenizer.specialTokens.cls_token ?? "") ?? null,
+            eos: tokenizer.tokenId(tokenizer.specialTokens.eos_token ?? "") ?? null,
+          })
+        : null;
     const pooler = new Pooler({
       modelName,
       config,
@@ -210,7 +274,10 @@ export class Engine {
       poolerConfig,
       dense: folder.dense,
       outputSize,
-      output: outputKind,
+      tokenHeads,
+      // Gathered at the last position: one row of the tokens' logits per sequence.
+      ...(fromToken ? { fromTokens: fromToken.length } : {}),
+      output: fromToken ? "sequence_logits" : outputKind,
     });
     const derived =
       derivedMaxModelLen(config, folder.stMaxSeqLength) ?? tokenizer.modelMaxLength ?? 512;
@@ -230,6 +297,7 @@ export class Engine {
       padId,
       paddingSide: tokenizer.paddingSide,
       output: output.name,
+      ...(fromToken ? { lastTokenColumns: fromToken } : {}),
     });
     return new Engine({
       modelName,
@@ -243,14 +311,63 @@ export class Engine {
       deviceFallback: backend.fallback,
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
+      scoreTemplate: resolveScoreTemplate(opts.scoreTemplate, config),
+      autoTruncate: opts.autoTruncate ?? false,
       maxInputChars: opts.maxInputChars ?? ENGINE_DEFAULTS.maxInputChars,
       warn: opts.onWarning ?? defaultWarning,
       onnxPath: folder.onnxPath,
     });
   }
 
+  /**
+   * The vocabulary ids of `classifier_from_token` when a classifier is read from a causal LM's
+   * logits (no sequence `logits` output); null otherwise.
+   */
+  private static classifierColumns(
+    kind: string,
+    config: ModelConfig,
+    tokenizer: TextTokenizer,
+    backend: Backend,
+  ): number[] | null {
+    const tokens = kind === "classify" ? classifierFromToken(config) : null;
+    if (!tokens || backend.outputs.some((o) => o.kind === "sequence_logits")) return null;
+    return tokens.map((t) => {
+      const id = tokenizer.tokenId(t);
+      if (id === null) {
+        throw new ModelConfigError(
+          `classifier_from_token: '${t}' is not a token of this tokenizer`,
+        );
+      }
+      return id;
+    });
+  }
+
   get tasks(): PoolingTask[] {
     return this.pooler.tasks;
+  }
+
+  /**
+   * The sentence-transformers prompt (instruction prefix) named `name`, or the model's
+   * `default_prompt_name` when unset; "" when neither. An unknown name is a 400.
+   */
+  promptText(name?: string | null): string {
+    const chosen = name ?? this.defaultPromptName;
+    if (!chosen) return "";
+    const text = ownValue(this.prompts, chosen);
+    if (text === undefined) {
+      const known = Object.keys(this.prompts);
+      throw new BadRequestError(
+        `Unknown prompt_name '${chosen}'; this model has ${known.length ? known.join(", ") : "no prompts"}`,
+        "prompt_name",
+      );
+    }
+    return text;
+  }
+
+  /** Text prompts with the named (or default) sentence-transformers prompt in front; token ids as they are. */
+  withPrompt(prompts: readonly Prompt[], name?: string | null): Prompt[] {
+    const prefix = this.promptText(name);
+    return prompts.map((p) => (typeof p === "string" && prefix ? prefix + p : p));
   }
 
   /** Render chat messages with the model's chat template into one text prompt. */
@@ -262,8 +379,10 @@ export class Engine {
   }
 
   /** Tokenize one prompt, truncating or refusing it by the model's length, with vLLM's messages. */
-  tokenize(prompt: Prompt, opts: PromptOptions = {}): TokenizedPrompt {
-    const limit = truncationLimit(opts.truncatePromptTokens, this.maxModelLen);
+  tokenize(prompt: Prompt, opts: PromptOptions = {}, maxLen = this.maxModelLen): TokenizedPrompt {
+    const requested =
+      opts.truncatePromptTokens ?? (this.autoTruncate && Number.isFinite(maxLen) ? -1 : null);
+    const limit = truncationLimit(requested, maxLen);
     const side = opts.truncationSide ?? "right";
     let ids: number[];
     let typeIds: number[] | null = null;
@@ -282,8 +401,18 @@ export class Engine {
       }
     }
     if (ids.length === 0) throw new BadRequestError("The prompt is empty", "input");
-    if (ids.length > this.maxModelLen) throw contextLengthError(this.maxModelLen, ids.length);
+    if (ids.length > maxLen) throw contextLengthError(maxLen, ids.length);
     return { ids, typeIds };
+  }
+
+  /**
+   * Longest prompt a task takes: with chunked processing, embeddings take `max_embed_len`
+   * tokens (any length when unset); everything else `max_model_len`.
+   */
+  maxPromptLen(task: PoolingTask): number {
+    const cfg = this.pooler.spec.poolerConfig;
+    if (task !== "embed" || !cfg.enableChunkedProcessing) return this.maxModelLen;
+    return cfg.maxEmbedLen ?? Number.POSITIVE_INFINITY;
   }
 
   /** Refuse a text too long to tokenize within the request's bounded work (before tokenizing it). */
@@ -323,6 +452,32 @@ export class Engine {
   }
 
   /**
+   * A pair rendered with the score template (LLM rerankers). Over a truncation limit, the
+   * document is cut (from `truncationSide`), never the template around it.
+   */
+  tokenizeTemplated(query: string, document: string, opts: ScoreOptions = {}): TokenizedPrompt {
+    const template = this.scoreTemplate!;
+    const instruction = opts.instruction ?? null;
+    const render = (doc: string) =>
+      this.tokenizer.encode(template(query, doc, instruction), { addSpecialTokens: false }).ids;
+    const limit = truncationLimit(opts.truncatePromptTokens, this.maxModelLen);
+    let ids = render(document);
+    if (limit !== undefined && ids.length > limit) {
+      const doc = this.tokenizer.encode(document, { addSpecialTokens: false }).ids;
+      let keep = doc.length - (ids.length - limit);
+      // Re-tokenizing a cut text can merge differently at the edge: cut until it fits.
+      while (keep > 0 && ids.length > limit) {
+        const kept =
+          opts.truncationSide === "left" ? doc.slice(doc.length - keep) : doc.slice(0, keep);
+        ids = render(this.tokenizer.decode(kept));
+        keep--;
+      }
+    }
+    if (ids.length > this.maxModelLen) throw contextLengthError(this.maxModelLen, ids.length);
+    return { ids, typeIds: null };
+  }
+
+  /**
    * Run the graph over tokenized prompts through the shared scheduler (cross-request,
    * length-sorted micro-batches) and return each prompt's real-token slice, in input order.
    */
@@ -354,7 +509,8 @@ export class Engine {
     params: PoolingParams & PromptOptions = {},
   ): TokenizedPrompt[] {
     this.pooler.validate(task, params);
-    return prompts.map((p) => this.tokenize(p, params));
+    const maxLen = this.maxPromptLen(task);
+    return prompts.map((p) => this.tokenize(p, params, maxLen));
   }
 
   async poolTokenized(
@@ -363,6 +519,9 @@ export class Engine {
     params: PoolingParams = {},
     ctx: RunContext = {},
   ): Promise<PooledResult[]> {
+    if (tokenized.some((t) => t.ids.length > this.maxModelLen)) {
+      return this.poolChunked(task, tokenized, params, ctx);
+    }
     const outputs = await this.forward(tokenized, ctx);
     return outputs.map((o, i) => ({
       promptTokenIds: tokenized[i]!.ids,
@@ -377,13 +536,25 @@ export class Engine {
   async score(
     left: readonly string[],
     right: readonly string[],
-    opts: PromptOptions & Pick<PoolingParams, "useActivation"> = {},
+    opts: ScoreOptions = {},
     ctx: RunContext = {},
   ): Promise<ScoreResult[]> {
     this.pooler.validate("score");
     const pairs = pairIndices(left.length, right.length);
+    const mode = this.scoreMode(opts.scoreMode);
+    if (mode !== "cosine") return this.scoreByTokens(left, right, pairs, mode, opts, ctx);
+    if ((opts.instruction ?? null) !== null && !this.scoreTemplate) {
+      throw new BadRequestError(
+        `instruction needs an LLM reranker with a score template; "${this.modelName}" has none`,
+        "instruction",
+      );
+    }
     if (this.pooler.spec.kind === "classify") {
-      const tokenized = pairs.map(([i, j]) => this.tokenizePair(left[i]!, right[j]!, opts));
+      const tokenized = pairs.map(([i, j]) =>
+        this.scoreTemplate
+          ? this.tokenizeTemplated(left[i]!, right[j]!, opts)
+          : this.tokenizePair(left[i]!, right[j]!, opts),
+      );
       const pooled = await this.poolTokenized("score", tokenized, {
         useActivation: opts.useActivation ?? null,
       });
@@ -403,6 +574,137 @@ export class Engine {
         score: cosineSimilarity(a.output as Float32Array, b.output as Float32Array),
       };
     });
+  }
+
+  /**
+   * Chunked processing: prompts over `max_model_len` run as chunks of `max_model_len` (all
+   * chunks of all prompts share the scheduler's micro-batches), then each prompt's chunks are
+   * combined by the pooler; results keep the input order.
+   */
+  private async poolChunked(
+    task: PoolingTask,
+    tokenized: readonly TokenizedPrompt[],
+    params: PoolingParams,
+    ctx: RunContext,
+  ): Promise<PooledResult[]> {
+    if (task !== "embed") {
+      const longest = Math.max(...tokenized.map((t) => t.ids.length));
+      throw contextLengthError(this.maxModelLen, longest);
+    }
+    const owners: number[][] = [];
+    const chunks: TokenizedPrompt[] = [];
+    tokenized.forEach((t, i) => {
+      owners[i] = chunkRanges(t.ids.length, this.maxModelLen).map(([a, b]) => {
+        chunks.push({ ids: t.ids.slice(a, b), typeIds: t.typeIds?.slice(a, b) ?? null });
+        return chunks.length - 1;
+      });
+    });
+    const outputs = await this.forward(chunks, ctx);
+    return tokenized.map((t, i) => {
+      const mine = owners[i]!.map((k) => outputs[k]!);
+      return {
+        promptTokenIds: t.ids,
+        output:
+          mine.length === 1
+            ? this.pooler.run(task, mine[0]!, params)
+            : this.pooler.runChunked(mine, params),
+      };
+    });
+  }
+
+  /**
+   * `task: "plugin"`: the IO-processor plugin turns `data` into prompts for a pooling task, and
+   * the pooled outputs into the response's `data`.
+   */
+  async runPlugin(
+    data: unknown,
+    ctx: RunContext = {},
+  ): Promise<{ response: unknown; results: PooledResult[] }> {
+    const plugin = this.ioProcessor;
+    if (!plugin) {
+      throw new BadRequestError(
+        `Unsupported task: 'plugin'. No IO processor plugin is loaded for "${this.modelName}" (serve it with --io-processor-plugin NAME|MODULE)`,
+        "task",
+      );
+    }
+    const view = { modelName: this.modelName, tasks: this.tasks, maxModelLen: this.maxModelLen };
+    const input = plugin.parseRequest(data, view);
+    const params = input.params ?? {};
+    const tokenized = this.prepare(input.task, input.prompts, params);
+    const results = await this.poolTokenized(input.task, tokenized, params, ctx);
+    return { response: plugin.outputToResponse(results, input, view), results };
+  }
+
+  /** The score mode a request gets, refusing modes the model cannot compute. */
+  private scoreMode(requested: ScoreMode | null | undefined): ScoreMode {
+    if (this.pooler.spec.kind === "classify") {
+      if (requested && requested !== "cosine") {
+        throw new BadRequestError(
+          `score_mode '${requested}' needs an embedding model; "${this.modelName}" is a cross-encoder`,
+          "score_mode",
+        );
+      }
+      return "cosine";
+    }
+    if (requested === "lexical" && !this.pooler.sparse) {
+      throw new BadRequestError(
+        `score_mode 'lexical' needs a model with a sparse head (bge-m3 with --hf-overrides '{"architectures":["BgeM3EmbeddingModel"]}'); "${this.modelName}" has none`,
+        "score_mode",
+      );
+    }
+    return requested ?? (this.pooler.lateInteraction ? "maxsim" : "cosine");
+  }
+
+  /** MaxSim over ColBERT token vectors, or the lexical match of sparse weights. */
+  private async scoreByTokens(
+    left: readonly string[],
+    right: readonly string[],
+    pairs: Array<[number, number]>,
+    mode: "maxsim" | "lexical",
+    opts: PromptOptions,
+    ctx: RunContext,
+  ): Promise<ScoreResult[]> {
+    const texts = [...left, ...right];
+    const tokenized = texts.map((t) => this.tokenize(t, opts));
+    const outputs = await this.forward(tokenized, ctx);
+    const score: (i: number, j: number) => number =
+      mode === "maxsim"
+        ? (() => {
+            const vectors = outputs.map((o) => this.pooler.run("token_embed", o) as Float32Array[]);
+            return (i, j) => maxSim(vectors[i]!, vectors[j]!);
+          })()
+        : (() => {
+            const weights = outputs.map((o) =>
+              this.pooler.lexical(o, (id) => this.tokenizer.isSpecial(id)),
+            );
+            return (i, j) => lexicalScore(weights[i]!, weights[j]!);
+          })();
+    return pairs.map(([i, j]) => ({
+      promptTokenIds: [...tokenized[i]!.ids, ...tokenized[left.length + j]!.ids],
+      score: score(i, left.length + j),
+    }));
+  }
+
+  /** Sparse (lexical) embeddings: `{tokenId, weight}` per distinct non-special token. */
+  async lexical(
+    prompts: readonly Prompt[],
+    opts: PromptOptions = {},
+    ctx: RunContext = {},
+  ): Promise<LexicalResult[]> {
+    if (!this.pooler.sparse) throw new UnsupportedTaskError("embed_sparse", this.tasks);
+    const tokenized = this.prepare("token_classify", prompts, opts);
+    return this.lexicalTokenized(tokenized, ctx);
+  }
+
+  async lexicalTokenized(
+    tokenized: readonly TokenizedPrompt[],
+    ctx: RunContext = {},
+  ): Promise<LexicalResult[]> {
+    const outputs = await this.forward(tokenized, ctx);
+    return outputs.map((o, i) => ({
+      promptTokenIds: tokenized[i]!.ids,
+      weights: this.pooler.lexical(o, (id) => this.tokenizer.isSpecial(id)),
+    }));
   }
 
   async close(): Promise<void> {

@@ -22,6 +22,8 @@ export interface FolderReader {
 /** Everything read from a model folder before the session starts. */
 export interface ModelFolder {
   dir: string;
+  /** Where the folder's other files (extra heads) are read from. */
+  reader: FolderReader;
   config: ModelConfig;
   tokenizerJson: JsonObject;
   tokenizerConfig: JsonObject;
@@ -155,6 +157,7 @@ export async function parseModelFolder(
   const onnx = await findOnnx(reader, onnxFile);
   return {
     dir: reader.locate(""),
+    reader,
     config,
     tokenizerJson,
     tokenizerConfig,

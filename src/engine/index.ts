@@ -3,12 +3,20 @@ export { ENGINE_DEFAULTS } from "./defaults.js";
 export {
   Engine,
   type EngineOptions,
+  type LexicalResult,
   type LoadPhase,
   type PooledResult,
   type RunContext,
+  type ScoreMode,
+  type ScoreOptions,
   type ScoreResult,
   type TokenizedPrompt,
 } from "./engine.js";
+export type {
+  IOProcessor,
+  IOProcessorContext,
+  IOProcessorInput,
+} from "./io-processor.js";
 export * from "./llm.js";
 export { loadEngine } from "./load.js";
 export type { Device, RunDevice } from "./onnx-model.js";

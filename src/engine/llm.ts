@@ -4,7 +4,7 @@ import {
   type PoolingTask,
   resolveUseActivation,
 } from "../core/index.js";
-import type { Engine, EngineOptions, PooledResult } from "./engine.js";
+import type { Engine, EngineOptions, PooledResult, ScoreOptions } from "./engine.js";
 import { loadEngine } from "./load.js";
 import { asPromptList, type Prompt, type PromptOptions } from "./prompts.js";
 
@@ -27,15 +27,29 @@ export interface DeprecatedActivationOptions {
   activation?: boolean | null;
 }
 
-export type EmbedOptions = PromptOptions & PoolingParams & DeprecatedActivationOptions;
+export type EmbedOptions = PromptOptions &
+  PoolingParams &
+  DeprecatedActivationOptions & {
+    /** A sentence-transformers prompt (`query`, …) put in front of text prompts; default: the model's default prompt. */
+    promptName?: string | null;
+  };
 export type ClassifyOptions = PromptOptions &
   Pick<PoolingParams, "useActivation"> &
   DeprecatedActivationOptions;
+/** Token-level rewards; STEP pooling's `stepTagId` and `returnedTokenIds` may be set per call. */
+export type RewardOptions = ClassifyOptions & Pick<PoolingParams, "stepTagId" | "returnedTokenIds">;
 export type EncodeOptions = PromptOptions &
   PoolingParams &
-  DeprecatedActivationOptions & { poolingTask: Exclude<PoolingTask, "score"> };
+  DeprecatedActivationOptions & { poolingTask: Exclude<PoolingTask, "score"> | "plugin" };
 
 export type TokenData = number[] | number[][];
+
+/** One entry of a sparse embedding. */
+export interface SparseEntry {
+  tokenId: number;
+  token: string;
+  weight: number;
+}
 
 function toData(output: Float32Array | Float32Array[]): TokenData {
   return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
@@ -92,7 +106,9 @@ export class LLM {
     prompts: Prompt | readonly Prompt[],
     options: EmbedOptions = {},
   ): Promise<PoolingRequestOutput<{ embedding: number[] }>[]> {
-    const results = await this.engine.pool("embed", asPromptList(prompts), this.params(options));
+    const { promptName, ...rest } = options;
+    const list = this.engine.withPrompt(asPromptList(prompts), promptName);
+    const results = await this.engine.pool("embed", list, this.params(rest));
     return wrap(results, (r) => ({ embedding: Array.from(r.output as Float32Array) }));
   }
 
@@ -107,15 +123,25 @@ export class LLM {
   /** Token-level rewards / classes (`token_classify`). */
   async reward(
     prompts: Prompt | readonly Prompt[],
-    options: ClassifyOptions = {},
+    options: RewardOptions = {},
   ): Promise<PoolingRequestOutput<{ data: TokenData }>[]> {
     return this.encode(prompts, { ...options, poolingTask: "token_classify" });
   }
 
-  async encode(
+  /** `task: "plugin"`: `data` goes to the loaded IO-processor plugin (see `plugin()`). */
+  encode(
+    data: unknown,
+    options: { poolingTask: "plugin" },
+  ): Promise<PoolingRequestOutput<{ data: unknown }>[]>;
+  encode(
     prompts: Prompt | readonly Prompt[],
     options: EncodeOptions,
-  ): Promise<PoolingRequestOutput<{ data: TokenData }>[]> {
+  ): Promise<PoolingRequestOutput<{ data: TokenData }>[]>;
+  async encode(
+    input: unknown,
+    options: EncodeOptions,
+  ): Promise<PoolingRequestOutput<{ data: unknown }>[]> {
+    const prompts = input as Prompt | readonly Prompt[];
     const task = (options as Partial<EncodeOptions> | undefined)?.poolingTask;
     if (task === undefined || task === null) {
       const tasks = this.engine.tasks.filter((t) => t !== "score");
@@ -124,16 +150,58 @@ export class LLM {
         "poolingTask",
       );
     }
+    if (task === "plugin") return this.plugin(input);
     const { poolingTask: _, ...rest } = options;
     const results = await this.engine.pool(task, asPromptList(prompts), this.params(rest));
     return wrap(results, (r) => ({ data: toData(r.output) }));
   }
 
-  /** Pair scores (1:1, 1:N, N:N): cross-encoder relevance, or cosine for embedding models. */
+  /**
+   * `task: "plugin"` (also `encode(data, { poolingTask: "plugin" })`): the loaded IO-processor
+   * plugin turns `data` into prompts and the pooled outputs into `outputs.data`.
+   */
+  async plugin(data: unknown): Promise<PoolingRequestOutput<{ data: unknown }>[]> {
+    const { response, results } = await this.engine.runPlugin(data);
+    return [
+      {
+        promptTokenIds: results.flatMap((r) => r.promptTokenIds),
+        outputs: { data: response },
+        finished: true,
+      },
+    ];
+  }
+
+  /**
+   * Sparse (lexical) embeddings of a model with a sparse head (bge-m3): one entry per distinct
+   * non-special token, `{tokenId, token, weight}`, sorted by token id.
+   */
+  async embedSparse(
+    prompts: Prompt | readonly Prompt[],
+    options: PromptOptions = {},
+  ): Promise<PoolingRequestOutput<{ weights: SparseEntry[] }>[]> {
+    const results = await this.engine.lexical(asPromptList(prompts), options);
+    const tok = this.engine.tokenizer;
+    return results.map((r) => ({
+      promptTokenIds: r.promptTokenIds,
+      outputs: {
+        weights: r.weights.map((w) => ({
+          tokenId: w.tokenId,
+          token: tok.tokenStrings([w.tokenId])[0]!,
+          weight: w.weight,
+        })),
+      },
+      finished: true,
+    }));
+  }
+
+  /**
+   * Pair scores (1:1, 1:N, N:N): cross-encoder relevance; for embedding models cosine, or
+   * MaxSim for late-interaction models (`scoreMode` picks cosine, maxsim or lexical).
+   */
   async score(
     text1: string | readonly string[],
     text2: string | readonly string[],
-    options: ClassifyOptions = {},
+    options: ScoreOptions = {},
   ): Promise<PoolingRequestOutput<{ score: number }>[]> {
     const left = typeof text1 === "string" ? [text1] : [...text1];
     const right = typeof text2 === "string" ? [text2] : [...text2];

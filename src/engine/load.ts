@@ -2,6 +2,7 @@ import { applyHfOverrides } from "../core/index.js";
 import { resolveModel } from "../models/index.js";
 import { type Backend, InThreadBackend } from "./backend.js";
 import { Engine, type EngineOptions } from "./engine.js";
+import { type IOProcessor, loadIOProcessor } from "./io-processor.js";
 import { readModelFolder } from "./model-folder.js";
 import type { SessionOptions } from "./session.js";
 import { TextTokenizer } from "./tokenizer.js";
@@ -45,7 +46,12 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   }
   const backend = await starting;
   try {
-    return await Engine.assemble(opts, folder, config, tokenizer, backend);
+    const engine = await Engine.assemble(opts, folder, config, tokenizer, backend);
+    const plugin = opts.ioProcessorPlugin ?? config.io_processor_plugin;
+    if (typeof plugin === "string" || (plugin && typeof plugin === "object")) {
+      engine.ioProcessor = await loadIOProcessor(plugin as string | IOProcessor);
+    }
+    return engine;
   } catch (err) {
     await backend.close();
     throw err;

@@ -1,7 +1,7 @@
 // Types only (erased): onnxruntime-node and onnxruntime-web share onnxruntime-common's API.
 import type { InferenceSession, Tensor } from "onnxruntime-node";
 import { type ModelConfig, ModelConfigError, type ModelOutputKind } from "../core/index.js";
-import type { PaddedBatch } from "./batch.js";
+import { gatherOutput, type OutputGather, type PaddedBatch } from "./batch.js";
 
 /** Where the session runs: `auto` tries CUDA and falls back to the CPU. */
 export type Device = "cpu" | "cuda" | "auto";
@@ -82,8 +82,8 @@ export class OnnxModel {
     return this.outputs.find((o) => o.kind === kind);
   }
 
-  /** Run one padded micro-batch and return the named output. */
-  async run(batch: PaddedBatch, output: string): Promise<OutputTensor> {
+  /** Run one padded micro-batch and return the named output (only the gathered part, when given). */
+  async run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor> {
     const T = this.Tensor;
     const dims = [batch.batch, batch.seqLen];
     const feeds: Record<string, Tensor> = {
@@ -111,7 +111,8 @@ export class OnnxModel {
         `ONNX output ${output} is ${tensor?.type ?? "missing"}, expected float32`,
       );
     }
-    return { data: tensor.data as Float32Array, dims: tensor.dims };
+    const data = tensor.data as Float32Array;
+    return gather ? gatherOutput(data, tensor.dims, gather) : { data, dims: tensor.dims };
   }
 
   async release(): Promise<void> {

@@ -28,7 +28,7 @@ export function truncationLimit(
       "truncate_prompt_tokens",
     );
   }
-  if (value === -1) return maxModelLen;
+  if (value === -1) return Number.isFinite(maxModelLen) ? maxModelLen : undefined;
   if (value > maxModelLen) {
     throw new BadRequestError(
       "truncate_prompt_tokens value is greater than max_model_len. Please request a smaller truncation size.",

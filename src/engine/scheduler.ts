@@ -18,6 +18,11 @@ export interface SchedulerOptions {
   paddingSide: "left" | "right";
   /** Graph output to read. */
   output: string;
+  /**
+   * Keep only these columns of a `[batch, seq, n]` output at each sequence's last real token
+   * (LLM rerankers: the `no`/`yes` logits), gathered before the output leaves the session.
+   */
+  lastTokenColumns?: readonly number[];
 }
 
 /** What one request waited and computed, in milliseconds. */
@@ -253,7 +258,14 @@ export class Scheduler {
     this.stats.paddedTokens += seqLen * items.length;
     for (const item of items) this.stats.realTokens += item.seq.ids.length;
     try {
-      const { data, dims } = await this.backend.run(batch, this.opts.output);
+      const columns = this.opts.lastTokenColumns;
+      const gather = columns
+        ? {
+            positions: items.map((item, b) => b * seqLen + starts[b]! + item.seq.ids.length - 1),
+            columns,
+          }
+        : undefined;
+      const { data, dims } = await this.backend.run(batch, this.opts.output, gather);
       const perToken = dims.length === 3;
       const dim = dims[dims.length - 1]!;
       items.forEach((item, b) => {

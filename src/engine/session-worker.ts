@@ -1,12 +1,12 @@
 import { parentPort } from "node:worker_threads";
 import type { ModelConfig } from "../core/index.js";
-import type { PaddedBatch } from "./batch.js";
+import type { OutputGather, PaddedBatch } from "./batch.js";
 import { loadOnnxModel, type OnnxModel, type SessionOptions } from "./session.js";
 
 /** Messages between the pool and a session worker. */
 export type WorkerRequest =
   | { type: "init"; init: WorkerInit }
-  | { type: "run"; id: number; batch: PaddedBatch; output: string }
+  | { type: "run"; id: number; batch: PaddedBatch; output: string; gather?: OutputGather }
   | { type: "close" };
 export type WorkerReply =
   | {
@@ -50,7 +50,7 @@ try {
     }
     if (msg.type !== "run") return;
     try {
-      const { data, dims } = await model.run(msg.batch, msg.output);
+      const { data, dims } = await model.run(msg.batch, msg.output, msg.gather);
       // Copy out of ORT's buffer into one we own, then hand it over without another copy.
       const owned = data.slice();
       port.postMessage(

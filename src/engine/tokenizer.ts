@@ -75,6 +75,11 @@ export class TextTokenizer {
     return this.tok.get_vocab(true).size;
   }
 
+  /** The id of one token (vocabulary or added token), or null when it has none. */
+  tokenId(token: string): number | null {
+    return this.tok.token_to_id(token) ?? null;
+  }
+
   isSpecial(id: number): boolean {
     return this.specialIds.has(id);
   }

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type ModelConfig, ModelConfigError } from "../core/index.js";
 import type { Backend } from "./backend.js";
-import type { PaddedBatch } from "./batch.js";
+import type { OutputGather, PaddedBatch } from "./batch.js";
 import type { ModelOutput, OutputTensor, RunDevice, SessionOptions } from "./session.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./session-worker.js";
 
@@ -114,13 +114,13 @@ export class WorkerPoolBackend implements Backend {
     this.pending.clear();
   }
 
-  run(batch: PaddedBatch, output: string): Promise<OutputTensor> {
+  run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor> {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     slot.busy++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const msg: WorkerRequest = { type: "run", id, batch, output };
+      const msg: WorkerRequest = { type: "run", id, batch, output, ...(gather ? { gather } : {}) };
       const buffers = [batch.inputIds, batch.attentionMask, batch.tokenTypeIds, batch.positionIds];
       slot.worker.postMessage(
         msg,

@@ -27,10 +27,13 @@ export class LedgerWriter {
     return this.buffer;
   }
 
+  /** Buffer a row; with `flushMs` 0 it returns the row's write, otherwise it never waits. */
   append(row: LedgerRow): Promise<void> | undefined {
     this.buffer.push(row);
-    if (this.options.flushMs <= 0 || this.buffer.length >= this.options.maxRows) {
-      return this.flush();
+    if (this.options.flushMs <= 0) return this.flush();
+    if (this.buffer.length >= this.options.maxRows) {
+      void this.flush().catch(() => undefined);
+      return undefined;
     }
     this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.options.flushMs);
     return undefined;

@@ -149,9 +149,9 @@ export class Meter {
       };
       this.spends.set(key.id, spend);
     }
-    if (now - spend.readAt >= this.cacheMs) {
+    if (now - spend.readAt >= this.cacheMs && !spend.reading) {
       const s = spend;
-      s.reading ??= this.writer
+      s.reading = this.writer
         .exclusive(async () => {
           // No flush runs meanwhile: the ledger holds exactly the rows written so far, and the
           // rows still waiting are the ones recorded here since.
@@ -170,8 +170,11 @@ export class Meter {
         .finally(() => {
           s.reading = null;
         });
-      await s.reading;
+      s.reading.catch(() => undefined);
     }
+    // Only the first reading is waited for; later ones refresh in the background (what this
+    // process records is counted locally meanwhile, so a single instance stays exact).
+    if (spend.readAt === Number.NEGATIVE_INFINITY && spend.reading) await spend.reading;
     return spend;
   }
 }

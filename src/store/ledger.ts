@@ -40,10 +40,17 @@ interface Row {
 
 const DAY_MS = 86_400_000;
 
-const INSERT = `INSERT INTO usage_ledger
+/** Rows per INSERT: 10 parameters each, well under SQLite's and Postgres' parameter limits. */
+const ROWS_PER_INSERT = 500;
+
+/** One multi-row INSERT (one round trip to Postgres for a whole batch). */
+function insert(rows: number): string {
+  const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+  return `INSERT INTO usage_ledger
   (id, key_id, route, model, inputs, prompt_tokens, status, duration_ms, request_id, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  VALUES ${values}
   ON CONFLICT (id) DO NOTHING`;
+}
 
 function params(r: LedgerRow): SqlValue[] {
   return [
@@ -70,7 +77,12 @@ export class LedgerStore {
   /** Append rows in one transaction; a row whose id is already there is skipped. */
   async append(rows: readonly LedgerRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.batch(rows.map((r) => ({ sql: INSERT, params: params(r) })));
+    const statements = [];
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+      statements.push({ sql: insert(chunk.length), params: chunk.flatMap(params) });
+    }
+    await this.db.batch(statements);
   }
 
   /** Billable requests and tokens of a key since `from`, for its quotas. */

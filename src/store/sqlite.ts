@@ -25,6 +25,8 @@ export class SqliteExecutor implements SqlExecutor {
   private prepare(sql: string) {
     let stmt = this.cache.get(sql);
     if (!stmt) {
+      // Batched inserts vary in row count: keep the cache bounded.
+      if (this.cache.size >= 256) this.cache.clear();
       stmt = this.db.prepare(sql);
       this.cache.set(sql, stmt);
     }

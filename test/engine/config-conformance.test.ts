@@ -102,10 +102,10 @@ describe("configuration that must not be dropped", () => {
       "Unknown pooler config key 'pooling_typ'",
     );
     await expect(
-      LLM.load({ model, poolerConfig: { enable_chunked_processing: true } }),
-    ).rejects.toThrow("'enable_chunked_processing': chunked processing is not supported yet");
+      LLM.load({ model, poolerConfig: { enable_chunked_processing: "yes" } }),
+    ).rejects.toThrow("enable_chunked_processing must be a boolean");
     await expect(LLM.load({ model, poolerConfig: { max_embed_len: 1024 } })).rejects.toThrow(
-      "max_embed_len",
+      "max_embed_len needs enable_chunked_processing",
     );
   });
 

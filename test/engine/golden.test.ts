@@ -22,7 +22,7 @@ async function runCase(llm: LLM, c: GoldenCase): Promise<unknown[]> {
   const opts = (c.options ?? {}) as unknown as EncodeOptions;
   switch (c.method) {
     case "embed":
-      return (await llm.embed(c.prompts!, opts)).map((r) => r.outputs.embedding);
+      return (await llm.embed(c.prompts ?? c.texts!, opts)).map((r) => r.outputs.embedding);
     case "classify":
       return (await llm.classify(c.prompts!, opts)).map((r) => r.outputs.probs);
     case "reward":
@@ -31,6 +31,10 @@ async function runCase(llm: LLM, c: GoldenCase): Promise<unknown[]> {
       return (await llm.encode(c.prompts!, opts)).map((r) => r.outputs.data);
     case "score":
       return (await llm.score(c.text1!, c.text2!, opts)).map((r) => r.outputs.score);
+    case "sparse":
+      return (await llm.embedSparse(c.prompts!)).map((r) =>
+        r.outputs.weights.map((w) => [w.tokenId, w.weight]),
+      );
   }
 }
 
@@ -46,7 +50,7 @@ for (const golden of goldens()) {
     }
 
     it("tokenizes reference texts to the reference ids", async () => {
-      const llm = await load(golden.name);
+      const llm = await load(golden.name, golden.load);
       for (const t of golden.tokenization) {
         expect(llm.engine.tokenize(t.text).ids, t.text).toEqual(t.ids);
       }
@@ -58,7 +62,7 @@ for (const golden of goldens()) {
     });
 
     it("reports its maximum model length", async () => {
-      expect((await load(golden.name)).maxModelLen).toBe(golden.maxModelLen);
+      expect((await load(golden.name, golden.load)).maxModelLen).toBe(golden.maxModelLen);
     });
   });
 }

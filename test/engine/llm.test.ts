@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LLM } from "../../src/index.js";
+import { LLM, type LLMOptions } from "../../src/index.js";
 import { fixture, goldens, maxAbsDiff } from "../helpers/fixtures.js";
 
 const TEXTS = [
@@ -13,7 +13,11 @@ const TEXTS = [
 describe("batch invariance", () => {
   for (const golden of goldens()) {
     it(`${golden.name}: a prompt alone equals the same prompt in a mixed-length batch (1e-5)`, async () => {
-      const llm = await LLM.load({ model: fixture(golden.name), maxBatchSize: 64 });
+      const llm = await LLM.load({
+        model: fixture(golden.name),
+        maxBatchSize: 64,
+        ...(golden.load as Partial<LLMOptions>),
+      });
       try {
         const task = llm.supportedTasks[0]!;
         const run = async (texts: string[]) =>

@@ -75,6 +75,14 @@ const CASES: Array<{
       ["/detokenize", { tokens: [2, 3, 4] }],
     ],
   },
+  {
+    family: "endpoint",
+    model: "bert-classifier",
+    requests: [
+      ["/", { inputs: "a cat" }],
+      ["/invocations", { inputs: ["a cat", "a dog"] }],
+    ],
+  },
 ];
 
 const SERVED = "edgepool-test";

@@ -39,6 +39,8 @@ function run(
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 const pascal = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+/** Webhook reranking's functions, beside one per endpoint family. */
+const JOB_FUNCTIONS = ["RerankJobs", "JobsWorker"];
 
 describe("serverless.yml", () => {
   beforeAll(() => requireBundles(FAMILY_NAMES));
@@ -63,6 +65,8 @@ describe("serverless.yml", () => {
         "--param=rerankModel=reranker/bbbb",
         "--param=functionUrl=true",
         "--param=provisionedConcurrency=1",
+        "--param=rerankMemorySize=4096",
+        "--param=tokenizeTimeout=10",
       ]);
       expect(res.code, res.out).toBe(0);
       const template = JSON.parse(
@@ -74,10 +78,10 @@ describe("serverless.yml", () => {
 
     const ofType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
 
-    it("one function per endpoint family: runtime, handler, memory, model from the stage params", () => {
+    it("one function per endpoint family: runtime, handler, memory and timeout, model from the stage params", () => {
       const fns = ofType("AWS::Lambda::Function");
       expect(fns.map(([id]) => id).sort()).toEqual(
-        FAMILY_NAMES.map((f) => `${pascal(f)}LambdaFunction`).sort(),
+        [...FAMILY_NAMES.map(pascal), ...JOB_FUNCTIONS].map((f) => `${f}LambdaFunction`).sort(),
       );
       for (const f of FAMILY_NAMES) {
         const p = resources[`${pascal(f)}LambdaFunction`]!.Properties as {
@@ -93,8 +97,8 @@ describe("serverless.yml", () => {
           Runtime: "nodejs24.x",
           Handler: `dist/functions/${f}/index.handler`,
           FunctionName: `edgepool-prod-${f}`,
-          MemorySize: 2048,
-          Timeout: 29,
+          MemorySize: f === "rerank" ? 4096 : 2048,
+          Timeout: f === "tokenize" ? 10 : 29,
           Architectures: ["x86_64"],
         });
         const model = f === "rerank" || f === "score" ? "reranker/bbbb" : "minilm/aaaa";
@@ -110,7 +114,9 @@ describe("serverless.yml", () => {
         // The function's ARN, or its provisioned-concurrency alias.
         ofType("AWS::ApiGatewayV2::Integration").map(([id, r]) => [
           id,
-          JSON.stringify(r.Properties.IntegrationUri).match(/"([A-Z][a-z]+)(ProvConc|Lambda)/)![1]!,
+          JSON.stringify(r.Properties.IntegrationUri).match(
+            /"([A-Z][A-Za-z]+?)(ProvConc|Lambda)/,
+          )![1]!,
         ]),
       );
       const routes = new Map<string, string[]>();
@@ -135,6 +141,45 @@ describe("serverless.yml", () => {
       for (const [, i] of ofType("AWS::ApiGatewayV2::Integration")) {
         expect(i.Properties.PayloadFormatVersion).toBe("2.0");
       }
+    });
+
+    it("webhook reranking: accept function on HTTP, SQS-triggered worker, queue with a DLQ", () => {
+      const queues = Object.fromEntries(ofType("AWS::SQS::Queue"));
+      expect(queues.RerankJobsQueue!.Properties).toMatchObject({
+        QueueName: "edgepool-prod-rerank-jobs",
+        VisibilityTimeout: 360,
+        RedrivePolicy: {
+          deadLetterTargetArn: { "Fn::GetAtt": ["RerankJobsDeadLetterQueue", "Arn"] },
+          maxReceiveCount: 5,
+        },
+      });
+      expect(queues.RerankJobsDeadLetterQueue!.Properties.QueueName).toBe(
+        "edgepool-prod-rerank-jobs-dlq",
+      );
+      const [[, mapping]] = ofType("AWS::Lambda::EventSourceMapping") as [[string, Resource]];
+      expect(mapping.Properties).toMatchObject({
+        EventSourceArn: { "Fn::GetAtt": ["RerankJobsQueue", "Arn"] },
+        BatchSize: 10,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+      });
+      expect(JSON.stringify(mapping.Properties.FunctionName)).toContain("JobsWorkerLambdaFunction");
+      const worker = resources.JobsWorkerLambdaFunction!.Properties as {
+        Handler: string;
+        Timeout: number;
+        Environment: { Variables: Record<string, unknown> };
+      };
+      expect(worker).toMatchObject({
+        Handler: "dist/functions/jobs-worker/index.handler",
+        Timeout: 60,
+      });
+      expect(worker.Environment.Variables).toMatchObject({
+        EDGEPOOL_MODEL_URI: "s3://acme-models/pinned/reranker/bbbb",
+        EDGEPOOL_JOBS_QUEUE_URL: { Ref: "RerankJobsQueue" },
+      });
+      const routes = ofType("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey);
+      expect(routes).toEqual(
+        expect.arrayContaining(["POST /v1/rerank/jobs", "GET /v1/rerank/jobs/{id}"]),
+      );
     });
 
     it("IAM: read-only, on the pinned prefix only", () => {

@@ -11,8 +11,10 @@ export function fixture(name: string): string {
 
 export interface GoldenCase {
   name: string;
-  method: "embed" | "classify" | "encode" | "reward" | "score";
+  method: "embed" | "classify" | "encode" | "reward" | "score" | "sparse";
   prompts?: Array<{ promptTokenIds: number[] }>;
+  /** Text prompts, for cases about text handling (instruction prompts). */
+  texts?: string[];
   text1?: string;
   text2?: string[];
   options?: Record<string, unknown>;
@@ -22,6 +24,8 @@ export interface GoldenCase {
 
 export interface Golden {
   name: string;
+  /** Load options for the whole-fixture checks, when the model needs some to load at all. */
+  load?: Record<string, unknown>;
   maxModelLen: number;
   tokenization: Array<{ text: string; ids: number[] }>;
   pairs?: Array<{ text1: string; text2: string; ids: number[]; tokenTypeIds: number[] }>;

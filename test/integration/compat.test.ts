@@ -308,6 +308,32 @@ describe("what clients migrating from TEI, Cohere and vLLM use", () => {
       );
     });
 
+    it("dimensions on /classify and /score is refused; unknown fields are named in a warning", async () => {
+      const classify = await postJson(url("classifier", "/classify"), {
+        input: "a cat",
+        dimensions: 8,
+      });
+      expect(classify.status).toBe(400);
+      expect(classify.body.error.message).toContain("does not support ['dimensions'] parameters");
+      const score = await postJson(url("cross", "/score"), {
+        text_1: "a",
+        text_2: "b",
+        dimensions: 8,
+      });
+      expect(score.body.error.message).toBe(
+        "Task score only supports ['use_activation'] parameters, does not support ['dimensions'] parameters",
+      );
+      const unknown = await postJson(url("embed", "/v1/embeddings"), {
+        input: "a cat",
+        pooling: "max",
+        normalise: true,
+      });
+      expect(unknown.status).toBe(200);
+      expect(unknown.headers.get("warning")).toContain(
+        "The following fields were present in the request but ignored: {'pooling', 'normalise'}",
+      );
+    });
+
     it("per-request step_tag_id and returned_token_ids on /pooling", async () => {
       const step = goldenCase("bert-token-classifier", "token_classify STEP");
       const res = await postJson(url("tokens", "/pooling"), {

@@ -1,11 +1,21 @@
 import { z } from "@hono/zod-openapi";
-import { argmax, labelOf, type PoolingTask, UnsupportedTaskError } from "../../core/index.js";
+import { argmax, BadRequestError, labelOf, type PoolingTask } from "../../core/index.js";
 import { binaryResponse, isBinaryFormat } from "../bytes.js";
 import { formatPooled } from "../format.js";
-import { runPool } from "../inference.js";
+import { runLexical, runPlugin, runPool, usage } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
-import { type App, engineFor, listBody, postRoute, type RouteDeps, requireTask } from "../route.js";
+import {
+  type App,
+  created,
+  engineFor,
+  listBody,
+  postRoute,
+  type RouteDeps,
+  requestId,
+  requireTask,
+} from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
+import { formatSparse, requireSparse, SparseEntry, SparseFormat } from "../sparse.js";
 import { useActivationOf } from "../warnings.js";
 
 const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
@@ -24,19 +34,51 @@ export const PoolingRequest = z
       .array(z.number().int())
       .nullish()
       .openapi({ description: "token_classify: label columns to keep" }),
+    data: z.unknown().optional().openapi({
+      description: 'task "plugin": the IO-processor plugin\'s request data',
+    }),
+    sparse_format: SparseFormat.nullish().openapi({
+      description:
+        "token_classify on a sparse model (bge-m3): lexical weights in this form instead of one weight per token",
+    }),
   })
   .openapi("PoolingRequest");
 
-export const ClassificationRequest = z.object({ ...PromptFields }).openapi("ClassificationRequest");
+export const ClassificationRequest = z
+  .object({
+    ...PromptFields,
+    dimensions: z
+      .number()
+      .int()
+      .nullish()
+      .openapi({ description: "Refused: not a classify parameter" }),
+  })
+  .openapi("ClassificationRequest");
 
 const PoolingResponse = ListResponse(
   "PoolingResponse",
   z.object({
     index: z.number().int(),
     object: z.literal("pooling"),
-    data: z.union([z.array(z.number()), z.array(z.array(z.number())), z.string()]),
+    data: z.union([
+      z.array(z.number()),
+      z.array(z.array(z.number())),
+      z.string(),
+      z.array(SparseEntry),
+    ]),
   }),
 );
+
+const PluginResponse = z
+  .object({
+    request_id: z.string(),
+    created_at: z.number().int(),
+    data: z.unknown(),
+    usage: z
+      .object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() })
+      .passthrough(),
+  })
+  .openapi("PluginResponse");
 
 const ClassificationResponse = ListResponse(
   "ClassificationResponse",
@@ -57,7 +99,7 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       summary: "Run any pooling task",
       tag: "vLLM",
       body: PoolingRequest,
-      response: PoolingResponse,
+      response: z.union([PoolingResponse, PluginResponse]),
     },
     async (c, body) => {
       const engine = engineFor(deps, body.model);
@@ -65,8 +107,42 @@ export function registerPooling(app: App, deps: RouteDeps): void {
         ? "embed"
         : engine.tasks.find((t) => t !== "score")!;
       const task = body.task ?? fallback;
-      if (task === "plugin") throw new UnsupportedTaskError(task, engine.tasks);
+      if (task === "plugin") {
+        // vLLM's IOProcessorResponse: the plugin's `data`, with the request id and time.
+        const { response, results } = await runPlugin(c, engine, body.data);
+        return c.json({
+          request_id: `pool-${requestId(c)}`,
+          created_at: created(),
+          data: response,
+          usage: usage(results),
+        });
+      }
       const { prompts, options } = requestPrompts(body, engine, deps.limits);
+      if (body.sparse_format) {
+        if (task !== "token_classify") {
+          throw new BadRequestError(
+            "sparse_format applies to task 'token_classify'",
+            "sparse_format",
+          );
+        }
+        requireSparse(engine);
+        const sparse = await runLexical(c, engine, prompts, options);
+        const format = body.sparse_format;
+        return c.json(
+          listBody(
+            c,
+            deps,
+            body.model,
+            "pool",
+            sparse.map((r, index) => ({
+              index,
+              object: "pooling",
+              data: formatSparse(engine, r.weights, format),
+            })),
+            sparse,
+          ),
+        );
+      }
       const results = await runPool(c, engine, task as PoolingTask, prompts, {
         ...options,
         dimensions: body.dimensions ?? null,
@@ -111,6 +187,7 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const { prompts, options } = requestPrompts(body, engine, deps.limits);
       const results = await runPool(c, engine, "classify", prompts, {
         ...options,
+        dimensions: body.dimensions ?? null,
         useActivation: useActivationOf(c, body),
       });
       return c.json(

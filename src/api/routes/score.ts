@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { BadRequestError } from "../../core/index.js";
+import { BadRequestError, checkTaskParameters } from "../../core/index.js";
 import type { Engine, PromptOptions } from "../../engine/index.js";
 import { runScore, usage } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
@@ -22,10 +22,19 @@ const Texts = z.union([Text, z.array(Text)]);
 
 const ScoreFields = {
   model: z.string().nullish(),
+  instruction: z.string().nullish().openapi({
+    description:
+      "LLM rerankers with a score template (Qwen3-Reranker): the task instruction; the template's default when unset",
+  }),
+  score_mode: z.enum(["cosine", "maxsim", "lexical"]).nullish().openapi({
+    description:
+      "Embedding models: cosine of the embeddings, MaxSim over ColBERT token vectors (default for late-interaction models such as bge-m3), or the lexical match of sparse weights",
+  }),
   truncate_prompt_tokens: z.number().int().min(-1).nullish(),
   truncation_side: z.enum(["left", "right"]).nullish(),
   use_activation: z.boolean().nullish(),
   ...DeprecatedActivation,
+  dimensions: z.number().int().nullish().openapi({ description: "Refused: not a score parameter" }),
   user: z.string().nullish(),
   request_id: z.string().nullish(),
   priority: z.number().int().nullish(),
@@ -134,6 +143,7 @@ function firstTokens(engine: Engine, text: string, n: number): string {
 export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
   const engine = engineFor(deps, body.model);
   requireTask(engine, "score", "rerank");
+  checkTaskParameters("score", { dimensions: body.dimensions ?? null });
   const tei = body.documents === undefined && body.texts !== undefined;
   const given = tei ? body.texts! : texts(body.documents ?? []);
   const docs = body.max_tokens_per_doc
@@ -150,6 +160,8 @@ export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof Reran
   const results = await runScore(c, engine, [body.query], docs, {
     ...options,
     useActivation: body.raw_scores ? false : useActivationOf(c, body),
+    scoreMode: body.score_mode ?? null,
+    instruction: body.instruction ?? null,
   });
   const ranked = results
     .map((r, index) => ({ index, score: r.score }))
@@ -191,11 +203,14 @@ export function registerScore(app: App, deps: RouteDeps): void {
     async (c, body) => {
       const engine = engineFor(deps, body.model);
       requireTask(engine, "score");
+      checkTaskParameters("score", { dimensions: body.dimensions ?? null });
       const [left, right] = scoreSides(body);
       checkBatchSize(Math.max(left.length, right.length), deps.limits, "text_2");
       const results = await runScore(c, engine, left, right, {
         ...promptOptions(body),
         useActivation: useActivationOf(c, body),
+        scoreMode: body.score_mode ?? null,
+        instruction: body.instruction ?? null,
       });
       return c.json(
         listBody(

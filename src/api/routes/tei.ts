@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { BadRequestError, cosineSimilarity, labelOf, ownValue } from "../../core/index.js";
+import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js";
 import type { Engine, PromptOptions, TokenizedPrompt } from "../../engine/index.js";
-import { runPool, runTokenized, tokenizeTimed } from "../inference.js";
+import { runLexical, runPool, runTokenized, tokenizeTimed } from "../inference.js";
 import { checkBatchSize, promptsFromInput } from "../prompts.js";
 import {
   type App,
@@ -13,6 +13,7 @@ import {
   requireTask,
 } from "../route.js";
 import { Input } from "../schemas.js";
+import { formatSparse, SparseEntry, SparseFormat } from "../sparse.js";
 
 const Truncation = {
   truncate: z.boolean().nullish(),
@@ -59,29 +60,13 @@ function truncation(body: {
   };
 }
 
-/** The sentence-transformers prompt named by `prompt_name` (or the model's default one). */
-function prefix(engine: Engine, name: string | null | undefined): string {
-  const chosen = name ?? engine.defaultPromptName;
-  if (!chosen) return "";
-  const text = ownValue(engine.prompts, chosen);
-  if (text === undefined) {
-    const known = Object.keys(engine.prompts);
-    throw new BadRequestError(
-      `Unknown prompt_name '${chosen}'; this model has ${known.length ? known.join(", ") : "no prompts"}`,
-      "prompt_name",
-    );
-  }
-  return text;
-}
-
 function withPrefix(
   engine: Engine,
   inputs: unknown,
   limits: RouteDeps["limits"],
   name: string | null | undefined,
 ) {
-  const p = prefix(engine, name);
-  return promptsFromInput(inputs, limits, "inputs").map((x) => (typeof x === "string" ? p + x : x));
+  return engine.withPrompt(promptsFromInput(inputs, limits, "inputs"), name);
 }
 
 type Body<S extends z.ZodType> = z.infer<S>;
@@ -206,12 +191,18 @@ export function registerTei(app: App, deps: RouteDeps): void {
       paths: ["/embed_sparse"],
       summary: "Sparse embeddings (TEI; SPLADE / bge-m3 style models)",
       tag: "TEI",
-      body: TeiEmbedRequest,
-      response: z.array(z.array(z.object({ index: z.number().int(), value: z.number() }))),
+      body: TeiEmbedRequest.omit({ normalize: true, dimensions: true }).extend({
+        sparse_format: SparseFormat.nullish(),
+      }),
+      response: z.array(z.array(SparseEntry)),
     },
-    () => {
-      // No supported model family has a sparse head yet: the route exists and says so.
-      throw notServed(engineFor(deps, null), "embed_sparse");
+    async (c, body) => {
+      const engine = engineFor(deps, null);
+      if (!engine.pooler.sparse) throw notServed(engine, "embed_sparse");
+      const prompts = withPrefix(engine, body.inputs, deps.limits, body.prompt_name);
+      const results = await runLexical(c, engine, prompts, truncation(body));
+      const format = body.sparse_format ?? "index_value";
+      return c.json(results.map((r) => formatSparse(engine, r.weights, format)));
     },
   );
 

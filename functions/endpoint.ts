@@ -1,0 +1,5 @@
+import { createFunction } from "../src/lambda/index.js";
+
+/** AWS Lambda entry: TEI's root and /invocations, the engine loaded once per instance (init phase). */
+const fn = await createFunction("endpoint");
+export const { handler, streamHandler } = fn;
