@@ -5,7 +5,13 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { createTestHarness } from "wrangler";
-import { buildWorker, pinFolder, type R2Put, uploadPinned } from "../test/helpers/edge.js";
+import {
+  buildWorker,
+  createEdgeKey,
+  pinFolder,
+  type R2Put,
+  uploadPinned,
+} from "../test/helpers/edge.js";
 import { fixture } from "../test/helpers/fixtures.js";
 import { ROOT } from "../test/helpers/server.js";
 
@@ -18,9 +24,6 @@ console.log(
   `edge.js (minified): ${((await stat(join(outdir, "edge.js"))).size / 1024).toFixed(0)} KiB`,
 );
 const KEY = "bench-key";
-const keySha = Buffer.from(
-  await crypto.subtle.digest("SHA-256", new TextEncoder().encode(KEY)),
-).toString("hex");
 
 for (const dir of dirs) {
   const name = basename(dir);
@@ -41,14 +44,8 @@ for (const dir of dirs) {
   });
   await harness.listen();
   const worker = harness.getWorker();
-  await worker.applyD1Migrations("DB" as never);
-  const env = (await worker.getEnv()) as {
-    MODELS: R2Put;
-    DB: { prepare(s: string): { bind(...v: unknown[]): { run(): Promise<unknown> } } };
-  };
-  await env.DB.prepare("INSERT OR IGNORE INTO api_keys (id, key_sha256, name) VALUES (?, ?, ?)")
-    .bind("bench", keySha, "bench")
-    .run();
+  const env = (await worker.getEnv()) as { MODELS: R2Put; DB: unknown };
+  await createEdgeKey(env.DB, KEY).catch(() => undefined); // already there from an earlier run
   await uploadPinned(env.MODELS, dir, pinned);
   const call = async () => {
     const t = performance.now();

@@ -38,6 +38,14 @@ function modelOf(json: unknown): string | null {
   return typeof model === "string" ? model : null;
 }
 
+/** How many inputs a request carries (`input`, `inputs`, `texts` or `documents`), for the ledger. */
+function inputsOf(json: unknown): number {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return 1;
+  const body = json as Record<string, unknown>;
+  const list = body.input ?? body.inputs ?? body.texts ?? body.documents;
+  return Array.isArray(list) ? list.length : 1;
+}
+
 function tokensOf(res: Response): number {
   const n = Number(res.headers.get("x-compute-tokens"));
   return Number.isFinite(n) && n >= 0 ? n : 0;
@@ -98,6 +106,7 @@ export function createGateway(deps: GatewayDeps = defaultDeps) {
       return c.body(null, 200);
     }
     const requestId = crypto.randomUUID().replaceAll("-", "");
+    const started = performance.now();
     const ledger = deps.ledger(env);
 
     const key = await ledger.findKey(bearer(req));
@@ -149,9 +158,9 @@ export function createGateway(deps: GatewayDeps = defaultDeps) {
           route,
           model,
           status: hit.status,
+          inputs: inputsOf(json),
           inputTokens: tokensOf(hit),
-          servedBy: hit.headers.get(ORIGIN_HEADER) ?? "cache",
-          cached: true,
+          durationMs: performance.now() - started,
         });
         return withHeaders(hit, { [CACHE_HEADER]: "hit", "x-request-id": requestId });
       }
@@ -222,9 +231,9 @@ export function createGateway(deps: GatewayDeps = defaultDeps) {
       route,
       model,
       status: response.status,
+      inputs: inputsOf(json),
       inputTokens: tokensOf(response),
-      servedBy: served.servedBy,
-      cached: false,
+      durationMs: performance.now() - started,
     });
     return response;
   });

@@ -1,4 +1,7 @@
+import { migrate } from "../store/schema.js";
+import { Store } from "../store/store.js";
 import type { D1Database, D1Result } from "./bindings.js";
+import { D1Sql } from "./d1-sql.js";
 import { sha256Hex } from "./digest.js";
 
 export interface ApiKey {
@@ -13,10 +16,9 @@ export interface UsageRecord {
   route: string;
   model: string | null;
   status: number;
+  inputs: number;
   inputTokens: number;
-  /** The origin region that answered, `worker` for the in-Worker model, or `cache`. */
-  servedBy: string;
-  cached: boolean;
+  durationMs: number;
 }
 
 export interface RateDecision {
@@ -32,23 +34,49 @@ export interface GatewayLedger {
   record(usage: UsageRecord): Promise<void>;
 }
 
-/** The ledger on D1 (SQLite): keys are looked up by their sha256, never stored in clear. */
+/** Per-key one-minute request windows: the one table the metering store has no use for. */
+const RATE_WINDOWS = `CREATE TABLE IF NOT EXISTS rate_windows (
+  key_id TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (key_id, window_start)
+)`;
+
+const migrated = new WeakSet<D1Database>();
+
+/**
+ * The gateway's ledger on D1: the metering store (the same SQL, tables and key hashing as the
+ * server and the functions) over a D1 executor, plus atomic per-key rate windows. Tables are
+ * created (idempotently) once per isolate.
+ */
 export class D1Ledger implements GatewayLedger {
-  constructor(private readonly db: D1Database) {}
+  private readonly store: Store;
+  private ready: Promise<void> | null = null;
+
+  constructor(private readonly db: D1Database) {
+    this.store = new Store(new D1Sql(db));
+  }
+
+  private prepare(): Promise<void> {
+    if (migrated.has(this.db)) return Promise.resolve();
+    this.ready ??= (async () => {
+      await migrate(this.store.db);
+      await this.db.prepare(RATE_WINDOWS).run();
+      migrated.add(this.db);
+    })();
+    return this.ready;
+  }
 
   async findKey(token: string): Promise<ApiKey | null> {
     if (token === "") return null;
-    const row = await this.db
-      .prepare(
-        "SELECT id, rate_limit_per_minute FROM api_keys WHERE key_sha256 = ? AND revoked_at IS NULL",
-      )
-      .bind(await sha256Hex(token))
-      .first<{ id: string; rate_limit_per_minute: number | null }>();
-    return row ? { id: row.id, rateLimitPerMinute: row.rate_limit_per_minute } : null;
+    await this.prepare();
+    const key = await this.store.keys.findByHash(await sha256Hex(token), Date.now());
+    return key ? { id: key.id, rateLimitPerMinute: key.rateLimit } : null;
   }
 
   /** One fixed one-minute window per key, counted atomically in one statement. */
   async take(keyId: string, limitPerMinute: number, nowMs: number): Promise<RateDecision> {
+    await this.prepare();
     const window = Math.floor(nowMs / 60_000);
     // One transaction: drop the key's past windows, then count this request in the current one.
     const [, counted] = (await this.db.batch([
@@ -69,21 +97,20 @@ export class D1Ledger implements GatewayLedger {
   }
 
   async record(u: UsageRecord): Promise<void> {
-    await this.db
-      .prepare(
-        `INSERT INTO usage (request_id, key_id, route, model, status, input_tokens, served_by, cached)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(
-        u.requestId,
-        u.keyId,
-        u.route,
-        u.model,
-        u.status,
-        u.inputTokens,
-        u.servedBy,
-        u.cached ? 1 : 0,
-      )
-      .run();
+    await this.prepare();
+    await this.store.ledger.append([
+      {
+        id: u.requestId,
+        keyId: u.keyId,
+        route: u.route,
+        model: u.model,
+        inputs: u.inputs,
+        promptTokens: u.inputTokens,
+        status: u.status,
+        durationMs: u.durationMs,
+        requestId: u.requestId,
+        createdAt: Date.now(),
+      },
+    ]);
   }
 }

@@ -6,16 +6,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestHarness, type TestHarness } from "wrangler";
 import { loadEngine } from "../../src/engine/index.js";
-import { buildWorker, pinFolder, uploadPinned } from "../helpers/edge.js";
+import { buildWorker, createEdgeKey, pinFolder, uploadPinned } from "../helpers/edge.js";
 import { fixture, maxAbsDiff } from "../helpers/fixtures.js";
 import { ROOT, type RunningServer, startServer } from "../helpers/server.js";
 
 const KEY = `ep-test-${crypto.randomUUID()}`;
 const LIMITED_KEY = `ep-limited-${crypto.randomUUID()}`;
-const sha256 = async (text: string) =>
-  Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))).toString(
-    "hex",
-  );
 
 interface Env {
   DB: {
@@ -106,19 +102,8 @@ describe("edge Worker under workerd", () => {
     });
     await harness.listen();
     env = (await harness.getWorker().getEnv()) as unknown as Env;
-    await harness.getWorker().applyD1Migrations("DB" as never);
-    await env.DB.prepare(
-      "INSERT INTO api_keys (id, key_sha256, name, rate_limit_per_minute) VALUES (?, ?, ?, NULL), (?, ?, ?, 2)",
-    )
-      .bind(
-        `k-${KEY.slice(-8)}`,
-        await sha256(KEY),
-        "test",
-        `l-${LIMITED_KEY.slice(-8)}`,
-        await sha256(LIMITED_KEY),
-        "limited",
-      )
-      .run();
+    await createEdgeKey(env.DB, KEY);
+    await createEdgeKey(env.DB, LIMITED_KEY, 2);
 
     // Pin the fixture into local R2 as `edgepool pin` lays it out; R2 checks each sha256 on put.
     await uploadPinned(env.MODELS, dir, pinned);
@@ -175,15 +160,14 @@ describe("edge Worker under workerd", () => {
     ).json()) as typeof body;
     expect(body.data[0]!.embedding).toEqual(direct.data[0]!.embedding);
     const rows = await env.DB.prepare(
-      "SELECT served_by, input_tokens, cached, status, route, model FROM usage WHERE request_id = ?",
+      "SELECT inputs, prompt_tokens, status, route, model FROM usage_ledger WHERE request_id = ?",
     )
       .bind(res.headers.get("x-request-id"))
       .all<Record<string, unknown>>();
     expect(rows.results).toEqual([
       {
-        served_by: "up-3",
-        input_tokens: body.usage.prompt_tokens,
-        cached: 0,
+        inputs: 1,
+        prompt_tokens: body.usage.prompt_tokens,
         status: 200,
         route: "/v1/embeddings",
         model: "origin-model",
@@ -212,10 +196,15 @@ describe("edge Worker under workerd", () => {
     }
     expect(second!.headers.get("x-edgepool-cache")).toBe("hit");
     expect(await second!.text()).toBe(firstBody);
-    const rows = await env.DB.prepare("SELECT cached FROM usage WHERE request_id = ?")
+    // A cache hit is metered like any answered request (two inputs, the tokens of the first).
+    const rows = await env.DB.prepare(
+      "SELECT inputs, prompt_tokens FROM usage_ledger WHERE request_id = ?",
+    )
       .bind(second!.headers.get("x-request-id"))
-      .all<{ cached: number }>();
-    expect(rows.results).toEqual([{ cached: 1 }]);
+      .all<{ inputs: number; prompt_tokens: number }>();
+    expect(rows.results).toEqual([
+      { inputs: 2, prompt_tokens: Number(first.headers.get("x-compute-tokens")) },
+    ]);
   });
 
   it("enforces the per-key rate limit with 429 and retry-after", async () => {

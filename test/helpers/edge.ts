@@ -2,6 +2,9 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { D1Database } from "../../src/edge/bindings.js";
+import { D1Sql } from "../../src/edge/d1-sql.js";
+import { hashKey, keyPrefix } from "../../src/metering/api-keys.js";
 import { listFiles, selectModelFiles } from "../../src/models/files.js";
 import {
   buildManifest,
@@ -9,6 +12,7 @@ import {
   manifestSha,
   manifestText,
 } from "../../src/models/manifest.js";
+import { Store } from "../../src/store/store.js";
 import { ROOT } from "./server.js";
 
 /** The R2 binding as the test harness hands it out (the part used here). */
@@ -66,4 +70,23 @@ export async function uploadPinned(
     );
   }
   await bucket.put(`${pinned.prefix}/edgepool.manifest.json`, manifestText(pinned.manifest));
+}
+
+/** Create an API key in the Worker's D1 with the metering store itself (tables made if missing). */
+export async function createEdgeKey(
+  db: unknown,
+  key: string,
+  rateLimit: number | null = null,
+): Promise<string> {
+  const store = await Store.open(new D1Sql(db as D1Database));
+  const id = `key-${hashKey(key).slice(0, 12)}`;
+  await store.keys.create({
+    id,
+    name: id,
+    keyHash: hashKey(key),
+    keyPrefix: keyPrefix(key),
+    rateLimit,
+    createdAt: Date.now(),
+  });
+  return id;
 }
