@@ -8,8 +8,8 @@ import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_PAYLOAD_LIMIT,
 } from "../api/defaults.js";
-import { DEFAULT_TEMPLATE_LIMITS } from "../engine/bounded-template.js";
 import type { Engine } from "../engine/index.js";
+import { DEFAULT_TEMPLATE_LIMITS } from "../engine/template-limits.js";
 import {
   engineOptions,
   intFlag,
@@ -183,9 +183,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
   });
   const fallback = values["fallback-model"];
   let loadedFrom = engineOpts.model;
-  const loading: Promise<Engine> = import("../engine/engine.js").then(async ({ Engine }) => {
+  const loading: Promise<Engine> = import("../engine/load.js").then(async ({ loadEngine }) => {
     try {
-      return await Engine.load(engineOpts);
+      return await loadEngine(engineOpts);
     } catch (err) {
       if (!fallback || (err as Error).name !== "ModelStoreError") throw err;
       log.warn(
@@ -193,7 +193,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
         "could not fetch the model; serving the fallback model instead",
       );
       loadedFrom = fallback;
-      return Engine.load({ ...engineOpts, model: fallback });
+      return loadEngine({ ...engineOpts, model: fallback });
     }
   });
   await Promise.race([
@@ -296,6 +296,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
         { model: loadedFrom, note: engine.config._edgepool_fixture },
         "SERVING A TEST FIXTURE WITH RANDOM WEIGHTS: its outputs mean nothing. Pass --model with a real model folder.",
       );
+    }
+    if (engine.deviceFallback) {
+      log.warn({ reason: engine.deviceFallback }, "--device auto: running on the CPU");
     }
     if (stopping) return;
     host.setReady(engine);

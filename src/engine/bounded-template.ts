@@ -1,13 +1,13 @@
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { BadRequestError } from "../core/index.js";
 
-/** What a template from a request may use: wall time and heap (`--chat-template-timeout`). */
-export interface TemplateLimits {
-  timeoutMs: number;
-  heapMb: number;
-}
+import {
+  DEFAULT_TEMPLATE_LIMITS,
+  setBoundedRenderer,
+  type TemplateLimits,
+} from "./template-limits.js";
 
-export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = { timeoutMs: 1000, heapMb: 64 };
+export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "./template-limits.js";
 
 const JINJA = import.meta.resolve("@huggingface/jinja");
 
@@ -70,3 +70,5 @@ export function renderBounded(
     "chat_template",
   );
 }
+
+setBoundedRenderer(renderBounded);
