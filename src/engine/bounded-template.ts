@@ -9,7 +9,12 @@ import {
 
 export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "./template-limits.js";
 
-const JINJA = import.meta.resolve("@huggingface/jinja");
+// Resolved on first use: a bundle without request templates never needs the package on disk.
+let jinja: string | undefined;
+const jinjaUrl = () => {
+  jinja ??= import.meta.resolve("@huggingface/jinja");
+  return jinja;
+};
 
 // Runs in a throwaway worker: render, post the outcome, wake the waiting thread.
 const WORKER = `
@@ -43,7 +48,7 @@ export function renderBounded(
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { source, context, port: port2, signal, jinja: JINJA },
+    workerData: { source, context, port: port2, signal, jinja: jinjaUrl() },
     transferList: [port2],
     resourceLimits: { maxOldGenerationSizeMb: limits.heapMb, maxYoungGenerationSizeMb: 8 },
     stdout: true,
