@@ -9,7 +9,12 @@ export interface TemplateLimits {
 
 export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = { timeoutMs: 1000, heapMb: 64 };
 
-const JINJA = import.meta.resolve("@huggingface/jinja");
+/** Where the worker imports the Jinja engine from; resolved on first use (bundles may lack it). */
+let jinjaUrl: string | undefined;
+function jinja(): string {
+  jinjaUrl ??= import.meta.resolve("@huggingface/jinja");
+  return jinjaUrl;
+}
 
 // Runs in a throwaway worker: render, post the outcome, wake the waiting thread.
 const WORKER = `
@@ -43,7 +48,7 @@ export function renderBounded(
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { source, context, port: port2, signal, jinja: JINJA },
+    workerData: { source, context, port: port2, signal, jinja: jinja() },
     transferList: [port2],
     resourceLimits: { maxOldGenerationSizeMb: limits.heapMb, maxYoungGenerationSizeMb: 8 },
     stdout: true,
