@@ -46,6 +46,25 @@ describe("pooler config", () => {
     expect(() => parsePoolerConfig("MEAN")).toThrow("must be a JSON object");
   });
 
+  it("refuses unknown keys by name; logit_bias/logit_scale; deprecated keys warn", () => {
+    expect(() => parsePoolerConfig({ pooling_typ: "MEAN" })).toThrow(
+      "Unknown pooler config key 'pooling_typ'",
+    );
+    expect(parsePoolerConfig({ logit_bias: 0.5, logitScale: 2 })).toEqual({
+      logitBias: 0.5,
+      logitScale: 2,
+    });
+    expect(() => parsePoolerConfig({ logit_bias: "x" })).toThrow("finite number");
+    const warnings: string[] = [];
+    expect(parsePoolerConfig({ softmax: false }, (m) => warnings.push(m))).toEqual({
+      useActivation: false,
+    });
+    expect(warnings[0]).toContain("'softmax' is deprecated");
+    expect(() => parsePoolerConfig({ use_activation: true, normalize: false })).toThrow(
+      "'normalize' contradicts 'use_activation'",
+    );
+  });
+
   it("refuses sentence-transformers modes vLLM has no pooler for", () => {
     expect(() => poolingFromSentenceTransformers({ pooling_mode_max_tokens: true }, false)).toThrow(
       "pooling_mode_max_tokens",

@@ -88,10 +88,11 @@ export function parsePoolerConfig(value: unknown, warn: WarningSink = () => {}):
         `Unknown pooler config key '${given}'; known keys: ${Object.keys(POOLER_CONFIG_KEYS).join(", ")}`,
       );
     }
+    // Turning an unsupported feature off (false / null) asks for what edgepool does anyway.
+    if (v === null || v === undefined || ("unsupported" in spec && v === false)) continue;
     if ("unsupported" in spec) {
       throw new ModelConfigError(`pooler config key '${given}': ${spec.unsupported}`);
     }
-    if (v === null || v === undefined) continue;
     if (spec.deprecated) {
       warn(
         `pooler config '${given}' is deprecated (removed in vLLM 0.15); use 'use_activation' instead`,
