@@ -79,7 +79,7 @@ export const MODEL_FLAGS_HELP = `Model options:
   --max-input-chars N         longest text input in characters, refused (400) before
                               tokenizing (default ${ENGINE_DEFAULTS.maxInputChars})
   --workers N                 worker threads with a session each; 0 = the event loop's thread
-                              (serve's default: no thread hop, one session in memory)
+                              (no thread hop for a lone request, one session in memory)
   --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
   --inter-op-threads N        ONNX Runtime inter-op threads
   --graph-optimization-level disabled|basic|extended|all  (default all)

@@ -26,10 +26,10 @@ import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flag
 import { fromVllmArgs } from "./vllm-args.js";
 
 /**
- * The server runs the session on the event loop by default: a lone request pays no thread hop,
- * one session is loaded, and batches form while a run computes (see README, Performance).
+ * The server runs the session in one worker thread by default; `--workers 0` runs it on the event
+ * loop (no thread hop for a lone request, one session in memory: see README, Performance).
  */
-export const DEFAULT_SERVE_WORKERS = 0;
+export const DEFAULT_SERVE_WORKERS = 1;
 
 export const SERVE_HELP = `Usage: edgepool serve [MODEL] [options]     (MODEL: the same as --model)
 
@@ -59,7 +59,7 @@ Server options:
   (--max-concurrent-requests defaults, for serve, to max-batch-tokens × workers / ${TYPICAL_PROMPT_TOKENS}:
    ${defaultMaxConcurrentRequests()} with the defaults; more get 429 at once)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
-  (serve runs the session on the event loop by default; --workers N moves it to N threads)
+  (serve runs the session in ${DEFAULT_SERVE_WORKERS} worker thread by default; --workers 0 runs it on the event loop)
 
 vLLM spellings are accepted: --flag_name for --flag-name, --override-pooler-config (old name of
 --pooler-config) and --task embed|classify|score|reward (old name, mapped to --convert with a
