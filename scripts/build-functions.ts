@@ -14,9 +14,12 @@ export const OUT_DIR = join(ROOT, "dist", "functions");
 /** Each function's code must stay under this (the model comes from the bucket). */
 export const BUNDLE_LIMIT = 2 * 1024 * 1024;
 
+/** Entries in functions/ that are not Lambda functions: the Cloudflare Worker (built by wrangler). */
+export const NOT_LAMBDA = new Set(["edge.ts"]);
+
 export function functionNames(): string[] {
   return readdirSync(FUNCTIONS_DIR)
-    .filter((f) => f.endsWith(".ts"))
+    .filter((f) => f.endsWith(".ts") && !NOT_LAMBDA.has(f))
     .map((f) => basename(f, ".ts"))
     .sort();
 }

@@ -2,7 +2,8 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import { TooManyRequestsError } from "../core/index.js";
-import { DEFAULT_TEMPLATE_LIMITS, Engine, type TemplateLimits } from "../engine/index.js";
+import type { Engine } from "../engine/engine.js";
+import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../engine/template-limits.js";
 import type { JobsOptions, JobWorker } from "../jobs/index.js";
 import type { Meter } from "../metering/index.js";
 import type { Store } from "../store/index.js";
@@ -18,7 +19,7 @@ import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost, uniqueHosts } from "./host.js";
 import { metering } from "./metering.js";
-import { Metrics } from "./metrics.js";
+import type { Metrics } from "./metrics.js";
 import type { App, RouteDeps } from "./route.js";
 import { registerCohere } from "./routes/cohere.js";
 import { registerJobs } from "./routes/jobs.js";
@@ -47,7 +48,8 @@ export interface AppOptions {
   apiKeys?: readonly string[];
   version?: string;
   logger?: Logger;
-  metrics?: Metrics;
+  /** Prometheus metrics behind `/metrics`; none in runtimes without them (the edge Worker). */
+  metrics?: Metrics | null;
   /** Mount only these endpoint families' POST routes (a serverless function); default all. */
   routes?: readonly RouteFamily[];
   /** Stored API keys, quotas and the usage ledger (`--store`); adds `/v1/usage`. */
@@ -64,18 +66,21 @@ export interface AppOptions {
 export interface CreatedApp {
   app: App;
   host: ModelHost;
-  metrics: Metrics;
+  metrics: Metrics | null;
   /** The rerank job worker, when jobs are configured: `start()` it to process in this process. */
   jobs: JobWorker | null;
 }
 
 const ms = (v: number) => v.toFixed(3);
 
-/** The Hono app shared by the Node server and every serverless function. */
-export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions = {}): CreatedApp {
-  const host = engineOrHost instanceof Engine ? ModelHost.ready(engineOrHost) : engineOrHost;
-  const metrics = options.metrics ?? new Metrics();
-  metrics.watch(() => host.engine?.scheduler ?? null);
+/**
+ * The Hono app shared by the Node server, every serverless function and the edge Worker.
+ * Runtime-neutral: `createApp` (Node) adds Prometheus metrics by default.
+ */
+export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions = {}): CreatedApp {
+  const host = engineOrHost instanceof ModelHost ? engineOrHost : ModelHost.ready(engineOrHost);
+  const metrics = options.metrics ?? null;
+  metrics?.watch(() => host.engine?.scheduler ?? null);
   const payloadLimit = options.payloadLimit ?? DEFAULT_PAYLOAD_LIMIT;
   const log = options.logger;
   const app: App = new OpenAPIHono<ApiEnv>();
@@ -108,13 +113,14 @@ export function createApp(engineOrHost: Engine | ModelHost, options: AppOptions 
     headers.set("x-tokenization-time", ms(timing.tokenization));
     headers.set("x-queue-time", ms(timing.queue));
     headers.set("x-inference-time", ms(timing.inference));
+    headers.set("x-compute-tokens", String(timing.inputTokens));
     if (host.state === "stopping") headers.set("connection", "close");
     const warnings = c.get("warnings");
     if (warnings) {
       headers.set("warning", warningHeader(warnings));
       log?.warn({ id, path: c.req.path, warnings }, "deprecated request parameters");
     }
-    if (c.req.method === "POST") {
+    if (metrics && c.req.method === "POST") {
       const method = c.req.routePath;
       metrics.requests.inc({ method });
       if (c.res.status < 400) {

@@ -1,13 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { BadRequestError } from "../core/index.js";
-import {
-  type ChatOptions,
-  DEFAULT_TEMPLATE_LIMITS,
-  type Engine,
-  type Prompt,
-  type PromptOptions,
-  type TemplateLimits,
-} from "../engine/index.js";
+import type { ChatOptions, Engine, Prompt, PromptOptions } from "../engine/index.js";
+import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../engine/template-limits.js";
 import type { PromptFields } from "./schemas.js";
 
 type PromptRequest = {

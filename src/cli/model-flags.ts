@@ -67,7 +67,8 @@ export const MODEL_FLAGS_HELP = `Model options:
   --max-model-len N           refuse (or truncate) prompts longer than N tokens
   --auto-truncate             cut prompts over the limit instead of refusing them (TEI), unless
                               the request sets its own truncation
-  --device cpu|cuda           execution provider (default cpu)
+  --device cpu|cuda|auto      execution provider (default cpu); auto tries CUDA and falls back
+                              to the CPU with one log line saying why
   --onnx-file PATH            ONNX file inside the folder (default onnx/model.onnx)
   --max-batch-size N          most sequences per micro-batch (default ${ENGINE_DEFAULTS.maxBatchSize})
   --max-batch-tokens N        padded-token budget per micro-batch, longest × count
@@ -78,7 +79,7 @@ export const MODEL_FLAGS_HELP = `Model options:
   --max-input-chars N         longest text input in characters, refused (400) before
                               tokenizing (default ${ENGINE_DEFAULTS.maxInputChars})
   --workers N                 worker threads with a session each; 0 = the event loop's thread
-                              (serve's default: no thread hop, one session in memory)
+                              (no thread hop for a lone request, one session in memory)
   --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
   --inter-op-threads N        ONNX Runtime inter-op threads
   --graph-optimization-level disabled|basic|extended|all  (default all)
@@ -170,7 +171,7 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("ioProcessorPlugin", values["io-processor-plugin"]);
   set("maxModelLen", intFlag("max-model-len", values["max-model-len"]));
   if (values["auto-truncate"]) opts.autoTruncate = true;
-  set("device", oneOf<Device>("device", values.device, ["cpu", "cuda"]));
+  set("device", oneOf<Device>("device", values.device, ["cpu", "cuda", "auto"]));
   set("onnxFile", values["onnx-file"]);
   set("maxBatchSize", intFlag("max-batch-size", values["max-batch-size"]));
   set("maxBatchTokens", intFlag("max-batch-tokens", values["max-batch-tokens"]));

@@ -60,12 +60,12 @@ export async function loadExtraModels(
   base: EngineOptions,
   log: Logger,
 ): Promise<void> {
-  const { Engine } = await import("../engine/engine.js");
+  const { loadEngine } = await import("../engine/load.js");
   for (const [i, extra] of extras.entries()) {
     const host = hosts[i]!;
     const rssBefore = process.memoryUsage().rss;
     try {
-      const engine = await Engine.load({ ...base, ...extra });
+      const engine = await loadEngine({ ...base, ...extra });
       host.memory = await modelMemory(engine, rssBefore);
       host.setReady(engine);
       log.info({ model: extra.servedModelName, memory: host.memory }, "model loaded");

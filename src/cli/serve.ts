@@ -8,8 +8,8 @@ import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_PAYLOAD_LIMIT,
 } from "../api/defaults.js";
-import { DEFAULT_TEMPLATE_LIMITS } from "../engine/bounded-template.js";
 import type { Engine } from "../engine/index.js";
+import { DEFAULT_TEMPLATE_LIMITS } from "../engine/template-limits.js";
 import {
   engineOptions,
   intFlag,
@@ -27,10 +27,10 @@ import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flag
 import { fromVllmArgs } from "./vllm-args.js";
 
 /**
- * The server runs the session on the event loop by default: a lone request pays no thread hop,
- * one session is loaded, and batches form while a run computes (see README, Performance).
+ * The server runs the session in one worker thread by default; `--workers 0` runs it on the event
+ * loop (no thread hop for a lone request, one session in memory: see README, Performance).
  */
-export const DEFAULT_SERVE_WORKERS = 0;
+export const DEFAULT_SERVE_WORKERS = 1;
 
 export const SERVE_HELP = `Usage: edgepool serve [MODEL] [options]     (MODEL: the same as --model)
 
@@ -65,7 +65,7 @@ Server options:
                                 --served-model-name right after a later --model names that one.
                                 Requests pick one by their "model" (none → the first); each has
                                 its own engine, scheduler and limits (the same flags), sharing the CPU
-  (serve runs the session on the event loop by default; --workers N moves it to N threads)
+  (serve runs the session in ${DEFAULT_SERVE_WORKERS} worker thread by default; --workers 0 runs it on the event loop)
 
 vLLM spellings are accepted: --flag_name for --flag-name, --override-pooler-config (old name of
 --pooler-config) and --task embed|classify|score|reward (old name, mapped to --convert with a
@@ -191,9 +191,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const fallback = values["fallback-model"];
   let loadedFrom = engineOpts.model;
   const rssBefore = process.memoryUsage().rss;
-  const loading: Promise<Engine> = import("../engine/engine.js").then(async ({ Engine }) => {
+  const loading: Promise<Engine> = import("../engine/load.js").then(async ({ loadEngine }) => {
     try {
-      return await Engine.load(engineOpts);
+      return await loadEngine(engineOpts);
     } catch (err) {
       if (!fallback || (err as Error).name !== "ModelStoreError") throw err;
       log.warn(
@@ -201,7 +201,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
         "could not fetch the model; serving the fallback model instead",
       );
       loadedFrom = fallback;
-      return Engine.load({ ...engineOpts, model: fallback });
+      return loadEngine({ ...engineOpts, model: fallback });
     }
   });
   await Promise.race([
@@ -306,6 +306,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
         { model: loadedFrom, note: engine.config._edgepool_fixture },
         "SERVING A TEST FIXTURE WITH RANDOM WEIGHTS: its outputs mean nothing. Pass --model with a real model folder.",
       );
+    }
+    if (engine.deviceFallback) {
+      log.warn({ reason: engine.deviceFallback }, "--device auto: running on the CPU");
     }
     host.memory = await modelMemory(engine, rssBefore);
     log.info({ model: servedName, memory: host.memory }, "model loaded");

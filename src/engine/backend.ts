@@ -1,6 +1,5 @@
-import type { ModelConfig } from "../core/index.js";
 import type { OutputGather, PaddedBatch } from "./batch.js";
-import type { ModelOutput, OnnxModel, OutputTensor, SessionOptions } from "./session.js";
+import type { ModelOutput, OnnxModel, OutputTensor, RunDevice } from "./onnx-model.js";
 
 /** Where micro-batches run: in this thread, or in a pool of worker threads. */
 export interface Backend {
@@ -8,32 +7,30 @@ export interface Backend {
   readonly outputs: ModelOutput[];
   /** How many micro-batches may run at once. */
   readonly slots: number;
+  /** The execution provider the sessions run on. */
+  readonly device: RunDevice;
+  /** Why `--device auto` fell back to the CPU, or null. */
+  readonly fallback: string | null;
   run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor>;
   close(): Promise<void>;
 }
 
 /**
  * Runs the session on the calling thread. `session.run()` blocks this thread while it computes,
- * so a server should use the worker pool; the library uses this by default.
+ * so a server should use the worker pool; the library and the edge Worker use this.
  */
 export class InThreadBackend implements Backend {
   readonly slots = 1;
   readonly outputs: ModelOutput[];
+  readonly device: RunDevice;
+  readonly fallback: string | null;
   private readonly model: OnnxModel;
 
-  private constructor(model: OnnxModel) {
+  constructor(model: OnnxModel) {
     this.model = model;
     this.outputs = model.outputs;
-  }
-
-  static async create(
-    path: string,
-    config: ModelConfig,
-    opts: SessionOptions,
-  ): Promise<InThreadBackend> {
-    // Loaded on demand: a server whose sessions live in workers never loads ONNX Runtime here.
-    const { OnnxModel } = await import("./session.js");
-    return new InThreadBackend(await OnnxModel.load(path, config, opts));
+    this.device = model.device;
+    this.fallback = model.fallback;
   }
 
   run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor> {

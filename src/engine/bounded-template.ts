@@ -1,15 +1,20 @@
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { BadRequestError } from "../core/index.js";
 
-/** What a template from a request may use: wall time and heap (`--chat-template-timeout`). */
-export interface TemplateLimits {
-  timeoutMs: number;
-  heapMb: number;
-}
+import {
+  DEFAULT_TEMPLATE_LIMITS,
+  setBoundedRenderer,
+  type TemplateLimits,
+} from "./template-limits.js";
 
-export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = { timeoutMs: 1000, heapMb: 64 };
+export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "./template-limits.js";
 
-const JINJA = import.meta.resolve("@huggingface/jinja");
+// Resolved on first use: a bundle without request templates never needs the package on disk.
+let jinja: string | undefined;
+const jinjaUrl = () => {
+  jinja ??= import.meta.resolve("@huggingface/jinja");
+  return jinja;
+};
 
 // Runs in a throwaway worker: render, post the outcome, wake the waiting thread.
 const WORKER = `
@@ -43,7 +48,7 @@ export function renderBounded(
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { source, context, port: port2, signal, jinja: JINJA },
+    workerData: { source, context, port: port2, signal, jinja: jinjaUrl() },
     transferList: [port2],
     resourceLimits: { maxOldGenerationSizeMb: limits.heapMb, maxYoungGenerationSizeMb: 8 },
     stdout: true,
@@ -70,3 +75,5 @@ export function renderBounded(
     "chat_template",
   );
 }
+
+setBoundedRenderer(renderBounded);

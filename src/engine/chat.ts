@@ -1,6 +1,6 @@
 import { Template } from "@huggingface/jinja";
 import { BadRequestError } from "../core/index.js";
-import { renderBounded, type TemplateLimits } from "./bounded-template.js";
+import { boundedRenderer, type TemplateLimits } from "./template-limits.js";
 
 export interface ChatMessage {
   role: string;
@@ -64,10 +64,18 @@ export function renderChat(
   };
   let rendered: string;
   try {
-    rendered =
-      opts.chatTemplate && opts.chatTemplateLimits
-        ? renderBounded(opts.chatTemplate, context, opts.chatTemplateLimits)
-        : new Template(source).render(context);
+    if (opts.chatTemplate && opts.chatTemplateLimits) {
+      const render = boundedRenderer();
+      if (!render) {
+        throw new BadRequestError(
+          "chat_template in requests needs a runtime that can bound its execution (the Node server)",
+          "chat_template",
+        );
+      }
+      rendered = render(opts.chatTemplate, context, opts.chatTemplateLimits);
+    } else {
+      rendered = new Template(source).render(context);
+    }
   } catch (err) {
     if (err instanceof BadRequestError) throw err;
     throw new BadRequestError(

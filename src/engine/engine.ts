@@ -1,5 +1,4 @@
 import {
-  applyHfOverrides,
   BadRequestError,
   type Convert,
   chunkRanges,
@@ -29,21 +28,21 @@ import {
   type SequenceOutput,
   UnsupportedTaskError,
 } from "../core/index.js";
-import { type Dtype, resolveModel, type StoreOptions } from "../models/index.js";
-import { type Backend, InThreadBackend } from "./backend.js";
+import type { Dtype, StoreOptions } from "../models/index.js";
+import type { Backend } from "./backend.js";
 import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
 import { ENGINE_DEFAULTS } from "./defaults.js";
+import type { ModelFolder } from "./folder.js";
 import { checkConfigAgainstGraph } from "./graph-limits.js";
-import { type IOProcessor, loadIOProcessor } from "./io-processor.js";
-import { readModelFolder } from "./model-folder.js";
+import type { IOProcessor } from "./io-processor.js";
+import type { Device, RunDevice } from "./onnx-model.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
 import { resolveScoreTemplate, type ScoreTemplate } from "./score-template.js";
-import type { Device, SessionOptions } from "./session.js";
+import type { SessionOptions } from "./session.js";
 import { readTokenHeads } from "./token-heads.js";
-import { TextTokenizer } from "./tokenizer.js";
-import { WorkerPoolBackend } from "./worker-pool.js";
+import type { TextTokenizer } from "./tokenizer.js";
 
 export interface EngineOptions {
   /**
@@ -157,7 +156,10 @@ export class Engine {
   readonly maxModelLen: number;
   readonly tokenizer: TextTokenizer;
   readonly pooler: Pooler;
-  readonly device: Device;
+  /** The execution provider the model runs on (what `--device auto` chose). */
+  readonly device: RunDevice;
+  /** Why `--device auto` fell back to the CPU, or null. */
+  readonly deviceFallback: string | null;
   /** sentence-transformers prompts by name (`query`, `document`, …) and the default one. */
   readonly prompts: Readonly<Record<string, string>>;
   readonly defaultPromptName: string | null;
@@ -183,7 +185,8 @@ export class Engine {
     pooler: Pooler;
     backend: Backend;
     scheduler: Scheduler;
-    device: Device;
+    device: RunDevice;
+    deviceFallback: string | null;
     prompts: Record<string, string>;
     defaultPromptName: string | null;
     scoreTemplate: ScoreTemplate | null;
@@ -208,63 +211,27 @@ export class Engine {
     this.backend = parts.backend;
     this.scheduler = parts.scheduler;
     this.device = parts.device;
+    this.deviceFallback = parts.deviceFallback;
     this.vocabSize = parts.vocabSize;
   }
 
-  static async load(opts: EngineOptions): Promise<Engine> {
-    const phase = opts.onPhase;
-    const resolved = await resolveModel(opts.model, {
-      ...opts.store,
-      ...(opts.dtype ? { dtype: opts.dtype } : {}),
-      ...(phase ? { onPhase: phase } : {}),
-    });
-    const folder = await readModelFolder(resolved.dir, opts.onnxFile ?? resolved.onnxFile);
-    const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
-    const device = opts.device ?? "cpu";
-    const sessionOpts: SessionOptions = { ...opts.session, device };
-    const workers = opts.workers ?? 0;
-    // The session starts loading (in workers, in parallel) before the tokenizer is built here.
-    const sessionStart = performance.now();
-    const starting: Promise<Backend> = (
-      workers > 0
-        ? WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
-        : InThreadBackend.create(folder.onnxPath, config, sessionOpts)
-    ).then((b) => {
-      phase?.("session", performance.now() - sessionStart);
-      return b;
-    });
-    opts.onSessionLoading?.();
-    let tokenizer: TextTokenizer;
-    try {
-      const tokenizerStart = performance.now();
-      tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
-      phase?.("tokenizer", performance.now() - tokenizerStart);
-    } catch (err) {
-      await (await starting.catch(() => null))?.close();
-      throw err;
-    }
-    const backend = await starting;
-    try {
-      const engine = await Engine.assemble(opts, folder, config, tokenizer, backend, device);
-      const plugin = opts.ioProcessorPlugin ?? config.io_processor_plugin;
-      if (typeof plugin === "string" || (plugin && typeof plugin === "object")) {
-        engine.ioProcessor = await loadIOProcessor(plugin as string | IOProcessor);
-      }
-      return engine;
-    } catch (err) {
-      await backend.close();
-      throw err;
-    }
-  }
+  /**
+   * Resolve, read and load a model with onnxruntime-node (Node only). Installed by
+   * `./load.js`, which the engine's entry point imports; runtimes without a file system or
+   * native modules (the edge Worker) build engines with `Engine.assemble` instead.
+   */
+  static load: (opts: EngineOptions) => Promise<Engine> = () =>
+    Promise.reject(new Error("Engine.load needs the Node entry point (src/engine/index.js)"));
 
-  private static async assemble(
+  /** Build an engine from a parsed folder and a started backend (any runtime). */
+  static async assemble(
     opts: EngineOptions,
-    folder: Awaited<ReturnType<typeof readModelFolder>>,
+    folder: ModelFolder,
     config: ModelConfig,
     tokenizer: TextTokenizer,
     backend: Backend,
-    device: Device,
   ): Promise<Engine> {
+    const device = backend.device;
     const kind = resolvePoolerKind(
       config,
       backend.outputs.map((o) => o.kind),
@@ -296,7 +263,7 @@ export class Engine {
     const modelName = opts.servedModelName ?? opts.model;
     const tokenHeads =
       kind === "embed"
-        ? await readTokenHeads(folder.dir, config, outputSize, {
+        ? await readTokenHeads(folder.reader, config, outputSize, {
             bos: tokenizer.tokenId(tokenizer.specialTokens.cls_token ?? "") ?? null,
             eos: tokenizer.tokenId(tokenizer.specialTokens.eos_token ?? "") ?? null,
           })
@@ -348,6 +315,7 @@ export class Engine {
       backend,
       scheduler,
       device,
+      deviceFallback: backend.fallback,
       prompts: folder.prompts,
       defaultPromptName: folder.defaultPromptName,
       scoreTemplate: resolveScoreTemplate(opts.scoreTemplate, config),

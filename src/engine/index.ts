@@ -1,4 +1,7 @@
-export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "./bounded-template.js";
+export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "./template-limits.js";
+
+import "./bounded-template.js";
+
 export type { ChatMessage, ChatOptions } from "./chat.js";
 export { ENGINE_DEFAULTS } from "./defaults.js";
 export {
@@ -19,6 +22,8 @@ export type {
   IOProcessorInput,
 } from "./io-processor.js";
 export * from "./llm.js";
+export { loadEngine } from "./load.js";
+export type { Device, RunDevice } from "./onnx-model.js";
 export type { Prompt, PromptOptions } from "./prompts.js";
 export {
   type RequestTimings,
@@ -26,5 +31,5 @@ export {
   type SchedulerOptions,
   type SchedulerStats,
 } from "./scheduler.js";
-export type { Device, SessionOptions } from "./session.js";
+export type { SessionOptions } from "./session.js";
 export { TextTokenizer, type TruncationSide } from "./tokenizer.js";

@@ -4,7 +4,8 @@ import {
   type PoolingTask,
   resolveUseActivation,
 } from "../core/index.js";
-import { Engine, type EngineOptions, type PooledResult, type ScoreOptions } from "./engine.js";
+import type { Engine, EngineOptions, PooledResult, ScoreOptions } from "./engine.js";
+import { loadEngine } from "./load.js";
 import { asPromptList, type Prompt, type PromptOptions } from "./prompts.js";
 
 export type LLMOptions = EngineOptions;
@@ -77,7 +78,7 @@ export class LLM {
   }
 
   static async load(options: LLMOptions): Promise<LLM> {
-    return new LLM(await Engine.load(options));
+    return new LLM(await loadEngine(options));
   }
 
   /** Tasks this model serves, e.g. `["embed", "token_embed", "score"]`. */

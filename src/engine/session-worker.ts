@@ -1,7 +1,7 @@
 import { parentPort } from "node:worker_threads";
 import type { ModelConfig } from "../core/index.js";
 import type { OutputGather, PaddedBatch } from "./batch.js";
-import { OnnxModel, type SessionOptions } from "./session.js";
+import { loadOnnxModel, type OnnxModel, type SessionOptions } from "./session.js";
 
 /** Messages between the pool and a session worker. */
 export type WorkerRequest =
@@ -9,7 +9,12 @@ export type WorkerRequest =
   | { type: "run"; id: number; batch: PaddedBatch; output: string; gather?: OutputGather }
   | { type: "close" };
 export type WorkerReply =
-  | { type: "ready"; outputs: OnnxModel["outputs"] }
+  | {
+      type: "ready";
+      outputs: OnnxModel["outputs"];
+      device: OnnxModel["device"];
+      fallback: string | null;
+    }
   | { type: "result"; id: number; data: Float32Array; dims: number[] }
   | { type: "error"; id: number | null; message: string; name: string };
 
@@ -30,8 +35,13 @@ const init = await new Promise<WorkerInit>((resolve) => {
 });
 
 try {
-  const model = await OnnxModel.load(init.path, init.config, init.session);
-  port.postMessage({ type: "ready", outputs: model.outputs } satisfies WorkerReply);
+  const model = await loadOnnxModel(init.path, init.config, init.session);
+  port.postMessage({
+    type: "ready",
+    outputs: model.outputs,
+    device: model.device,
+    fallback: model.fallback,
+  } satisfies WorkerReply);
   port.on("message", async (msg: WorkerRequest) => {
     if (msg.type === "close") {
       await model.release();

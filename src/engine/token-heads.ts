@@ -1,6 +1,3 @@
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import {
   type DenseLayer,
   isBgeM3,
@@ -9,17 +6,22 @@ import {
   parseSafetensors,
   type TokenHeads,
 } from "../core/index.js";
+import type { FolderReader } from "./folder.js";
 
 /** A `nn.Linear` head saved as safetensors (`weight` [out, in], `bias` [out]). */
-async function readLinear(dir: string, name: string, inFeatures: number): Promise<DenseLayer> {
-  const file = join(dir, `${name}.safetensors`);
-  if (!existsSync(file)) {
-    const pt = existsSync(join(dir, `${name}.pt`))
-      ? ` ${name}.pt is a PyTorch pickle, which edgepool does not read: convert it with scripts/bge-m3-heads-to-safetensors.py ${dir}`
+async function readLinear(
+  folder: FolderReader,
+  name: string,
+  inFeatures: number,
+): Promise<DenseLayer> {
+  const file = folder.locate(`${name}.safetensors`);
+  if (!(await folder.exists(`${name}.safetensors`))) {
+    const pt = (await folder.exists(`${name}.pt`))
+      ? ` ${name}.pt is a PyTorch pickle, which edgepool does not read: convert it with scripts/bge-m3-heads-to-safetensors.py ${folder.locate("")}`
       : "";
     throw new ModelConfigError(`${file} is missing (bge-m3's ${name} head).${pt}`);
   }
-  const tensors = parseSafetensors(new Uint8Array(await readFile(file)));
+  const tensors = parseSafetensors(await folder.read(`${name}.safetensors`));
   const weight = tensors.get("weight");
   if (weight?.shape.length !== 2 || weight.shape[1] !== inFeatures) {
     throw new ModelConfigError(`${file}: weight must have shape [out, ${inFeatures}]`);
@@ -38,17 +40,19 @@ async function readLinear(dir: string, name: string, inFeatures: number): Promis
  * (vLLM's `--hf-overrides` switch); null for every other model.
  */
 export async function readTokenHeads(
-  dir: string,
+  folder: FolderReader,
   config: ModelConfig,
   hiddenSize: number,
   special: { bos: number | null; eos: number | null },
 ): Promise<TokenHeads | null> {
   if (!isBgeM3(config)) return null;
-  const sparse = await readLinear(dir, "sparse_linear", hiddenSize);
+  const sparse = await readLinear(folder, "sparse_linear", hiddenSize);
   if (sparse.outFeatures !== 1) {
-    throw new ModelConfigError(`${dir}/sparse_linear.safetensors must map ${hiddenSize} → 1`);
+    throw new ModelConfigError(
+      `${folder.locate("sparse_linear.safetensors")} must map ${hiddenSize} → 1`,
+    );
   }
-  const colbert = await readLinear(dir, "colbert_linear", hiddenSize);
+  const colbert = await readLinear(folder, "colbert_linear", hiddenSize);
   const id = (v: unknown, fallback: number | null) => (typeof v === "number" ? v : fallback);
   return {
     sparse,

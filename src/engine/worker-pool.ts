@@ -4,13 +4,15 @@ import { Worker } from "node:worker_threads";
 import { type ModelConfig, ModelConfigError } from "../core/index.js";
 import type { Backend } from "./backend.js";
 import type { OutputGather, PaddedBatch } from "./batch.js";
-import type { ModelOutput, OutputTensor, SessionOptions } from "./session.js";
+import type { ModelOutput, OutputTensor, RunDevice, SessionOptions } from "./session.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./session-worker.js";
 
 interface Pending {
   resolve: (t: OutputTensor) => void;
   reject: (e: Error) => void;
 }
+
+type Ready = Extract<WorkerReply, { type: "ready" }>;
 
 interface Slot {
   worker: Worker;
@@ -45,13 +47,17 @@ export function prewarmWorkers(count: number): void {
 export class WorkerPoolBackend implements Backend {
   readonly outputs: ModelOutput[];
   readonly slots: number;
+  readonly device: RunDevice;
+  readonly fallback: string | null;
   private readonly workers: Slot[];
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  private constructor(workers: Slot[], outputs: ModelOutput[]) {
+  private constructor(workers: Slot[], ready: Ready) {
     this.workers = workers;
-    this.outputs = outputs;
+    this.outputs = ready.outputs;
+    this.device = ready.device;
+    this.fallback = ready.fallback;
     this.slots = workers.length;
     for (const slot of workers) {
       slot.worker.on("message", (msg: WorkerReply) => this.onMessage(slot, msg));
@@ -71,9 +77,9 @@ export class WorkerPoolBackend implements Backend {
         const worker = warm.shift() ?? new Worker(workerScript());
         worker.ref();
         worker.postMessage({ type: "init", init } satisfies WorkerRequest);
-        return new Promise<{ worker: Worker; outputs: ModelOutput[] }>((resolve, reject) => {
+        return new Promise<{ worker: Worker; ready: Ready }>((resolve, reject) => {
           worker.once("message", (msg: WorkerReply) => {
-            if (msg.type === "ready") resolve({ worker, outputs: msg.outputs });
+            if (msg.type === "ready") resolve({ worker, ready: msg });
             else if (msg.type === "error") reject(new ModelConfigError(msg.message));
           });
           worker.once("error", reject);
@@ -88,7 +94,7 @@ export class WorkerPoolBackend implements Backend {
     }
     return new WorkerPoolBackend(
       ok.map((w) => ({ worker: w.worker, busy: 0 })),
-      ok[0]!.outputs,
+      ok[0]!.ready,
     );
   }
 

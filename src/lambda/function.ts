@@ -1,9 +1,9 @@
 import pino from "pino";
-import { createApp } from "../api/app.js";
+import { createApp } from "../api/create-app.js";
 import type { RouteFamily } from "../api/families.js";
 import type { App } from "../api/route.js";
 import type { StoreServices } from "../cli/store-flags.js";
-import { Engine } from "../engine/engine.js";
+import { loadEngine } from "../engine/load.js";
 import type { JobWorker } from "../jobs/index.js";
 import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "./config.js";
 import { type EngineLoader, FunctionInstance } from "./instance.js";
@@ -14,7 +14,7 @@ import { functionStoreServices } from "./store-config.js";
 export interface FunctionOptions {
   /** Environment to read (default `process.env`). */
   env?: NodeJS.ProcessEnv;
-  /** How the engine is made (default `Engine.load`). */
+  /** How the engine is made (default `loadEngine`). */
   loader?: EngineLoader;
   version?: string;
   /** Where the JSON log lines go (default: stdout, written synchronously before the instance freezes). */
@@ -72,7 +72,7 @@ export async function createFunction(
       if (!config) throw configError!;
       return { ...config.engine, servedModelName: servedName };
     },
-    opts.loader ?? ((o) => Engine.load(o)),
+    opts.loader ?? loadEngine,
     log,
     name,
   );

@@ -1,5 +1,5 @@
 import pino from "pino";
-import { createApp } from "../api/app.js";
+import { createApp } from "../api/create-app.js";
 import { ModelHost } from "../api/host.js";
 import type { App } from "../api/route.js";
 import { UsageError } from "../cli/model-flags.js";

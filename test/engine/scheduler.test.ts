@@ -4,6 +4,7 @@ import { type Backend, InThreadBackend } from "../../src/engine/backend.js";
 import type { PaddedBatch } from "../../src/engine/batch.js";
 import { readModelFolder } from "../../src/engine/model-folder.js";
 import { Scheduler, type SchedulerOptions } from "../../src/engine/scheduler.js";
+import { loadOnnxModel } from "../../src/engine/session.js";
 import { fixture, maxAbsDiff } from "../helpers/fixtures.js";
 
 /** The real in-thread backend, recording each micro-batch and optionally holding runs until released. */
@@ -17,6 +18,14 @@ class RecordingBackend implements Backend {
 
   get outputs() {
     return this.inner.outputs;
+  }
+
+  get device() {
+    return this.inner.device;
+  }
+
+  get fallback() {
+    return this.inner.fallback;
   }
 
   async run(batch: PaddedBatch, output: string) {
@@ -49,7 +58,7 @@ describe("scheduler", () => {
   let inner: Backend;
   beforeAll(async () => {
     const folder = await readModelFolder(fixture("bert-embed-mean"));
-    inner = await InThreadBackend.create(folder.onnxPath, folder.config, {});
+    inner = new InThreadBackend(await loadOnnxModel(folder.onnxPath, folder.config));
   });
   afterAll(async () => {
     await inner.close();

@@ -53,7 +53,7 @@ function documentGet(
 
 export interface MetaOptions {
   version: string;
-  metrics: Metrics;
+  metrics: Metrics | null;
 }
 
 /** `/v1/models`, `/health`, `/ping`, `/version`, `/metrics`, `/openapi.json`, `/docs`. */
@@ -96,11 +96,14 @@ export function registerMeta(app: App, deps: RouteDeps, opts: MetaOptions): void
   documentGet(app, "/version", "Server version", z.object({ version: z.string() }));
   app.get("/version", (c) => c.json({ version: opts.version }));
 
-  documentGet(app, "/metrics", "Prometheus metrics", z.string(), "text/plain");
-  app.get("/metrics", async (c) => {
-    c.header("content-type", opts.metrics.registry.contentType);
-    return c.body(await opts.metrics.registry.metrics());
-  });
+  const { metrics } = opts;
+  if (metrics) {
+    documentGet(app, "/metrics", "Prometheus metrics", z.string(), "text/plain");
+    app.get("/metrics", async (c) => {
+      c.header("content-type", metrics.registry.contentType);
+      return c.body(await metrics.registry.metrics());
+    });
+  }
 
   const spec = () =>
     app.getOpenAPIDocument({

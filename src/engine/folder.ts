@@ -1,0 +1,172 @@
+import {
+  type DenseLayer,
+  isJsonObject,
+  type JsonObject,
+  type ModelConfig,
+  ModelConfigError,
+  parseDenseConfig,
+  parseSafetensors,
+  poolingFromSentenceTransformers,
+  type SentenceTransformersPooling,
+  setOwn,
+} from "../core/index.js";
+
+/** Reads files of a model folder by relative path: a directory on disk, or objects in a bucket. */
+export interface FolderReader {
+  /** Where a relative path lives, for messages and for loading the ONNX file (`dir/rel`). */
+  locate(rel: string): string;
+  exists(rel: string): Promise<boolean>;
+  read(rel: string): Promise<Uint8Array>;
+}
+
+/** Everything read from a model folder before the session starts. */
+export interface ModelFolder {
+  dir: string;
+  /** Where the folder's other files (extra heads) are read from. */
+  reader: FolderReader;
+  config: ModelConfig;
+  tokenizerJson: JsonObject;
+  tokenizerConfig: JsonObject;
+  /** `locate()` of the ONNX file. */
+  onnxPath: string;
+  /** The ONNX file relative to the folder. */
+  onnxFile: string;
+  stPooling: SentenceTransformersPooling | null;
+  stMaxSeqLength: number | undefined;
+  dense: DenseLayer[];
+  /** sentence-transformers prompts by name, e.g. `{ query: "query: " }`. */
+  prompts: Record<string, string>;
+  defaultPromptName: string | null;
+}
+
+/** ONNX file candidates in the order optimum and transformers.js lay them out. */
+export const ONNX_CANDIDATES = ["onnx/model.onnx", "model.onnx"] as const;
+
+const utf8 = new TextDecoder();
+const join = (a: string, b: string) => (a === "" ? b : `${a}/${b}`);
+
+async function readJsonIfExists(reader: FolderReader, rel: string): Promise<unknown> {
+  if (!(await reader.exists(rel))) return undefined;
+  const text = utf8.decode(await reader.read(rel));
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ModelConfigError(
+      `${reader.locate(rel)} is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+}
+
+async function readJson(reader: FolderReader, rel: string): Promise<JsonObject> {
+  const value = await readJsonIfExists(reader, rel);
+  if (value === undefined) throw new ModelConfigError(`Missing ${reader.locate(rel)}`);
+  if (!isJsonObject(value)) {
+    throw new ModelConfigError(`${reader.locate(rel)} must hold a JSON object`);
+  }
+  return value;
+}
+
+async function findOnnx(reader: FolderReader, onnxFile: string | undefined): Promise<string> {
+  const candidates = onnxFile ? [onnxFile] : ONNX_CANDIDATES;
+  for (const c of candidates) if (await reader.exists(c)) return c;
+  throw new ModelConfigError(
+    `No ONNX model in ${reader.locate("")} (looked for ${candidates.join(", ")})`,
+  );
+}
+
+interface StModule {
+  path: string;
+  type: string;
+}
+
+async function readModules(reader: FolderReader): Promise<StModule[]> {
+  const modules = await readJsonIfExists(reader, "modules.json");
+  if (modules === undefined) return [];
+  if (!Array.isArray(modules)) {
+    throw new ModelConfigError(`${reader.locate("modules.json")} must be a list`);
+  }
+  return modules.map((m: unknown) => {
+    if (!isJsonObject(m)) {
+      throw new ModelConfigError(`${reader.locate("modules.json")} has a non-object entry`);
+    }
+    return { path: String(m.path ?? ""), type: String(m.type ?? "") };
+  });
+}
+
+async function readDense(reader: FolderReader, path: string): Promise<DenseLayer> {
+  const where = reader.locate(path);
+  const cfg = parseDenseConfig(await readJsonIfExists(reader, join(path, "config.json")), where);
+  const rel = join(path, "model.safetensors");
+  const file = reader.locate(rel);
+  if (!(await reader.exists(rel))) {
+    throw new ModelConfigError(`${where}: Dense weights must be in model.safetensors`);
+  }
+  const tensors = parseSafetensors(await reader.read(rel));
+  const weight = tensors.get("linear.weight");
+  if (!weight || weight.shape[0] !== cfg.outFeatures || weight.shape[1] !== cfg.inFeatures) {
+    throw new ModelConfigError(
+      `${file}: linear.weight must have shape [${cfg.outFeatures}, ${cfg.inFeatures}]`,
+    );
+  }
+  const bias = cfg.bias ? (tensors.get("linear.bias")?.data ?? null) : null;
+  if (cfg.bias && (!bias || bias.length !== cfg.outFeatures)) {
+    throw new ModelConfigError(`${file}: linear.bias must have ${cfg.outFeatures} values`);
+  }
+  return { ...cfg, weight: weight.data, bias };
+}
+
+/**
+ * Parse a Hugging Face / optimum model folder through `reader`: config, tokenizer, ONNX file and
+ * sentence-transformers modules. Runtime-neutral (the Node server reads a directory, the edge
+ * Worker a verified R2 prefix).
+ */
+export async function parseModelFolder(
+  reader: FolderReader,
+  onnxFile?: string,
+): Promise<ModelFolder> {
+  const config = (await readJson(reader, "config.json")) as ModelConfig;
+  const tokenizerJson = await readJson(reader, "tokenizer.json");
+  const tokenizerConfig = (await reader.exists("tokenizer_config.json"))
+    ? await readJson(reader, "tokenizer_config.json")
+    : {};
+  const modules = await readModules(reader);
+  const hasNormalize = modules.some((m) => m.type.endsWith(".Normalize"));
+  const poolingModule = modules.find((m) => m.type.endsWith(".Pooling"));
+  let stPooling: SentenceTransformersPooling | null = null;
+  if (poolingModule) {
+    const json = await readJsonIfExists(reader, join(poolingModule.path, "config.json"));
+    stPooling = poolingFromSentenceTransformers(json, hasNormalize);
+  }
+  const dense: DenseLayer[] = [];
+  for (const m of modules.filter((m) => m.type.endsWith(".Dense"))) {
+    dense.push(await readDense(reader, m.path));
+  }
+  const stConfig = await readJsonIfExists(reader, "config_sentence_transformers.json");
+  const prompts: Record<string, string> = {};
+  let defaultPromptName: string | null = null;
+  if (isJsonObject(stConfig)) {
+    if (isJsonObject(stConfig.prompts)) {
+      for (const [k, v] of Object.entries(stConfig.prompts))
+        if (typeof v === "string") setOwn(prompts, k, v);
+    }
+    if (typeof stConfig.default_prompt_name === "string")
+      defaultPromptName = stConfig.default_prompt_name;
+  }
+  const sbert = await readJsonIfExists(reader, "sentence_bert_config.json");
+  const maxSeq = isJsonObject(sbert) ? sbert.max_seq_length : undefined;
+  const onnx = await findOnnx(reader, onnxFile);
+  return {
+    dir: reader.locate(""),
+    reader,
+    config,
+    tokenizerJson,
+    tokenizerConfig,
+    onnxPath: reader.locate(onnx),
+    onnxFile: onnx,
+    stPooling,
+    stMaxSeqLength: typeof maxSeq === "number" ? maxSeq : undefined,
+    dense,
+    prompts,
+    defaultPromptName,
+  };
+}
