@@ -37,9 +37,13 @@ export class ModelHost {
     this.state = "failed";
   }
 
-  /** The engine, or a 503 while loading, after a failed load, or while shutting down. */
+  /**
+   * The engine, or a 503 while loading or after a failed load. While shutting down the engine is
+   * still handed out: the listener no longer accepts connections, and a request accepted before the
+   * signal (its body perhaps still arriving) must be answered, not refused.
+   */
   require(): Engine {
-    if (this.state === "ready" && this.engine) return this.engine;
+    if ((this.state === "ready" || this.state === "stopping") && this.engine) return this.engine;
     const why =
       this.state === "loading"
         ? "The model is still loading"

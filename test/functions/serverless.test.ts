@@ -194,7 +194,10 @@ describe("serverless.yml", () => {
         {
           Effect: "Allow",
           Action: ["s3:GetObject"],
-          Resource: "arn:aws:s3:::acme-models/pinned/*",
+          Resource: [
+            "arn:aws:s3:::acme-models/pinned/minilm/aaaa/*",
+            "arn:aws:s3:::acme-models/pinned/reranker/bbbb/*",
+          ],
         },
       ]);
     });
