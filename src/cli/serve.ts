@@ -250,6 +250,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
   } catch (err) {
     // The model's worker threads would keep the process alive: stop here, loudly.
     log.fatal({ err: (err as Error).message, host: hostname, port }, "cannot listen");
+    // Exiting while a worker thread is still creating its ONNX session aborts natively (no exit
+    // code): let the load settle (bounded), close the engine, then exit 1.
+    const settled = loading.then((engine) => engine.close()).catch(() => undefined);
+    await Promise.race([settled, new Promise((r) => setTimeout(r, 10_000).unref())]);
     process.exit(1);
   }
   // Requests accepted and not yet answered: a shutdown that cuts any exits non-zero.
