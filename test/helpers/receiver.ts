@@ -82,3 +82,23 @@ export async function until<T>(check: () => Promise<T | undefined> | T | undefin
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+let signedCount = 0;
+
+/** A request body signed as a Standard Webhooks sender would: its text and the three headers. */
+export function signedRequest(
+  secret: string,
+  body: unknown,
+  at = new Date(),
+  id = `msg_${Date.now()}_${++signedCount}`,
+) {
+  const text = JSON.stringify(body);
+  return {
+    text,
+    headers: {
+      "webhook-id": id,
+      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "webhook-signature": new Webhook(secret).sign(id, at, text),
+    },
+  };
+}

@@ -1,7 +1,6 @@
-import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture } from "../helpers/fixtures.js";
-import { startReceiver, until } from "../helpers/receiver.js";
+import { signedRequest, startReceiver, until } from "../helpers/receiver.js";
 import { getJson, postJson, type RunningServer, startServer } from "../helpers/server.js";
 import { type TestBackend, testBackends } from "../helpers/stores.js";
 
@@ -14,19 +13,7 @@ const INBOUND = secret("inbound");
 const QUERY = "capital of france?";
 const DOCS = ["paris is the capital of france", "berlin is in germany", "france"];
 
-let counter = 0;
-/** Sign a job request as a Standard Webhooks sender would. */
-function signed(body: unknown, at = new Date(), id = `msg_${Date.now()}_${++counter}`) {
-  const text = JSON.stringify(body);
-  return {
-    text,
-    headers: {
-      "webhook-id": id,
-      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-      "webhook-signature": new Webhook(INBOUND).sign(id, at, text),
-    },
-  };
-}
+const signed = (body: unknown, at?: Date) => signedRequest(INBOUND, body, at);
 
 describe.each(backends)("webhook reranking on $name", (backend: TestBackend) => {
   let server: RunningServer;

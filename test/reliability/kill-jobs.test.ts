@@ -1,7 +1,6 @@
-import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture } from "../helpers/fixtures.js";
-import { startReceiver, until } from "../helpers/receiver.js";
+import { signedRequest, startReceiver, until } from "../helpers/receiver.js";
 import { getJson, postJson, type RunningServer, startServer } from "../helpers/server.js";
 import { type TestBackend, testBackends } from "../helpers/stores.js";
 import { report, size } from "./mode.js";
@@ -12,20 +11,7 @@ const secret = (s: string) =>
 const OUT = secret("out");
 const IN = secret("in");
 
-let n = 0;
-function signed(body: unknown) {
-  const text = JSON.stringify(body);
-  const id = `msg_kill_${Date.now()}_${++n}`;
-  const at = new Date();
-  return {
-    text,
-    headers: {
-      "webhook-id": id,
-      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-      "webhook-signature": new Webhook(IN).sign(id, at, text),
-    },
-  };
-}
+const signed = (body: unknown, at?: Date) => signedRequest(IN, body, at);
 
 describe.each(backends)("kill -9 while jobs run, on $name", (backend: TestBackend) => {
   let spec: string;
