@@ -80,13 +80,14 @@ export const MODEL_FLAGS_HELP = `Model options:
                               tokenizing (default ${ENGINE_DEFAULTS.maxInputChars})
   --workers N                 worker threads with a session each; 0 = the event loop's thread
                               (no thread hop for a lone request, one session in memory)
-  --intra-op-threads N        ONNX Runtime threads per session (default: ONNX Runtime's choice)
+  --intra-op-threads N        ONNX Runtime threads per session (default: the machine's cores
+                              divided by the sessions, at least 1)
   --inter-op-threads N        ONNX Runtime inter-op threads
   --graph-optimization-level disabled|basic|extended|all  (default all)
   --no-mem-arena              disable ONNX Runtime's CPU memory arena (less memory, slower)
   --spinning on|off           ONNX Runtime threads spin between the operators of a run
-                              (~1.5 ms faster per short run) and stop when it returns
-                              (default on; off with --workers, whose event loop needs the cycles)`;
+                              (~0.8 ms faster per short run) and stop when it returns
+                              (default on)`;
 
 export class UsageError extends Error {}
 

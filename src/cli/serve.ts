@@ -163,9 +163,6 @@ export async function serveCommand(argv: string[]): Promise<void> {
     serverOptions.headersTimeout,
     serverOptions.requestTimeout,
   );
-  // With worker threads, spinning ONNX Runtime threads take the cycles the event loop needs
-  // under load; on the event loop, the loop waits for the run anyway (see README).
-  if (engineOpts.workers > 0) engineOpts.session = { allowSpinning: false, ...engineOpts.session };
   const port = intFlag("port", values.port, 0) ?? 8000;
   if (port > 65535) throw new UsageError("--port must be at most 65535");
   const hostname = values.host ?? "0.0.0.0";

@@ -6,6 +6,7 @@ import { Engine, type EngineOptions } from "./engine.js";
 import { type IOProcessor, loadIOProcessor } from "./io-processor.js";
 import { readModelFolder } from "./model-folder.js";
 import type { SessionOptions } from "./session.js";
+import { defaultIntraOpThreads } from "./threads.js";
 import { TextTokenizer } from "./tokenizer.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
 
@@ -19,8 +20,12 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   });
   const folder = await readModelFolder(resolved.dir, opts.onnxFile ?? resolved.onnxFile);
   const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
-  const sessionOpts: SessionOptions = { ...opts.session, device: opts.device ?? "cpu" };
   const workers = opts.workers ?? 0;
+  const sessionOpts: SessionOptions = {
+    intraOpNumThreads: defaultIntraOpThreads(workers),
+    ...opts.session,
+    device: opts.device ?? "cpu",
+  };
   // The session starts loading (in workers, in parallel) before the tokenizer is built here.
   const sessionStart = performance.now();
   const starting: Promise<Backend> = (

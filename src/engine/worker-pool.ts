@@ -29,6 +29,13 @@ function workerScript(): URL {
 const warm: Worker[] = [];
 
 /**
+ * Micro-batches handed to each worker at once: the next one waits in the worker's queue while
+ * the current one computes, so the session does not idle while the event loop writes the last
+ * batch's responses and forms the next (c=64: +19 % throughput, measured in the README).
+ */
+export const PIPELINE_DEPTH = 2;
+
+/**
  * Start worker threads (and their ONNX Runtime) before the model is known, so that they boot
  * while the main thread is still loading; `WorkerPoolBackend.create` takes them first.
  */
@@ -58,7 +65,7 @@ export class WorkerPoolBackend implements Backend {
     this.outputs = ready.outputs;
     this.device = ready.device;
     this.fallback = ready.fallback;
-    this.slots = workers.length;
+    this.slots = workers.length * PIPELINE_DEPTH;
     for (const slot of workers) {
       slot.worker.on("message", (msg: WorkerReply) => this.onMessage(slot, msg));
       slot.worker.on("error", (err) => this.failAll(err));

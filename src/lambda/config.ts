@@ -1,7 +1,7 @@
-import { availableParallelism } from "node:os";
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
 import { engineOptions, intFlag, MODEL_FLAGS, UsageError } from "../cli/model-flags.js";
 import type { EngineOptions } from "../engine/index.js";
+import { defaultIntraOpThreads } from "../engine/threads.js";
 
 /** Lambda's cap on a buffered (non-streamed) response payload: 6 MB. */
 export const LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024;
@@ -58,7 +58,7 @@ export function functionConfig(env: NodeJS.ProcessEnv = process.env): FunctionCo
     const engine = engineOptions(values);
     engine.workers = 0;
     engine.session = {
-      intraOpNumThreads: availableParallelism(),
+      intraOpNumThreads: defaultIntraOpThreads(0),
       allowSpinning: FUNCTION_SPINNING === "on",
       ...engine.session,
     };
