@@ -1,13 +1,14 @@
 // Memory and speed of the mixed workload (sentences and 200–500-token paragraphs) at c=64 for
 // each `--max-batch-tokens` budget, with ONNX Runtime's CPU arena on and off: the sweep behind the
 // defaults (README). One server per configuration; peak RSS is the server's VmHWM.
-//   node --import tsx bench/memory-sweep.ts [--budgets 1024,2048,4096,8192] [--seconds 10] [-- serve flags…]
+//   node --import tsx bench/memory-sweep.ts [--budgets 1024,2048,4096,8192] [--arena on,off] [--seconds 10]
+//     [-- serve flags…]
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { mixedWorkload } from "./lib/data.js";
 import { hasWrk, runLoad, runWrk } from "./lib/load.js";
 import { ensureModel, ROOT } from "./lib/models.js";
-import { peakRss, spawnServer } from "./lib/procs.js";
+import { getText, peakRss, spawnServer } from "./lib/procs.js";
 import { loadTokenizer } from "./lib/raw.js";
 
 const { values, positionals } = parseArgs({
@@ -15,6 +16,7 @@ const { values, positionals } = parseArgs({
   options: {
     budgets: { type: "string", default: "1024,2048,4096,8192" },
     seconds: { type: "string", default: "10" },
+    arena: { type: "string", default: "on,off" },
   },
 });
 const model = ensureModel("minilm-l6");
@@ -26,9 +28,9 @@ const port = 18400 + Math.floor(Math.random() * 90);
 const gauge = (text: string, name: string) =>
   Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
 
-console.log("budget  arena  req/s   real/computed  peak RSS");
+console.log("budget  arena  req/s   errors  real/computed  peak RSS");
 for (const budget of values.budgets!.split(",")) {
-  for (const arena of [true, false]) {
+  for (const arena of values.arena!.split(",").map((a) => a === "on")) {
     const srv = await spawnServer(
       process.execPath,
       [
@@ -55,12 +57,12 @@ for (const budget of values.budgets!.split(",")) {
     const r = hasWrk()
       ? runWrk(url, bodies, 64, Number(values.seconds))
       : await runLoad(url, bodies, 64);
-    const m = await (await fetch(`${srv.url}/metrics`, { keepalive: false })).text();
+    const m = await getText(`${srv.url}/metrics`);
     const eff =
       gauge(m, "edgepool_batch_real_tokens_total") / gauge(m, "edgepool_batch_padded_tokens_total");
     const rss = peakRss(srv.proc.pid!) / 2 ** 20;
     console.log(
-      `${budget.padStart(6)}  ${arena ? "on " : "off"}  ${r.throughput.toFixed(1).padStart(6)}  ${eff.toFixed(3).padStart(13)}  ${rss.toFixed(0)} MiB`,
+      `${budget.padStart(6)}  ${arena ? "on " : "off"}  ${r.throughput.toFixed(1).padStart(6)}  ${String(r.errors).padStart(6)}  ${eff.toFixed(3).padStart(13)}  ${rss.toFixed(0)} MiB`,
     );
     await srv.stop();
   }

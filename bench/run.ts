@@ -11,7 +11,7 @@ import { mixedWorkload, stsSentences } from "./lib/data.js";
 import { crossEncoderSpearman, ensureQuantized, int8Cosines, sessionCreation } from "./lib/int8.js";
 import { hasWrk, type LoadResult, runLoad, runWrk } from "./lib/load.js";
 import { BENCH_DIR, ensureModel, modelBytes, ROOT } from "./lib/models.js";
-import { mainThreadCpuMs, peakRss, spawnServer, timeProcess } from "./lib/procs.js";
+import { getText, mainThreadCpuMs, peakRss, spawnServer, timeProcess } from "./lib/procs.js";
 import { loadTokenizer, rawSession } from "./lib/raw.js";
 import { median, medianOf } from "./lib/stats.js";
 
@@ -67,16 +67,8 @@ const log = (msg: string) => console.error(`[bench] ${msg}`);
 let port = 18700;
 
 async function metric(base: string, name: string): Promise<number> {
-  // A fresh connection each time: a pooled keep-alive socket may be closing after wrk's run.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const text = await (await fetch(`${base}/metrics`, { keepalive: false })).text();
-      const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
-      return m ? Number(m[1]) : Number.NaN;
-    } catch (err) {
-      if (attempt >= 2) throw err;
-    }
-  }
+  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(await getText(`${base}/metrics`));
+  return m ? Number(m[1]) : Number.NaN;
 }
 
 /** Ready means a first embedding came back (the cold-start measure ends here). */

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { stsSentences } from "./lib/data.js";
 import { runLoad } from "./lib/load.js";
 import { ensureModel, ROOT } from "./lib/models.js";
-import { peakRss, spawnServer } from "./lib/procs.js";
+import { getText, peakRss, spawnServer } from "./lib/procs.js";
 
 const args = process.argv.slice(2);
 const s = stsSentences();
@@ -35,7 +35,7 @@ for (const c of [1, 16, 64]) {
   const r = await runLoad(`${srv.url}/v1/embeddings`, (c === 1 ? s.slice(0, 300) : s).map(body), c);
   out.push(`c=${c} ${r.throughput.toFixed(0)}/s p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(0)}`);
 }
-const m = await (await fetch(`${srv.url}/metrics`)).text();
+const m = await getText(`${srv.url}/metrics`);
 const g = (n: string) => Number(new RegExp(`^${n} (\\S+)$`, "m").exec(m)?.[1]);
 out.push(
   `eff ${(g("edgepool_batch_real_tokens_total") / g("edgepool_batch_padded_tokens_total")).toFixed(2)} avg batch ${(g("edgepool_batch_sequences_total") / g("edgepool_batches_total")).toFixed(1)}`,

@@ -146,14 +146,16 @@ export function runWrk(
       p99: number;
     };
     const secs = r.us / 1e6;
+    const errors = r.errors + r.non2xx;
     return {
       requests: r.requests,
       seconds: secs,
-      throughput: r.requests / secs,
+      // Answered requests only: a 429 or a failed connection is not throughput.
+      throughput: (r.requests - errors) / secs,
       p50: r.p50,
       p90: r.p90,
       p99: r.p99,
-      errors: r.errors + r.non2xx,
+      errors,
       latencies: [],
     };
   } finally {

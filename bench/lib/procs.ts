@@ -1,5 +1,25 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import http from "node:http";
+
+/**
+ * GET a URL's text over a new connection: a pooled keep-alive socket may have been closed by the
+ * server while a synchronous load run (wrk) held this process.
+ */
+export function getText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => resolve(text));
+      })
+      .on("error", reject);
+  });
+}
 
 /** Peak resident memory of a process (VmHWM), in bytes. */
 export function peakRss(pid: number): number {
