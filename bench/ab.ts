@@ -1,7 +1,7 @@
 // Interleaved A/B of two server configurations on the STS sentences: both servers up, short wrk
 // runs alternating A, B, A, B… so that a loaded machine's drift hits both alike. Prints the
 // median of each side and the median of the per-round ratios B/A.
-//   node --import tsx bench/ab.ts --a="--workers 1" --b="--workers 0" [--c 1,64] [--rounds 5]
+//   node --import tsx bench/ab.ts --a="" --b="--workers 0" [--c 1,64] [--rounds 5]
 //   [--seconds 3] [--bin-a path/to/other/dist/cli/main.js] (another build, e.g. before a change)
 import { join } from "node:path";
 import { parseArgs } from "node:util";

@@ -188,18 +188,18 @@ async function main() {
   const padded = (await metric(server.url, "edgepool_batch_padded_tokens_total")) - pad0;
   const serverPeakRss = peakRss(server.proc.pid!);
   await server.stop();
-  // The HTTP path's own cost: with the session in a worker thread, the event loop's CPU time is
-  // HTTP, validation, tokenization, scheduling and JSON only (on the event loop it includes the
-  // model's share of the computation).
-  log("edgepool with the session in a worker thread (--workers 1), c=64");
-  const workerServer = await startEdgepool(modelDir, ["--workers", "1"]);
-  const edgeWorker = await sweep(
-    "edgepool --workers 1",
-    workerServer,
+  // The alternative to the default worker thread: the session on the event loop (as functions run
+  // it). The default's event-loop CPU above is the HTTP path's own cost (HTTP, validation,
+  // tokenization, scheduling and JSON); on the event loop it also holds the model's computation.
+  log("edgepool with the session on the event loop (--workers 0)");
+  const inlineServer = await startEdgepool(modelDir, ["--workers", "0"]);
+  const edgeInline = await sweep(
+    "edgepool --workers 0",
+    inlineServer,
     (c) => (c === 1 ? singleSet : loadSet),
     [1, 64],
   );
-  await workerServer.stop();
+  await inlineServer.stop();
   log("raw session on the mixed workload: every fixed count, and padded-token budgets");
   const rawMixed = await rawSession(modelDir, mixed, [], { budgets: [2048, 4096, 8192, 16384] });
 
@@ -261,9 +261,9 @@ async function main() {
     p50C1MinusRawSingleMs: edge[1]!.p50 - raw.singleMedianMs,
     p50C1VsNaiveC1: edge[1]!.p50 / naive[1]!.p50,
     c64VsRaw: e64.throughput / raw.throughput,
-    eventLoopCpuMsPerRequestC64: edgeWorker[64]!.cpuMsPerRequest,
-    workerC64VsRaw: edgeWorker[64]!.throughput / raw.throughput,
-    workerP50C1VsDefault: edgeWorker[1]!.p50 / edge[1]!.p50,
+    eventLoopCpuMsPerRequestC64: edge[64]!.cpuMsPerRequest,
+    inlineC64VsRaw: edgeInline[64]!.throughput / raw.throughput,
+    inlineP50C1VsDefault: edgeInline[1]!.p50 / edge[1]!.p50,
     c64VsNaiveC64: e64.throughput / naive[64]!.throughput,
     mixedVsRawBestCount: mixedRun.throughput / rawMixed.throughput,
     realOverComputedMixed: real / padded,
@@ -293,8 +293,8 @@ async function main() {
     edgepool: Object.fromEntries(
       Object.entries(edge).map(([c, r]) => [c, { ...summary(r), runs: r.runs }]),
     ),
-    edgepoolWorker: Object.fromEntries(
-      Object.entries(edgeWorker).map(([c, r]) => [c, { ...summary(r), runs: r.runs }]),
+    edgepoolInline: Object.fromEntries(
+      Object.entries(edgeInline).map(([c, r]) => [c, { ...summary(r), runs: r.runs }]),
     ),
     edgepoolQ8: Object.fromEntries(
       Object.entries(edgeQ8).map(([c, r]) => [c, { ...summary(r), runs: r.runs }]),
@@ -336,8 +336,8 @@ async function main() {
     ["int8 cosine to fp32, min over sentences", ratios.int8CosineMin, "≥", 0.99],
     ["cross-encoder Spearman int8 vs fp32", ratios.crossEncoderSpearmanInt8, "≥", 0.99],
     ["c=64 / naive server c=64 (info)", ratios.c64VsNaiveC64, "", null],
-    ["c=64 with --workers 1 / raw best batch (info)", ratios.workerC64VsRaw, "", null],
-    ["p50 c=1 with --workers 1 / default (info)", ratios.workerP50C1VsDefault, "", null],
+    ["c=64 with --workers 0 / raw best batch (info)", ratios.inlineC64VsRaw, "", null],
+    ["p50 c=1 with --workers 0 / default (info)", ratios.inlineP50C1VsDefault, "", null],
     [
       "session creation pre-optimised / source (info)",
       ratios.preOptimizedVsSourceSessionCreation,
@@ -354,7 +354,7 @@ async function main() {
       (c) =>
         `edgepool HTTP c=${String(c).padEnd(3)}     ${edge[c]!.throughput.toFixed(1)} req/s  p50 ${edge[c]!.p50.toFixed(2)} ms  p99 ${edge[c]!.p99.toFixed(2)} ms  event-loop CPU ${(edge[c]!.cpuMsPerRequest * 1000).toFixed(0)} µs/req`,
     ),
-    `edgepool --workers 1 c=64 ${edgeWorker[64]!.throughput.toFixed(1)} req/s  p50 ${edgeWorker[64]!.p50.toFixed(2)} ms  event-loop CPU ${(edgeWorker[64]!.cpuMsPerRequest * 1000).toFixed(0)} µs/req (HTTP path only); c=1 p50 ${edgeWorker[1]!.p50.toFixed(2)} ms`,
+    `edgepool --workers 0 c=64 ${edgeInline[64]!.throughput.toFixed(1)} req/s  p50 ${edgeInline[64]!.p50.toFixed(2)} ms (session on the event loop); c=1 p50 ${edgeInline[1]!.p50.toFixed(2)} ms`,
     ...[1, 64].map(
       (c) =>
         `naive server c=${String(c).padEnd(3)}       ${naive[c]!.throughput.toFixed(1)} req/s  p50 ${naive[c]!.p50.toFixed(2)} ms`,

@@ -31,7 +31,7 @@ const warm: Worker[] = [];
 /**
  * Micro-batches handed to each worker at once: the next one waits in the worker's queue while
  * the current one computes, so the session does not idle while the event loop writes the last
- * batch's responses and forms the next (c=64: +19 % throughput, measured in the README).
+ * batch's responses and forms the next (measured in the README's performance section).
  */
 export const PIPELINE_DEPTH = 2;
 
