@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { EdgepoolError, ModelConfigError } from "../core/errors.js";
-import { ModelStoreError } from "../models/errors.js";
-import { UsageError } from "./model-flags.js";
+import { prewarmWorkers } from "../engine/prewarm.js";
+import { DEFAULT_SERVE_WORKERS } from "./serve-limits.js";
 
 const HELP = `Usage: edgepool <command> [options]
 
@@ -62,8 +61,14 @@ async function main(argv: string[]): Promise<number> {
     console.error(`Unknown command '${name}'.\n\n${HELP}`);
     return 2;
   }
+  // serve's session thread boots and loads ONNX Runtime while the CLI loads; serve settles the
+  // count once its flags are read (--workers, or a vLLM --config file).
+  const wantsHelp = rest.includes("--help") || rest.includes("-h");
+  if (name === "serve" && !wantsHelp && !rest.some((a) => a.startsWith("--workers"))) {
+    prewarmWorkers(DEFAULT_SERVE_WORKERS);
+  }
   const command = await load();
-  if (rest.includes("--help") || rest.includes("-h")) {
+  if (wantsHelp) {
     console.log(command.help);
     return 0;
   }
@@ -71,6 +76,12 @@ async function main(argv: string[]): Promise<number> {
     await command.run(rest, (line) => process.stdout.write(`${line}\n`));
     return 0;
   } catch (err) {
+    const [{ EdgepoolError, ModelConfigError }, { ModelStoreError }, { UsageError }] =
+      await Promise.all([
+        import("../core/errors.js"),
+        import("../models/errors.js"),
+        import("./model-flags.js"),
+      ]);
     const known =
       err instanceof UsageError ||
       err instanceof ModelConfigError ||

@@ -1,5 +1,11 @@
 import { ENGINE_DEFAULTS } from "../engine/defaults.js";
 
+/**
+ * The server runs the session in one worker thread by default; `--workers 0` runs it on the event
+ * loop (no thread hop for a lone request, one session in memory: see README, Performance).
+ */
+export const DEFAULT_SERVE_WORKERS = 1;
+
 /** HTTP timeouts of `edgepool serve`, tighter than Node's (60 s headers, 300 s request). */
 export const HTTP_DEFAULTS = {
   /** Longest wait for a request's headers (`--headers-timeout`). */

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { parseArgs } from "node:util";
-import pino from "pino";
 import { checkApiKeys } from "../api/auth.js";
 import {
   DEFAULT_MAX_CLIENT_BATCH_SIZE,
@@ -9,6 +8,7 @@ import {
   DEFAULT_PAYLOAD_LIMIT,
 } from "../api/defaults.js";
 import type { Engine } from "../engine/index.js";
+import { prewarmWorkers } from "../engine/prewarm.js";
 import { DEFAULT_TEMPLATE_LIMITS } from "../engine/template-limits.js";
 import {
   engineOptions,
@@ -19,18 +19,18 @@ import {
 } from "./model-flags.js";
 import { loadExtraModels, modelMemory, splitModels } from "./multi-model.js";
 import {
+  DEFAULT_SERVE_WORKERS,
   defaultMaxConcurrentRequests,
   HTTP_DEFAULTS,
   TYPICAL_PROMPT_TOKENS,
 } from "./serve-limits.js";
-import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
+import {
+  SERVE_STORE_FLAGS,
+  SERVE_STORE_HELP,
+  type StoreServices,
+  storeServices,
+} from "./store-flags.js";
 import { fromVllmArgs } from "./vllm-args.js";
-
-/**
- * The server runs the session in one worker thread by default; `--workers 0` runs it on the event
- * loop (no thread hop for a lone request, one session in memory: see README, Performance).
- */
-export const DEFAULT_SERVE_WORKERS = 1;
 
 export const SERVE_HELP = `Usage: edgepool serve [MODEL] [options]     (MODEL: the same as --model)
 
@@ -105,6 +105,15 @@ export function staticApiKeys(flags: readonly string[], env: string | undefined)
   return [...flags, ...envKeys];
 }
 
+/**
+ * Exiting while a worker thread is still creating its ONNX session aborts natively (no exit
+ * code): on a failure after the load started, let it settle (bounded), then close the engine.
+ */
+async function closeWhenSettled(loading: Promise<Engine>): Promise<void> {
+  const settled = loading.then((engine) => engine.close()).catch(() => undefined);
+  await Promise.race([settled, new Promise((r) => setTimeout(r, 10_000).unref())]);
+}
+
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 export async function serveCommand(argv: string[]): Promise<void> {
@@ -168,20 +177,18 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const hostname = values.host ?? "0.0.0.0";
   const apiKeys = staticApiKeys(values["api-key"] ?? [], process.env.EDGEPOOL_API_KEYS);
   const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
-  const log = pino({ level, base: { service: "edgepool" } });
-  const services = await storeServices(values, log);
-  for (const note of vllm.notes) log.warn(note);
-  engineOpts.onWarning = (message) => log.warn(message);
-
   const servedName = engineOpts.servedModelName ?? engineOpts.model;
   engineOpts.servedModelName = servedName;
-  if (engineOpts.workers > 0) {
-    const { prewarmWorkers } = await import("../engine/worker-pool.js");
-    prewarmWorkers(engineOpts.workers);
-  }
+  // The CLI started the default number of workers before loading this module; settle the count.
+  prewarmWorkers(engineOpts.workers);
   // Start loading the model first: its session loads in a worker thread while this thread
-  // loads the HTTP stack, once the session is under way. The outcome is handled once the server
-  // listens.
+  // loads the logger, the store and the HTTP stack, once the session is under way. The outcome is
+  // handled once the server listens.
+  // (Wrapped: pino's Logger type has a string index signature, which `await` reads as a `then`.)
+  const logging = import("pino").then(({ pino }) => ({
+    log: pino({ level, base: { service: "edgepool" } }),
+  }));
+  engineOpts.onWarning = (message) => void logging.then(({ log }) => log.warn(message));
   const sessionLoading = new Promise<void>((resolve) => {
     engineOpts.onSessionLoading = resolve;
   });
@@ -193,7 +200,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       return await loadEngine(engineOpts);
     } catch (err) {
       if (!fallback || (err as Error).name !== "ModelStoreError") throw err;
-      log.warn(
+      (await logging).log.warn(
         { model: engineOpts.model, error: (err as Error).message, fallback },
         "could not fetch the model; serving the fallback model instead",
       );
@@ -201,6 +208,15 @@ export async function serveCommand(argv: string[]): Promise<void> {
       return loadEngine({ ...engineOpts, model: fallback });
     }
   });
+  const { log } = await logging;
+  for (const note of vllm.notes) log.warn(note);
+  let services: StoreServices | null;
+  try {
+    services = await storeServices(values, log);
+  } catch (err) {
+    await closeWhenSettled(loading);
+    throw err;
+  }
   await Promise.race([
     sessionLoading,
     loading.then(
@@ -247,10 +263,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   } catch (err) {
     // The model's worker threads would keep the process alive: stop here, loudly.
     log.fatal({ err: (err as Error).message, host: hostname, port }, "cannot listen");
-    // Exiting while a worker thread is still creating its ONNX session aborts natively (no exit
-    // code): let the load settle (bounded), close the engine, then exit 1.
-    const settled = loading.then((engine) => engine.close()).catch(() => undefined);
-    await Promise.race([settled, new Promise((r) => setTimeout(r, 10_000).unref())]);
+    await closeWhenSettled(loading);
     process.exit(1);
   }
   // Requests accepted and not yet answered: a shutdown that cuts any exits non-zero.

@@ -1,15 +1,15 @@
 import type { Logger } from "pino";
+// Only what the flags and their help need is imported here: `serve` reads this before it starts
+// loading the model; the signing module (standardwebhooks) loads only when secrets are given.
+import { DEFAULT_RETRY } from "../jobs/backoff.js";
 import {
-  CallbackSigner,
   DEFAULT_CALLBACK_TIMEOUT_MS,
   DEFAULT_JOB_CONCURRENCY,
   DEFAULT_JOB_LEASE_MS,
   DEFAULT_JOB_POLL_MS,
-  DEFAULT_RETRY,
-  InboundVerifier,
   type JobsOptions,
-} from "../jobs/index.js";
-import { DEFAULT_KEY_CACHE_MS, DEFAULT_LEDGER_FLUSH_MS, Meter } from "../metering/index.js";
+} from "../jobs/options.js";
+import { DEFAULT_KEY_CACHE_MS, DEFAULT_LEDGER_FLUSH_MS, Meter } from "../metering/meter.js";
 import { openStore, type Store, StoreSpecError, storeSpecFrom } from "../store/index.js";
 import { intFlag, UsageError } from "./model-flags.js";
 
@@ -109,14 +109,15 @@ export async function storeServices(
   const worker = str("job-worker") ?? "on";
   if (worker !== "on" && worker !== "off") throw new UsageError("--job-worker must be on or off");
   const allowHosts = (values["callback-allow-host"] as string[] | undefined) ?? [];
+  const signing = secrets.length === 0 ? null : await import("../jobs/signing.js");
   const options: JobsOptions | undefined =
-    secrets.length === 0
+    signing === null
       ? undefined
       : {
-          signer: usage(() => new CallbackSigner(secrets)),
+          signer: usage(() => new signing.CallbackSigner(secrets)),
           inbound: usage(
             () =>
-              new InboundVerifier(
+              new signing.InboundVerifier(
                 listFrom(
                   values["inbound-webhook-secret"] as string[] | undefined,
                   env.EDGEPOOL_INBOUND_WEBHOOK_SECRETS,

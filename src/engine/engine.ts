@@ -95,7 +95,7 @@ export interface EngineOptions {
    * path, or the plugin itself. Default: `io_processor_plugin` in `config.json`, else none.
    */
   ioProcessorPlugin?: string | IOProcessor | null;
-  /** Called once the ONNX session has started loading (servers use it to order their start-up). */
+  /** Called once the ONNX session has started loading and the tokenizer is built (servers load their HTTP stack then). */
   onSessionLoading?: () => void;
   /** Told how long each load phase took (fetch, verify, session, tokenizer, first_run), in ms. */
   onPhase?: (phase: LoadPhase, ms: number) => void;

@@ -115,16 +115,29 @@ async function readDense(reader: FolderReader, path: string): Promise<DenseLayer
   return { ...cfg, weight: weight.data, bias };
 }
 
+/** What a session needs to start: the config and the ONNX file, read before the rest. */
+export interface FolderHead {
+  config: ModelConfig;
+  /** The ONNX file relative to the folder. */
+  onnxFile: string;
+}
+
+export async function readFolderHead(reader: FolderReader, onnxFile?: string): Promise<FolderHead> {
+  const config = (await readJson(reader, "config.json")) as ModelConfig;
+  return { config, onnxFile: await findOnnx(reader, onnxFile) };
+}
+
 /**
  * Parse a Hugging Face / optimum model folder through `reader`: config, tokenizer, ONNX file and
  * sentence-transformers modules. Runtime-neutral (the Node server reads a directory, the edge
- * Worker a verified R2 prefix).
+ * Worker a verified R2 prefix). `head`, when given, is what `readFolderHead` already read.
  */
 export async function parseModelFolder(
   reader: FolderReader,
   onnxFile?: string,
+  head?: FolderHead,
 ): Promise<ModelFolder> {
-  const config = (await readJson(reader, "config.json")) as ModelConfig;
+  const config = head?.config ?? ((await readJson(reader, "config.json")) as ModelConfig);
   const tokenizerJson = await readJson(reader, "tokenizer.json");
   const tokenizerConfig = (await reader.exists("tokenizer_config.json"))
     ? await readJson(reader, "tokenizer_config.json")
@@ -154,7 +167,7 @@ export async function parseModelFolder(
   }
   const sbert = await readJsonIfExists(reader, "sentence_bert_config.json");
   const maxSeq = isJsonObject(sbert) ? sbert.max_seq_length : undefined;
-  const onnx = await findOnnx(reader, onnxFile);
+  const onnx = head?.onnxFile ?? (await findOnnx(reader, onnxFile));
   return {
     dir: reader.locate(""),
     reader,

@@ -4,7 +4,7 @@ import { resolveModel } from "../models/index.js";
 import { type Backend, InThreadBackend } from "./backend.js";
 import { Engine, type EngineOptions } from "./engine.js";
 import { type IOProcessor, loadIOProcessor } from "./io-processor.js";
-import { readModelFolder } from "./model-folder.js";
+import { type ModelFolder, readModelFolder, readModelFolderHead } from "./model-folder.js";
 import type { SessionOptions } from "./session.js";
 import { defaultIntraOpThreads } from "./threads.js";
 import { TextTokenizer } from "./tokenizer.js";
@@ -18,8 +18,11 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
     ...(opts.dtype ? { dtype: opts.dtype } : {}),
     ...(phase ? { onPhase: phase } : {}),
   });
-  const folder = await readModelFolder(resolved.dir, opts.onnxFile ?? resolved.onnxFile);
-  const config = applyHfOverrides(folder.config, opts.hfOverrides ?? {});
+  const onnxFile = opts.onnxFile ?? resolved.onnxFile;
+  // The session starts from the config and the ONNX file; the tokenizer and the rest are read
+  // while it loads.
+  const head = await readModelFolderHead(resolved.dir, onnxFile);
+  const config = applyHfOverrides(head.config, opts.hfOverrides ?? {});
   const workers = opts.workers ?? 0;
   const sessionOpts: SessionOptions = {
     intraOpNumThreads: defaultIntraOpThreads(workers),
@@ -30,22 +33,27 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   const sessionStart = performance.now();
   const starting: Promise<Backend> = (
     workers > 0
-      ? WorkerPoolBackend.create(folder.onnxPath, config, sessionOpts, workers)
+      ? WorkerPoolBackend.create(head.onnxPath, config, sessionOpts, workers)
       : // Loaded on demand: a server whose sessions live in workers never loads ONNX Runtime here.
         import("./session.js").then(
           async ({ loadOnnxModel }) =>
-            new InThreadBackend(await loadOnnxModel(folder.onnxPath, config, sessionOpts)),
+            new InThreadBackend(await loadOnnxModel(head.onnxPath, config, sessionOpts)),
         )
   ).then((b) => {
     phase?.("session", performance.now() - sessionStart);
     return b;
   });
-  opts.onSessionLoading?.();
+  // Awaited below; a failure while the folder is read is handled there, not reported as unhandled.
+  starting.catch(() => undefined);
+  let folder: ModelFolder;
   let tokenizer: TextTokenizer;
   try {
+    folder = await readModelFolder(resolved.dir, onnxFile, head);
     const tokenizerStart = performance.now();
     tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
     phase?.("tokenizer", performance.now() - tokenizerStart);
+    // The caller's own loading (the HTTP stack) waits for this: it would delay the reads above.
+    opts.onSessionLoading?.();
   } catch (err) {
     await (await starting.catch(() => null))?.close();
     throw err;

@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { type ModelConfig, ModelConfigError } from "../core/index.js";
 import type { Backend } from "./backend.js";
 import type { OutputGather, PaddedBatch } from "./batch.js";
+import { takeWorker } from "./prewarm.js";
 import type { ModelOutput, OutputTensor, RunDevice, SessionOptions } from "./session.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./session-worker.js";
 
@@ -19,33 +18,12 @@ interface Slot {
   busy: number;
 }
 
-function workerScript(): URL {
-  const url = new URL("./session-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(url))) return url;
-  // Running from TypeScript sources (tests): use the built worker.
-  return new URL("../../dist/engine/session-worker.js", import.meta.url);
-}
-
-const warm: Worker[] = [];
-
 /**
  * Micro-batches handed to each worker at once: the next one waits in the worker's queue while
  * the current one computes, so the session does not idle while the event loop writes the last
  * batch's responses and forms the next (measured in the README's performance section).
  */
 export const PIPELINE_DEPTH = 2;
-
-/**
- * Start worker threads (and their ONNX Runtime) before the model is known, so that they boot
- * while the main thread is still loading; `WorkerPoolBackend.create` takes them first.
- */
-export function prewarmWorkers(count: number): void {
-  for (let i = 0; i < count; i++) {
-    const worker = new Worker(workerScript());
-    worker.unref();
-    warm.push(worker);
-  }
-}
 
 /**
  * ONNX sessions in worker threads, one per worker, so the event loop keeps accepting,
@@ -81,7 +59,7 @@ export class WorkerPoolBackend implements Backend {
     const init: WorkerInit = { path, config, session };
     const started = await Promise.allSettled(
       Array.from({ length: count }, () => {
-        const worker = warm.shift() ?? new Worker(workerScript());
+        const worker = takeWorker();
         worker.ref();
         worker.postMessage({ type: "init", init } satisfies WorkerRequest);
         return new Promise<{ worker: Worker; ready: Ready }>((resolve, reject) => {
