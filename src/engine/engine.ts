@@ -34,7 +34,7 @@ import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
 import { ENGINE_DEFAULTS } from "./defaults.js";
 import type { ModelFolder } from "./folder.js";
-import { checkConfigAgainstGraph } from "./graph-limits.js";
+import { checkConfigAgainstGraph, type GraphCheckMemo } from "./graph-limits.js";
 import type { IOProcessor } from "./io-processor.js";
 import type { Device, RunDevice } from "./onnx-model.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
@@ -223,13 +223,17 @@ export class Engine {
   static load: (opts: EngineOptions) => Promise<Engine> = () =>
     Promise.reject(new Error("Engine.load needs the Node entry point (src/engine/index.js)"));
 
-  /** Build an engine from a parsed folder and a started backend (any runtime). */
+  /**
+   * Build an engine from a parsed folder and a started backend (any runtime). `graphChecks`
+   * remembers the config-against-graph checks that passed for this ONNX file.
+   */
   static async assemble(
     opts: EngineOptions,
     folder: ModelFolder,
     config: ModelConfig,
     tokenizer: TextTokenizer,
     backend: Backend,
+    graphChecks?: GraphCheckMemo,
   ): Promise<Engine> {
     const device = backend.device;
     const kind = resolvePoolerKind(
@@ -295,6 +299,7 @@ export class Engine {
     await checkConfigAgainstGraph(
       { backend, output: output.name, padId, side: tokenizer.paddingSide },
       { maxModelLen: opts.maxModelLen ?? derived, vocabSize },
+      graphChecks,
     );
     const scheduler = new Scheduler(backend, {
       maxBatchSize: opts.maxBatchSize ?? ENGINE_DEFAULTS.maxBatchSize,

@@ -31,16 +31,33 @@ async function largest(low: number, high: number, ok: (n: number) => Promise<boo
   return low;
 }
 
+export interface GraphLimits {
+  maxModelLen: number;
+  vocabSize: number;
+}
+
+/**
+ * Limits that already passed against this very ONNX file (the longest probe costs a forward
+ * pass of PROBE_MAX_TOKENS or max_model_len tokens, tens of ms on a small model, at every start).
+ */
+export interface GraphCheckMemo {
+  passed(limits: GraphLimits): Promise<boolean>;
+  record(limits: GraphLimits): Promise<void>;
+}
+
 /**
  * Check `config.json`'s lengths against the ONNX graph at load with a few one-sequence runs:
  * the longest prompt (up to PROBE_MAX_TOKENS) and the highest token id must run. A config that
  * claims more than the graph takes (`max_position_embeddings` or `vocab_size` of 1e12) fails
  * the load, naming what the graph accepts, instead of answering 500 to long requests later.
+ * With a memo, limits that passed before against the same file are not probed again.
  */
 export async function checkConfigAgainstGraph(
   probe: Probe,
-  limits: { maxModelLen: number; vocabSize: number },
+  limits: GraphLimits,
+  memo?: GraphCheckMemo,
 ): Promise<void> {
+  if (memo && (await memo.passed(limits))) return;
   const { maxModelLen, vocabSize } = limits;
   const length = Math.min(maxModelLen, PROBE_MAX_TOKENS);
   if (!(await runs(probe, new Array(length).fill(probe.padId)))) {
@@ -56,4 +73,5 @@ export async function checkConfigAgainstGraph(
       `config.json's vocab_size (${vocabSize}) is more than the ONNX graph's embedding table (${ok + 1} rows): fix vocab_size, e.g. --hf-overrides '{"vocab_size": ${ok + 1}}'`,
     );
   }
+  await memo?.record(limits);
 }

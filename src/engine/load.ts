@@ -1,8 +1,9 @@
 import { applyHfOverrides } from "../core/index.js";
 import "./bounded-template.js";
-import { resolveModel } from "../models/index.js";
+import { defaultCacheDir, resolveModel } from "../models/index.js";
 import { type Backend, InThreadBackend } from "./backend.js";
 import { Engine, type EngineOptions } from "./engine.js";
+import { fileGraphCheckMemo } from "./graph-check-memo.js";
 import { type IOProcessor, loadIOProcessor } from "./io-processor.js";
 import { type ModelFolder, readModelFolder, readModelFolderHead } from "./model-folder.js";
 import type { SessionOptions } from "./session.js";
@@ -43,6 +44,7 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
     phase?.("session", performance.now() - sessionStart);
     return b;
   });
+  const memo = fileGraphCheckMemo(head.onnxPath, opts.store?.cacheDir ?? defaultCacheDir());
   // Awaited below; a failure while the folder is read is handled there, not reported as unhandled.
   starting.catch(() => undefined);
   let folder: ModelFolder;
@@ -60,7 +62,7 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   }
   const backend = await starting;
   try {
-    const engine = await Engine.assemble(opts, folder, config, tokenizer, backend);
+    const engine = await Engine.assemble(opts, folder, config, tokenizer, backend, await memo);
     const plugin = opts.ioProcessorPlugin ?? config.io_processor_plugin;
     if (typeof plugin === "string" || (plugin && typeof plugin === "object")) {
       engine.ioProcessor = await loadIOProcessor(plugin as string | IOProcessor);
