@@ -1,6 +1,9 @@
 // Types only (erased): onnxruntime-node and onnxruntime-web share onnxruntime-common's API.
 import type { InferenceSession, Tensor } from "onnxruntime-node";
-import { type ModelConfig, ModelConfigError, type ModelOutputKind } from "../core/index.js";
+// The session worker loads this: only the modules it needs, not the whole core.
+import { ModelConfigError } from "../core/errors.js";
+import type { ModelConfig } from "../core/model-config.js";
+import type { ModelOutputKind } from "../core/tasks.js";
 import { gatherOutput, type OutputGather, type PaddedBatch } from "./batch.js";
 
 /** Where the session runs: `auto` tries CUDA and falls back to the CPU. */

@@ -1,6 +1,7 @@
 import "./ort-env.js";
 import * as ort from "onnxruntime-node";
-import { type ModelConfig, ModelConfigError } from "../core/index.js";
+import { ModelConfigError } from "../core/errors.js";
+import type { ModelConfig } from "../core/model-config.js";
 import { type Device, OnnxModel, type RunDevice } from "./onnx-model.js";
 
 export {
