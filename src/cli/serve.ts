@@ -24,12 +24,7 @@ import {
   HTTP_DEFAULTS,
   TYPICAL_PROMPT_TOKENS,
 } from "./serve-limits.js";
-import {
-  SERVE_STORE_FLAGS,
-  SERVE_STORE_HELP,
-  type StoreServices,
-  storeServices,
-} from "./store-flags.js";
+import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
 import { fromVllmArgs } from "./vllm-args.js";
 
 export const SERVE_HELP = `Usage: edgepool serve [MODEL] [options]     (MODEL: the same as --model)
@@ -177,6 +172,22 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const hostname = values.host ?? "0.0.0.0";
   const apiKeys = staticApiKeys(values["api-key"] ?? [], process.env.EDGEPOOL_API_KEYS);
   const shutdownMs = (intFlag("shutdown-timeout", values["shutdown-timeout"], 0) ?? 30) * 1000;
+  // Every flag is read before the model starts loading: a usage error exits at once.
+  const limits = {
+    maxClientBatchSize:
+      intFlag("max-client-batch-size", values["max-client-batch-size"]) ??
+      DEFAULT_MAX_CLIENT_BATCH_SIZE,
+    payloadLimit: intFlag("payload-limit", values["payload-limit"]) ?? DEFAULT_PAYLOAD_LIMIT,
+    trustRequestChatTemplate: values["trust-request-chat-template"] ?? false,
+    chatTemplateLimits: {
+      ...DEFAULT_TEMPLATE_LIMITS,
+      timeoutMs:
+        intFlag("chat-template-timeout", values["chat-template-timeout"]) ??
+        DEFAULT_TEMPLATE_LIMITS.timeoutMs,
+    },
+    maxResponseBytes:
+      intFlag("max-response-bytes", values["max-response-bytes"]) ?? DEFAULT_MAX_RESPONSE_BYTES,
+  };
   const servedName = engineOpts.servedModelName ?? engineOpts.model;
   engineOpts.servedModelName = servedName;
   // The CLI started the default number of workers before loading this module; settle the count.
@@ -184,11 +195,6 @@ export async function serveCommand(argv: string[]): Promise<void> {
   // Start loading the model first: its session loads in a worker thread while this thread
   // loads the logger, the store and the HTTP stack, once the session is under way. The outcome is
   // handled once the server listens.
-  // (Wrapped: pino's Logger type has a string index signature, which `await` reads as a `then`.)
-  const logging = import("pino").then(({ pino }) => ({
-    log: pino({ level, base: { service: "edgepool" } }),
-  }));
-  engineOpts.onWarning = (message) => void logging.then(({ log }) => log.warn(message));
   const sessionLoading = new Promise<void>((resolve) => {
     engineOpts.onSessionLoading = resolve;
   });
@@ -208,49 +214,50 @@ export async function serveCommand(argv: string[]): Promise<void> {
       return loadEngine({ ...engineOpts, model: fallback });
     }
   });
-  const { log } = await logging;
-  for (const note of vllm.notes) log.warn(note);
-  let services: StoreServices | null;
+  // Loaded after the model's modules (they come first), before loadEngine runs (a later tick).
+  // (Wrapped: pino's Logger type has a string index signature, which `await` reads as a `then`.)
+  const logging = import("pino").then(({ default: pino }) => ({
+    log: pino({ level, base: { service: "edgepool" } }),
+  }));
+  engineOpts.onWarning = (message) => void logging.then(({ log }) => log.warn(message));
+  // The logger, the store and the HTTP stack load while the session does; a failure here stops
+  // the load before it is reported (an exit during session creation aborts natively).
+  const stack = async () => {
+    const { log } = await logging;
+    for (const note of vllm.notes) log.warn(note);
+    const services = await storeServices(values, log);
+    await Promise.race([
+      sessionLoading,
+      loading.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
+    const [{ createApp, ModelHost }, { serve: serveNode }] = await Promise.all([
+      import("../api/index.js"),
+      import("@hono/node-server"),
+    ]);
+    const host = new ModelHost([servedName]);
+    const extraHosts = extras.map((m) => new ModelHost([m.servedModelName]));
+    const { app, jobs } = createApp(host, {
+      models: extraHosts,
+      apiKeys,
+      meter: services?.meter,
+      jobs: services?.jobs,
+      logger: log,
+      version: packageVersion(),
+      ...limits,
+    });
+    return { log, services, host, extraHosts, app, jobs, serveNode };
+  };
+  let started: Awaited<ReturnType<typeof stack>>;
   try {
-    services = await storeServices(values, log);
+    started = await stack();
   } catch (err) {
     await closeWhenSettled(loading);
     throw err;
   }
-  await Promise.race([
-    sessionLoading,
-    loading.then(
-      () => undefined,
-      () => undefined,
-    ),
-  ]);
-  const [{ createApp, ModelHost }, { serve: serveNode }] = await Promise.all([
-    import("../api/index.js"),
-    import("@hono/node-server"),
-  ]);
-  const host = new ModelHost([servedName]);
-  const extraHosts = extras.map((m) => new ModelHost([m.servedModelName]));
-  const { app, jobs } = createApp(host, {
-    models: extraHosts,
-    apiKeys,
-    meter: services?.meter,
-    jobs: services?.jobs,
-    logger: log,
-    version: packageVersion(),
-    maxClientBatchSize:
-      intFlag("max-client-batch-size", values["max-client-batch-size"]) ??
-      DEFAULT_MAX_CLIENT_BATCH_SIZE,
-    payloadLimit: intFlag("payload-limit", values["payload-limit"]) ?? DEFAULT_PAYLOAD_LIMIT,
-    trustRequestChatTemplate: values["trust-request-chat-template"] ?? false,
-    chatTemplateLimits: {
-      ...DEFAULT_TEMPLATE_LIMITS,
-      timeoutMs:
-        intFlag("chat-template-timeout", values["chat-template-timeout"]) ??
-        DEFAULT_TEMPLATE_LIMITS.timeoutMs,
-    },
-    maxResponseBytes:
-      intFlag("max-response-bytes", values["max-response-bytes"]) ?? DEFAULT_MAX_RESPONSE_BYTES,
-  });
+  const { log, services, host, extraHosts, app, jobs, serveNode } = started;
 
   let server: Server;
   try {

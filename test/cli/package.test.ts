@@ -50,4 +50,22 @@ describe("package surface (built dist)", () => {
     const help = await run(process.execPath, [BIN, "embed", "--help"]);
     expect(help.stdout).toContain("--pooler-config");
   });
+
+  it.each([
+    ["--payload-limit", "lots"],
+    ["--max-response-bytes", "-1"],
+    ["--store", "mysql://nowhere"],
+  ])(
+    "edgepool serve exits 2 on a bad %s, also once the session has started loading",
+    async (flag, value) => {
+      const err = await run(
+        process.execPath,
+        [BIN, "serve", "--model", fixture("bert-embed-mean"), "--port", "0", flag, value],
+        { timeout: 30_000 },
+      ).catch((e) => e);
+      expect(err.killed).toBe(false);
+      expect(err.code).toBe(2);
+      expect(err.stderr).toContain(flag.replace(/^--/, ""));
+    },
+  );
 });
