@@ -7,6 +7,7 @@
 import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { build } from "esbuild";
+import { NODE_BUNDLE } from "./esbuild-node.js";
 
 const ROOT = join(import.meta.dirname, "..");
 export const FUNCTIONS_DIR = join(ROOT, "functions");
@@ -34,26 +35,11 @@ export async function buildFunction(name: string): Promise<number> {
   const outdir = join(OUT_DIR, name);
   rmSync(outdir, { recursive: true, force: true });
   await build({
+    ...NODE_BUNDLE,
     entryPoints: { index: join(FUNCTIONS_DIR, `${name}.ts`) },
     outdir,
-    bundle: true,
-    // Dynamic imports (the S3 SDK, used only when the model is not yet in /tmp) become chunks
-    // loaded on demand, off the cold-start path of a warm cache.
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node24",
     minify: true,
-    legalComments: "none",
     external: ["onnxruntime-node"],
-    // ESM builds where packages ship them (the AWS SDK): tree-shaken, and dynamic import() of them
-    // keeps its named exports (a CommonJS build imported in Node mode exposes only `default`).
-    mainFields: ["module", "main"],
-    // Bundled CommonJS packages call require() for Node built-ins.
-    banner: {
-      js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);',
-    },
-    logLevel: "warning",
   });
   // The bundle is ESM (.js, top-level await): say so for Lambda and serverless-offline.
   writeFileSync(join(outdir, "package.json"), '{"type":"module"}\n');
