@@ -306,7 +306,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
     server.close(async () => {
       // Jobs under way finish (or their lease lapses); every ledger row recorded is written.
       await jobs?.stop();
-      for (const h of [host, ...extraHosts]) await h.engine?.close().catch(() => undefined);
+      // The first model may still be loading: its session is closed once created.
+      await closeWhenSettled(loading);
+      for (const h of extraHosts) await h.engine?.close().catch(() => undefined);
       await services?.meter
         .close()
         .catch((err: Error) => log.error({ err: err.message }, "ledger"));

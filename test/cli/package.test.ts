@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -68,4 +68,24 @@ describe("package surface (built dist)", () => {
       expect(err.stderr).toContain(flag.replace(/^--/, ""));
     },
   );
+
+  it("edgepool serve stopped (SIGTERM) as soon as it listens exits 0, the session closed", async () => {
+    // The signal usually arrives while the session is still being created: an exit then used to
+    // abort natively (exit 134) because only a ready engine was closed.
+    const proc = spawn(
+      process.execPath,
+      [BIN, "serve", "--model", fixture("bge-m3"), "--port", "0", "--host", "127.0.0.1"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    proc.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    proc.stdout.on("data", (c: Buffer) => {
+      if (c.toString().includes('"listening"')) proc.kill("SIGTERM");
+    });
+    const code = await new Promise<number | null>((r) => proc.once("exit", (c) => r(c)));
+    expect(stderr).not.toContain("terminate called");
+    expect(code).toBe(0);
+  });
 });
