@@ -1,5 +1,3 @@
-import { ENGINE_DEFAULTS } from "../engine/defaults.js";
-
 /**
  * The server runs the session in one worker thread by default; `--workers 0` runs it on the event
  * loop (no thread hop for a lone request, one session in memory: see README, Performance).
@@ -18,17 +16,15 @@ export const HTTP_DEFAULTS = {
   checkIntervalMs: 1_000,
 } as const;
 
-/** Prompt length the default concurrency bound plans for. */
-export const TYPICAL_PROMPT_TOKENS = 128;
+/** Requests each session worker may hold (queued or computing) by default. */
+export const CONCURRENT_REQUESTS_PER_WORKER = 64;
 
 /**
- * Default `--max-concurrent-requests` of the server: as many requests of a typical length as
- * fill one micro-batch per worker (8192 / 128 = 64 with the defaults). Requests beyond it get a
- * 429 at once instead of queueing for seconds and growing the heap.
+ * Default `--max-concurrent-requests` of the server: 64 per worker (64 with the defaults), about
+ * as many one-sentence requests as a worker computes in 0.1 s here. Requests beyond it get a 429
+ * at once instead of queueing for seconds and growing the heap. Independent of
+ * `--max-batch-tokens`, which bounds the memory of one micro-batch, not the queue.
  */
-export function defaultMaxConcurrentRequests(
-  maxBatchTokens: number = ENGINE_DEFAULTS.maxBatchTokens,
-  workers = 1,
-): number {
-  return Math.max(16, Math.ceil((maxBatchTokens * Math.max(workers, 1)) / TYPICAL_PROMPT_TOKENS));
+export function defaultMaxConcurrentRequests(workers = DEFAULT_SERVE_WORKERS): number {
+  return CONCURRENT_REQUESTS_PER_WORKER * Math.max(workers, 1);
 }

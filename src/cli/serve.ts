@@ -19,10 +19,10 @@ import {
 } from "./model-flags.js";
 import { loadExtraModels, modelMemory, splitModels } from "./multi-model.js";
 import {
+  CONCURRENT_REQUESTS_PER_WORKER,
   DEFAULT_SERVE_WORKERS,
   defaultMaxConcurrentRequests,
   HTTP_DEFAULTS,
-  TYPICAL_PROMPT_TOKENS,
 } from "./serve-limits.js";
 import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
 import { fromVllmArgs } from "./vllm-args.js";
@@ -52,7 +52,7 @@ Server options:
   --headers-timeout SECONDS     longest wait for a request's headers (default ${HTTP_DEFAULTS.headersTimeoutMs / 1000})
   --request-timeout SECONDS     longest wait for a whole request, body included (default ${HTTP_DEFAULTS.requestTimeoutMs / 1000})
   --keep-alive-timeout SECONDS  close idle kept-alive connections after this (default ${HTTP_DEFAULTS.keepAliveTimeoutMs / 1000})
-  (--max-concurrent-requests defaults, for serve, to max-batch-tokens × workers / ${TYPICAL_PROMPT_TOKENS}:
+  (--max-concurrent-requests defaults, for serve, to ${CONCURRENT_REQUESTS_PER_WORKER} × workers:
    ${defaultMaxConcurrentRequests()} with the defaults; more get 429 at once)
   --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
   --model B [--served-model-name NAME]
@@ -138,10 +138,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);
   const engineOpts = engineOptions(values);
   engineOpts.workers ??= DEFAULT_SERVE_WORKERS;
-  engineOpts.maxConcurrentRequests ??= defaultMaxConcurrentRequests(
-    engineOpts.maxBatchTokens,
-    engineOpts.workers,
-  );
+  engineOpts.maxConcurrentRequests ??= defaultMaxConcurrentRequests(engineOpts.workers);
   const seconds = (flag: string, text: string | undefined, fallbackMs: number) =>
     (intFlag(flag, text) ?? fallbackMs / 1000) * 1000;
   const serverOptions = {

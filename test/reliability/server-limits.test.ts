@@ -127,10 +127,10 @@ describe("model folders", () => {
 });
 
 describe("defaults", () => {
-  it("bounds concurrency by the token budget: 8192 tokens / 128 per request = 64", () => {
+  it("bounds concurrency at 64 requests per session worker, whatever the token budget", () => {
     expect(defaultMaxConcurrentRequests()).toBe(64);
-    expect(defaultMaxConcurrentRequests(8192, 2)).toBe(128);
-    expect(defaultMaxConcurrentRequests(512, 1)).toBe(16);
+    expect(defaultMaxConcurrentRequests(2)).toBe(128);
+    expect(defaultMaxConcurrentRequests(0)).toBe(64);
   });
 
   it("ONNX Runtime writes nothing outside the cache folder (telemetry off)", async () => {
