@@ -211,6 +211,19 @@ export async function serveCommand(argv: string[]): Promise<void> {
       return loadEngine({ ...engineOpts, model: fallback });
     }
   });
+  // Signals are handled from here on: one that arrives before the server listens stops the load
+  // (the session is closed once created; an exit during its creation aborts natively).
+  let stopping = false;
+  let onStop = (_signal: string): void => {
+    void closeWhenSettled(loading).then(() => process.exit(0));
+  };
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    onStop(signal);
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
   // Loaded after the model's modules (they come first), before loadEngine runs (a later tick).
   // (Wrapped: pino's Logger type has a string index signature, which `await` reads as a `then`.)
   const logging = import("pino").then(({ default: pino }) => ({
@@ -255,6 +268,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     throw err;
   }
   const { log, services, host, extraHosts, app, jobs, serveNode } = started;
+  if (stopping) return;
 
   let server: Server;
   try {
@@ -287,10 +301,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     "listening",
   );
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  onStop = (signal: string) => {
     host.state = "stopping";
     log.info({ signal }, "shutting down: finishing in-flight requests");
     let cut = 0;
@@ -316,8 +327,6 @@ export async function serveCommand(argv: string[]): Promise<void> {
     server.closeIdleConnections();
     setInterval(() => server.closeIdleConnections(), 50).unref();
   };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
 
   try {
     const engine = await loading;

@@ -84,8 +84,10 @@ describe("package surface (built dist)", () => {
     proc.stdout.on("data", (c: Buffer) => {
       if (c.toString().includes('"listening"')) proc.kill("SIGTERM");
     });
-    const code = await new Promise<number | null>((r) => proc.once("exit", (c) => r(c)));
+    const exit = await new Promise<{ code: number | null; signal: string | null }>((r) =>
+      proc.once("exit", (code, signal) => r({ code, signal })),
+    );
     expect(stderr).not.toContain("terminate called");
-    expect(code).toBe(0);
+    expect(exit).toEqual({ code: 0, signal: null });
   });
 });
