@@ -8,7 +8,10 @@ import * as ort from "onnxruntime-node";
 const dir = process.argv[2];
 const read = (f) => JSON.parse(readFileSync(join(dir, f), "utf8"));
 const tok = new Tokenizer(read("tokenizer.json"), read("tokenizer_config.json"));
-const session = await ort.InferenceSession.create(join(dir, "onnx", "model.onnx"));
+// The graph: onnx/model.onnx, or the path given second (e.g. the mapped-weights copy).
+const session = await ort.InferenceSession.create(
+  process.argv[3] ?? join(dir, "onnx", "model.onnx"),
+);
 const ids = tok.encode("A girl is styling her hair.").ids;
 const n = ids.length;
 await session.run({

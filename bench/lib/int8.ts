@@ -87,7 +87,7 @@ export async function crossEncoderSpearman(fixtureDir: string): Promise<number> 
  * optimisation, and from a graph optimised once (portable `extended` level, as a pin step would
  * save it) loaded with optimisation off.
  */
-export async function sessionCreation(dir: string, runs: number) {
+export async function sessionCreation(dir: string, runs: number, mapped: string) {
   const src = join(dir, "onnx", "model.onnx");
   const pre = `${dir.replace(/\/+$/, "")}-optimized.onnx`;
   if (!existsSync(pre)) {
@@ -97,11 +97,12 @@ export async function sessionCreation(dir: string, runs: number) {
     });
     await s.release();
   }
-  const t = { sourceMs: [] as number[], preOptimizedMs: [] as number[] };
+  const t = { sourceMs: [] as number[], preOptimizedMs: [] as number[], mappedMs: [] as number[] };
   for (let i = 0; i < runs; i++) {
     for (const [k, path, level] of [
       ["sourceMs", src, "all"],
       ["preOptimizedMs", pre, "disabled"],
+      ["mappedMs", mapped, "all"],
     ] as const) {
       const t0 = performance.now();
       const s = await ort.InferenceSession.create(path, { graphOptimizationLevel: level });
@@ -110,5 +111,9 @@ export async function sessionCreation(dir: string, runs: number) {
     }
   }
   const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-  return { sourceMs: med(t.sourceMs), preOptimizedMs: med(t.preOptimizedMs) };
+  return {
+    sourceMs: med(t.sourceMs),
+    preOptimizedMs: med(t.preOptimizedMs),
+    mappedMs: med(t.mappedMs),
+  };
 }

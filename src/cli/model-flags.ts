@@ -37,6 +37,7 @@ export const MODEL_FLAGS = {
   "graph-optimization-level": { type: "string" },
   "no-mem-arena": { type: "boolean" },
   spinning: { type: "string" },
+  "mapped-weights": { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 export const MODEL_FLAGS_HELP = `Model options:
@@ -87,7 +88,13 @@ export const MODEL_FLAGS_HELP = `Model options:
   --no-mem-arena              disable ONNX Runtime's CPU memory arena (less memory, slower)
   --spinning on|off           ONNX Runtime threads spin between the operators of a run
                               (~0.8 ms faster per short run) and stop when it returns
-                              (default on)`;
+                              (default on)
+  --mapped-weights on|off|auto
+                              create the session from a copy of the graph whose weights are in
+                              an external data file in the cache (written at the first load),
+                              which ONNX Runtime maps instead of copying: less memory, faster
+                              starts, one more copy of the weights on disk (default auto: on,
+                              except on AWS Lambda)`;
 
 export class UsageError extends Error {}
 
@@ -182,6 +189,8 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   );
   set("maxInputChars", intFlag("max-input-chars", values["max-input-chars"]));
   set("workers", intFlag("workers", values.workers, 0));
+  const mapped = oneOf("mapped-weights", values["mapped-weights"], ["on", "off", "auto"] as const);
+  if (mapped !== undefined) opts.mappedWeights = mapped === "auto" ? "auto" : mapped === "on";
   const efficiency = values["min-batch-efficiency"];
   if (efficiency !== undefined) {
     const f = Number(efficiency);

@@ -85,6 +85,13 @@ export interface EngineOptions {
   workers?: number;
   session?: Omit<SessionOptions, "device">;
   /**
+   * Create the session from a copy of the graph whose weights are in a page-aligned external
+   * data file in the model cache (written at the first load), which ONNX Runtime maps instead of
+   * copying: less memory and a faster session start, for one more copy of the weights on disk.
+   * `auto` (the default) is on except on AWS Lambda, whose instances start with an empty cache.
+   */
+  mappedWeights?: boolean | "auto";
+  /**
    * How `score` renders a pair for an LLM reranker: `qwen3_reranker`, or a Jinja template whose
    * `messages` are the instruction (role system), the query and the document. Default: the
    * qwen3_reranker template when `config.json` has `is_original_qwen3_reranker`.
@@ -108,7 +115,13 @@ export function defaultWarning(message: string): void {
   process.emitWarning(message, "DeprecationWarning");
 }
 
-export type LoadPhase = "fetch" | "verify" | "session" | "tokenizer" | "first_run";
+export type LoadPhase =
+  | "fetch"
+  | "verify"
+  | "mapped_weights"
+  | "session"
+  | "tokenizer"
+  | "first_run";
 
 /** Per-call context: cancellation, and where to add the call's queue and inference times. */
 export interface RunContext {

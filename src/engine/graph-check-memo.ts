@@ -1,22 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { graphFilesKey } from "./graph-files-key.js";
 import type { GraphCheckMemo, GraphLimits } from "./graph-limits.js";
-
-/** Device, inode, size, modification and change times of every file beside the ONNX graph. */
-async function graphFilesKey(onnxPath: string): Promise<string> {
-  const dir = dirname(onnxPath);
-  const names = (await readdir(dir)).sort();
-  const ids = await Promise.all(
-    names.map(async (name) => {
-      const s = await stat(join(dir, name), { bigint: true });
-      return [name, s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs].join(":");
-    }),
-  );
-  return createHash("sha256")
-    .update([onnxPath, ...ids].join("\n"))
-    .digest("hex");
-}
 
 /**
  * The graph checks that passed, kept in the model cache (`graph-checks/<key>.json`) under a key

@@ -2,9 +2,10 @@ import { applyHfOverrides } from "../core/index.js";
 import "./bounded-template.js";
 import { defaultCacheDir, resolveModel } from "../models/index.js";
 import { type Backend, InThreadBackend } from "./backend.js";
-import { Engine, type EngineOptions } from "./engine.js";
+import { defaultWarning, Engine, type EngineOptions } from "./engine.js";
 import { fileGraphCheckMemo } from "./graph-check-memo.js";
 import { type IOProcessor, loadIOProcessor } from "./io-processor.js";
+import { mappedWeightsGraph } from "./mapped-weights.js";
 import { type ModelFolder, readModelFolder, readModelFolderHead } from "./model-folder.js";
 import type { SessionOptions } from "./session.js";
 import { defaultIntraOpThreads } from "./threads.js";
@@ -30,21 +31,30 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
     ...opts.session,
     device: opts.device ?? "cpu",
   };
+  const cacheRoot = opts.store?.cacheDir ?? defaultCacheDir();
+  const mapped = opts.mappedWeights ?? "auto";
+  let sessionPath = head.onnxPath;
+  if (mapped === true || (mapped === "auto" && !process.env.AWS_LAMBDA_FUNCTION_NAME)) {
+    const mapStart = performance.now();
+    const m = await mappedWeightsGraph(head.onnxPath, cacheRoot, opts.onWarning ?? defaultWarning);
+    if (m.wrote) phase?.("mapped_weights", performance.now() - mapStart);
+    sessionPath = m.path;
+  }
   // The session starts loading (in workers, in parallel) before the tokenizer is built here.
   const sessionStart = performance.now();
   const starting: Promise<Backend> = (
     workers > 0
-      ? WorkerPoolBackend.create(head.onnxPath, config, sessionOpts, workers)
+      ? WorkerPoolBackend.create(sessionPath, config, sessionOpts, workers)
       : // Loaded on demand: a server whose sessions live in workers never loads ONNX Runtime here.
         import("./session.js").then(
           async ({ loadOnnxModel }) =>
-            new InThreadBackend(await loadOnnxModel(head.onnxPath, config, sessionOpts)),
+            new InThreadBackend(await loadOnnxModel(sessionPath, config, sessionOpts)),
         )
   ).then((b) => {
     phase?.("session", performance.now() - sessionStart);
     return b;
   });
-  const memo = fileGraphCheckMemo(head.onnxPath, opts.store?.cacheDir ?? defaultCacheDir());
+  const memo = fileGraphCheckMemo(head.onnxPath, cacheRoot);
   // Awaited below; a failure while the folder is read is handled there, not reported as unhandled.
   starting.catch(() => undefined);
   let folder: ModelFolder;

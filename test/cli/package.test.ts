@@ -55,6 +55,7 @@ describe("package surface (built dist)", () => {
     ["--payload-limit", "lots"],
     ["--max-response-bytes", "-1"],
     ["--store", "mysql://nowhere"],
+    ["--mapped-weights", "maybe"],
   ])(
     "edgepool serve exits 2 on a bad %s, also once the session has started loading",
     async (flag, value) => {
