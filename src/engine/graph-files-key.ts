@@ -1,14 +1,16 @@
 import { createHash } from "node:crypto";
-import { readdir, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readdir, realpath, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 
 /**
- * A cache key for an ONNX graph: its path and the device, inode, size, modification and change
- * times of every file beside it (external data included). A replaced, edited or touched file
- * gives a new key.
+ * A cache key for an ONNX graph: its real path and the device, inode, size, modification and
+ * change times of every file beside it (external data included). A replaced, edited or touched
+ * file gives a new key; the same file reached through another path (relative, a linked folder) does not.
  */
 export async function graphFilesKey(onnxPath: string): Promise<string> {
-  const dir = dirname(onnxPath);
+  // The folder's real path (a linked file, as in Hugging Face's cache, keeps its folder).
+  const dir = await realpath(dirname(onnxPath));
+  const real = join(dir, basename(onnxPath));
   const names = (await readdir(dir)).sort();
   const ids = await Promise.all(
     names.map(async (name) => {
@@ -17,6 +19,6 @@ export async function graphFilesKey(onnxPath: string): Promise<string> {
     }),
   );
   return createHash("sha256")
-    .update([onnxPath, ...ids].join("\n"))
+    .update([real, ...ids].join("\n"))
     .digest("hex");
 }

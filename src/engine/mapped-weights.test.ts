@@ -5,6 +5,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -82,6 +83,19 @@ describe("mapped weights", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("keys the copy by the file, not by the path that names it", async () => {
+    const { onnx: source, cache } = graph();
+    const first = await mappedWeightsGraph(source, cache, warn);
+    const other = graph();
+    const second = await mappedWeightsGraph(other.onnx, cache, warn);
+    const linked = join(dirname(dirname(source)), "linked");
+    symlinkSync(dirname(source), linked);
+    const viaLink = await mappedWeightsGraph(join(linked, "model.onnx"), cache, warn);
+    expect(viaLink).toEqual({ path: first.path, wrote: false });
+    expect(second.wrote).toBe(true);
+    expect(existsSync(first.path)).toBe(true);
+  });
+
   it("uses a graph whose weights are external already as it is", async () => {
     const { onnx: source, cache } = graph();
     const mapped = (await mappedWeightsGraph(source, cache, warn)).path;
@@ -90,13 +104,15 @@ describe("mapped weights", () => {
     expect(warnings).toEqual([]);
   });
 
-  it("converts again when the source changes", async () => {
+  it("converts again when the source changes, replacing the older copy", async () => {
     const { onnx: source, cache } = graph();
     const first = (await mappedWeightsGraph(source, cache, warn)).path;
     writeFileSync(source, readFileSync(FIXTURE));
     const second = await mappedWeightsGraph(source, cache, warn);
     expect(second.wrote).toBe(true);
     expect(second.path).not.toBe(first);
+    // The copy of the earlier version is removed; a copy of another file is not.
+    expect(existsSync(dirname(first))).toBe(false);
   });
 
   it("loads the source, with a warning, when the cache cannot be written", async () => {

@@ -1,12 +1,24 @@
 import { randomBytes } from "node:crypto";
-import { access, mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import {
+  access,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  writeFile,
+} from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { graphFilesKey } from "./graph-files-key.js";
 
 const GRAPH = "model.onnx";
 const DATA = "model.onnx_data";
 /** Written instead of a graph when the source is kept (weights already external, or none). */
 const KEEP_SOURCE = "keep-source";
+/** The source graph's real path, so that a newer copy of the same file replaces older ones. */
+const SOURCE = "source";
 /** Smaller weights stay in the graph. */
 const MIN_EXTERNAL_BYTES = 1024;
 /** Each weight starts on a page of the data file, so that it can be mapped where it lies. */
@@ -99,9 +111,11 @@ export async function mappedWeightsGraph(
   const found = await cached(dir, onnxPath);
   if (found) return { path: found, wrote: false };
   const tmp = `${dir}.${randomBytes(6).toString("hex")}.tmp`;
+  const source = join(await realpath(dirname(onnxPath)), basename(onnxPath));
   try {
     await mkdir(tmp, { recursive: true });
     if (!(await writeMapped(onnxPath, tmp))) await writeFile(join(tmp, KEEP_SOURCE), "");
+    await writeFile(join(tmp, SOURCE), source);
     // Another process may have finished the same copy first: then its copy is used.
     await rename(tmp, dir).catch(async (err) => {
       if (!(await cached(dir, onnxPath))) throw err;
@@ -114,6 +128,20 @@ export async function mappedWeightsGraph(
   } finally {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
+  await removeOlderCopies(dirname(dir), basename(dir), source);
   const path = (await cached(dir, onnxPath)) ?? onnxPath;
   return { path, wrote: path !== onnxPath };
+}
+
+/**
+ * Remove the copies written for earlier versions of the same source file (a session that still
+ * maps one keeps its pages: the file goes when the mapping does).
+ */
+async function removeOlderCopies(root: string, keep: string, source: string): Promise<void> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name === keep || name.endsWith(".tmp")) continue;
+    const of = await readFile(join(root, name, SOURCE), "utf8").catch(() => null);
+    if (of === source) await rm(join(root, name), { recursive: true, force: true }).catch(() => {});
+  }
 }
