@@ -109,7 +109,8 @@ async function main() {
     options: {
       concurrency: { type: "string", default: "64" },
       seconds: { type: "string", default: "10" },
-      bin: { type: "string", default: join(ROOT, "dist", "cli", "main.js") },
+      // The unbundled server: the bundle's functions would all sit in dist/cli/*.js.
+      bin: { type: "string", default: join(ROOT, "bench", "lib", "serve-unbundled.mjs") },
     },
   });
   const dir = mkdtempSync(join(tmpdir(), "edgepool-prof-"));

@@ -49,15 +49,13 @@ export function formatPooled(
   return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
 }
 
-/** JSON text of a float vector without building an intermediate array (same text as JSON.stringify). */
+/**
+ * JSON text of a float vector. V8 writes an array of doubles natively, ~1.5–2× faster on Node 24
+ * than building the text in JavaScript (384 floats: 44 vs 74–79 µs here); NaN and ±Infinity
+ * become null, as in JSON.stringify.
+ */
 export function floatsJson(values: Float32Array): string {
-  let text = "[";
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isFinite(v)) return JSON.stringify(Array.from(values));
-    text += i === 0 ? `${v}` : `,${v}`;
-  }
-  return `${text}]`;
+  return JSON.stringify(Array.from(values));
 }
 
 /** JSON text of an embedding-like output in the requested encoding. */
