@@ -51,7 +51,13 @@ async function cachedPin(): Promise<{ uri: string; cacheDir: string }> {
 }
 
 async function coldStart(uri: string, cacheDir: string) {
-  const env = { EDGEPOOL_MODEL_URI: uri, EDGEPOOL_CACHE_DIR: cacheDir, EDGEPOOL_LOG_LEVEL: "info" };
+  // As on Lambda, so that its defaults apply (e.g. no mapped-weights copy in /tmp).
+  const env = {
+    AWS_LAMBDA_FUNCTION_NAME: "edgepool-embeddings",
+    EDGEPOOL_MODEL_URI: uri,
+    EDGEPOOL_CACHE_DIR: cacheDir,
+    EDGEPOOL_LOG_LEVEL: "info",
+  };
   Object.assign(process.env, env);
   const cold: number[] = [];
   const floor: number[] = [];
@@ -77,6 +83,7 @@ async function coldStart(uri: string, cacheDir: string) {
 
 async function importHandler(spinning: "on" | "off", uri: string, cacheDir: string) {
   Object.assign(process.env, {
+    AWS_LAMBDA_FUNCTION_NAME: "edgepool-embeddings",
     EDGEPOOL_MODEL_URI: uri,
     EDGEPOOL_CACHE_DIR: cacheDir,
     EDGEPOOL_SPINNING: spinning,
