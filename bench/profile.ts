@@ -14,7 +14,7 @@ import { mainThreadCpuMs, spawnServer } from "./lib/procs.js";
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
 interface CpuProfile {
@@ -91,8 +91,9 @@ export function phases(
     const phase = phaseOf(id);
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
     out.set(phase, (out.get(phase) ?? 0) + ms);
-    const { functionName, url } = byId.get(id)!.callFrame;
-    const key = `${phase} | ${functionName} ${url.split("/").slice(-2).join("/")}`;
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const where = url ? `${url.split("/").slice(-2).join("/")}:${lineNumber + 1}` : "";
+    const key = `${phase} | ${functionName} ${where}`;
     top.set(key, (top.get(key) ?? 0) + ms);
   });
   if (process.env.EDGEPOOL_PROFILE_TOP) {
