@@ -230,6 +230,15 @@ export async function serveCommand(argv: string[]): Promise<void> {
     log: pino({ level, base: { service: "edgepool" } }),
   }));
   engineOpts.onWarning = (message) => void logging.then(({ log }) => log.warn(message));
+  engineOpts.onPhase = (phase, ms) =>
+    void logging.then(({ log }) =>
+      phase === "mapped_weights"
+        ? log.info(
+            { ms: Math.round(ms), cacheDir: engineOpts.store?.cacheDir },
+            "wrote a copy of the graph with its weights in an external data file into the model cache; later starts map it (--mapped-weights off to load the graph as it is)",
+          )
+        : log.debug({ phase, ms: Math.round(ms) }, "load phase"),
+    );
   // The logger, the store and the HTTP stack load while the session does; a failure here stops
   // the load before it is reported (an exit during session creation aborts natively).
   const stack = async () => {
