@@ -59,13 +59,23 @@ export async function loadExtraModels(
   hosts: readonly ModelHost[],
   base: EngineOptions,
   log: Logger,
+  shutdown: {
+    /** Each load, as it starts: a shutdown closes its engine once created. */
+    loads: Promise<Engine>[];
+    /** True once the server is stopping: no further model starts loading. */
+    stopping: () => boolean;
+  },
 ): Promise<void> {
   const { loadEngine } = await import("../engine/load.js");
   for (const [i, extra] of extras.entries()) {
+    if (shutdown.stopping()) return;
     const host = hosts[i]!;
     const rssBefore = process.memoryUsage().rss;
     try {
-      const engine = await loadEngine({ ...base, ...extra });
+      const loading = loadEngine({ ...base, ...extra });
+      shutdown.loads.push(loading);
+      const engine = await loading;
+      if (shutdown.stopping()) return;
       host.memory = await modelMemory(engine, rssBefore);
       host.setReady(engine);
       log.info({ model: extra.servedModelName, memory: host.memory }, "model loaded");

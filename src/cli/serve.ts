@@ -214,6 +214,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
   // Signals are handled from here on: one that arrives before the server listens stops the load
   // (the session is closed once created; an exit during its creation aborts natively).
   let stopping = false;
+  // The further models' loads (serve --model a --model b), closed like the first one on stop.
+  const extraLoads: Promise<Engine>[] = [];
   let onStop = (_signal: string): void => {
     void closeWhenSettled(loading).then(() => process.exit(0));
   };
@@ -323,9 +325,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
     server.close(async () => {
       // Jobs under way finish (or their lease lapses); every ledger row recorded is written.
       await jobs?.stop();
-      // The first model may still be loading: its session is closed once created.
+      // A model may still be loading: its session is closed once created.
       await closeWhenSettled(loading);
-      for (const h of extraHosts) await h.engine?.close().catch(() => undefined);
+      for (const extra of extraLoads) await closeWhenSettled(extra);
       await services?.meter
         .close()
         .catch((err: Error) => log.error({ err: err.message }, "ledger"));
@@ -350,7 +352,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     }
     host.memory = await modelMemory(engine, rssBefore);
     log.info({ model: servedName, memory: host.memory }, "model loaded");
-    await loadExtraModels(extras, extraHosts, engineOpts, log);
+    await loadExtraModels(extras, extraHosts, engineOpts, log, {
+      loads: extraLoads,
+      stopping: () => stopping,
+    });
     if (stopping) return;
     host.setReady(engine);
     if (services?.runWorker) jobs?.start();

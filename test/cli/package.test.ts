@@ -73,45 +73,50 @@ describe("package surface (built dist)", () => {
   );
 
   it.each([
-    ["as soon as it listens", '"listening"'],
-    ["before it listens (while the model loads)", "wrote a copy of the graph"],
-  ])("edgepool serve stopped (SIGTERM) %s exits 0, the session closed", async (_when, line) => {
-    // A fresh cache: the first start writes the mapped-weights copy, and says so before listening.
-    // Once used to fail: an exit while the session was created aborted natively (exit 134), and a
-    // signal before the handler was installed (right after the listening line) killed the process.
-    const cacheDir = mkdtempSync(join(tmpdir(), "edgepool-sigterm-"));
-    const proc = spawn(
-      process.execPath,
-      [
-        BIN,
-        "serve",
-        "--model",
-        fixture("bge-m3"),
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.1",
-        "--cache-dir",
-        cacheDir,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stderr = "";
-    let stdout = "";
-    proc.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    let sent = false;
-    proc.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-      if (!sent && stdout.includes(line)) sent = proc.kill("SIGTERM");
-    });
-    const exit = await new Promise<{ code: number | null; signal: string | null }>((r) =>
-      proc.once("exit", (code, signal) => r({ code, signal })),
-    );
-    rmSync(cacheDir, { recursive: true, force: true });
-    expect(stdout).toContain(line);
-    expect(stderr).not.toContain("terminate called");
-    expect(exit).toEqual({ code: 0, signal: null });
-  });
+    ["as soon as it listens", '"listening"', []],
+    ["before it listens (while the model loads)", "wrote a copy of the graph", []],
+    ["while a second model loads", '"model loaded"', ["--model", fixture("bert-embed-mean")]],
+  ])(
+    "edgepool serve stopped (SIGTERM) %s exits 0, the sessions closed",
+    async (_when, line, more) => {
+      // A fresh cache: the first start writes the mapped-weights copy, and says so before listening.
+      // Once used to fail: an exit while the session was created aborted natively (exit 134), and a
+      // signal before the handler was installed (right after the listening line) killed the process.
+      const cacheDir = mkdtempSync(join(tmpdir(), "edgepool-sigterm-"));
+      const proc = spawn(
+        process.execPath,
+        [
+          BIN,
+          "serve",
+          "--model",
+          fixture("bge-m3"),
+          "--port",
+          "0",
+          "--host",
+          "127.0.0.1",
+          "--cache-dir",
+          cacheDir,
+          ...more,
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stderr = "";
+      let stdout = "";
+      proc.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+      });
+      let sent = false;
+      proc.stdout.on("data", (c: Buffer) => {
+        stdout += c.toString();
+        if (!sent && stdout.includes(line)) sent = proc.kill("SIGTERM");
+      });
+      const exit = await new Promise<{ code: number | null; signal: string | null }>((r) =>
+        proc.once("exit", (code, signal) => r({ code, signal })),
+      );
+      rmSync(cacheDir, { recursive: true, force: true });
+      expect(stdout).toContain(line);
+      expect(stderr).not.toContain("terminate called");
+      expect(exit).toEqual({ code: 0, signal: null });
+    },
+  );
 });
