@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import {
   access,
   mkdir,
-  open,
   readdir,
   readFile,
   realpath,
@@ -19,10 +18,6 @@ const DATA = "model.onnx_data";
 const KEEP_SOURCE = "keep-source";
 /** The source graph's real path, so that a newer copy of the same file replaces older ones. */
 const SOURCE = "source";
-/** Smaller weights stay in the graph. */
-const MIN_EXTERNAL_BYTES = 1024;
-/** Each weight starts on a page of the data file, so that it can be mapped where it lies. */
-const ALIGN = 4096;
 
 export interface MappedWeights {
   /** The graph to create the session from: the cached copy, or the source when it is kept. */
@@ -41,50 +36,6 @@ async function cached(dir: string, onnxPath: string): Promise<string | undefined
   if (await exists(join(dir, GRAPH))) return join(dir, GRAPH);
   if (await exists(join(dir, KEEP_SOURCE))) return onnxPath;
   return undefined;
-}
-
-/**
- * Move a graph's weights into one data file beside a copy of the graph that references them.
- * Returns false (nothing written) when the graph keeps its weights elsewhere already, has none
- * worth moving, or is not an ONNX model (the session reports that one).
- */
-async function writeMapped(onnxPath: string, out: string): Promise<boolean> {
-  const { onnx } = await import("../quantize/onnx-proto.js");
-  let model: InstanceType<typeof onnx.ModelProto>;
-  try {
-    model = onnx.ModelProto.decode(await readFile(onnxPath));
-  } catch {
-    return false;
-  }
-  const initializers = model.graph?.initializer ?? [];
-  if (initializers.some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL))
-    return false;
-  const moved = initializers.filter((t) => (t.rawData?.length ?? 0) >= MIN_EXTERNAL_BYTES);
-  if (moved.length === 0) return false;
-  const data = await open(join(out, DATA), "w");
-  try {
-    let offset = 0;
-    for (const t of moved) {
-      const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
-      if (pad > 0) await data.write(new Uint8Array(pad));
-      offset += pad;
-      const raw = t.rawData!;
-      await data.write(raw);
-      t.externalData = [
-        { key: "location", value: DATA },
-        { key: "offset", value: String(offset) },
-        { key: "length", value: String(raw.length) },
-      ];
-      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-      // Unset (not empty): the field is then left out of the encoded graph.
-      delete (t as { rawData?: Uint8Array }).rawData;
-      offset += raw.length;
-    }
-  } finally {
-    await data.close();
-  }
-  await writeFile(join(out, GRAPH), onnx.ModelProto.encode(model).finish());
-  return true;
 }
 
 /**
@@ -114,7 +65,9 @@ export async function mappedWeightsGraph(
   const source = join(await realpath(dirname(onnxPath)), basename(onnxPath));
   try {
     await mkdir(tmp, { recursive: true });
-    if (!(await writeMapped(onnxPath, tmp))) await writeFile(join(tmp, KEEP_SOURCE), "");
+    const { writeExternalData } = await import("../quantize/external-data.js");
+    if (!(await writeExternalData(onnxPath, join(tmp, GRAPH), DATA)))
+      await writeFile(join(tmp, KEEP_SOURCE), "");
     await writeFile(join(tmp, SOURCE), source);
     // Another process may have finished the same copy first: then its copy is used.
     await rename(tmp, dir).catch(async (err) => {
