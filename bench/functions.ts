@@ -24,6 +24,8 @@ const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "7" },
     requests: { type: "string", default: "300" },
+    // Pin with `edgepool pin --mapped-weights` (weights in a data file that ONNX Runtime maps).
+    "mapped-weights": { type: "boolean", default: false },
     "skip-package": { type: "boolean", default: false },
   },
 });
@@ -41,7 +43,10 @@ async function cachedPin(): Promise<{ uri: string; cacheDir: string }> {
   Object.assign(process.env, S3_ENV);
   const s3 = await startS3(join(work, "s3"), await freePort(), "models");
   try {
-    const { uri } = await pinModel(modelDir, "s3://models/pinned", { endpoint: s3.endpoint });
+    const { uri } = await pinModel(modelDir, "s3://models/pinned", {
+      endpoint: s3.endpoint,
+      mappedWeights: values["mapped-weights"]!,
+    });
     const cacheDir = join(work, "tmp-cache");
     await resolveModel(uri, { endpoint: s3.endpoint, cacheDir });
     return { uri, cacheDir };

@@ -13,6 +13,9 @@ Options:
   --revision REV        Hub revision (branch, tag or commit; default main)
   --name NAME           folder name under --to (default: the model's name)
   --dtype fp32|fp16|q8  which ONNX variant to pin (default fp32)
+  --mapped-weights      pin the ONNX graph with its weights in a page-aligned <graph>_data file,
+                        which ONNX Runtime maps instead of copying: a faster session start where
+                        the model cache starts empty (AWS Lambda); same outputs
   --cache-dir DIR       download cache for Hub models
   --s3-endpoint URL     S3-compatible endpoint (R2, MinIO; or AWS_ENDPOINT_URL)
   --s3-timeout SECONDS  longest wait to connect, and between bytes of an answer (default 10)
@@ -40,6 +43,7 @@ export async function pinCommand(argv: string[], out: (line: string) => void): P
       revision: { type: "string" },
       name: { type: "string" },
       dtype: { type: "string" },
+      "mapped-weights": { type: "boolean" },
       "cache-dir": { type: "string" },
       "s3-endpoint": { type: "string" },
       "s3-timeout": { type: "string" },
@@ -54,6 +58,7 @@ export async function pinCommand(argv: string[], out: (line: string) => void): P
     ...(values.revision ? { revision: values.revision } : {}),
     ...(values.name ? { name: values.name } : {}),
     ...(dtype ? { dtype } : {}),
+    ...(values["mapped-weights"] ? { mappedWeights: true } : {}),
     ...(values["cache-dir"] ? { cacheDir: values["cache-dir"] } : {}),
     ...(values["s3-endpoint"] ? { endpoint: values["s3-endpoint"] } : {}),
     ...s3Timeout(values["s3-timeout"]),

@@ -87,6 +87,39 @@ describe("bucket pinning through the real AWS SDK and an S3-compatible server", 
     }
   });
 
+  it("pin --mapped-weights: the graph and a page-aligned data file, the same embeddings", async () => {
+    const pinned = await pinModel(fixture("bert-embed-mean"), `s3://${BUCKET}/mapped/`, {
+      endpoint: s3.endpoint,
+      mappedWeights: true,
+    });
+    const sizes = new Map(pinned.manifest.files.map((f) => [f.path, f.size]));
+    expect(sizes.get("onnx/model.onnx_data")).toBeGreaterThan(sizes.get("onnx/model.onnx")!);
+    expect((await verifyPinned(pinned.uri, { endpoint: s3.endpoint })).files).toBe(sizes.size);
+    const cacheDir = cache();
+    const remote = await LLM.load({
+      model: pinned.uri,
+      store: { endpoint: s3.endpoint, cacheDir },
+    });
+    const local = await LLM.load({ model: fixture("bert-embed-mean") });
+    try {
+      const texts = ["hello world", "a cat sat on the mat"];
+      const [a, b] = await Promise.all([remote.embed(texts), local.embed(texts)]);
+      expect(
+        maxAbsDiff(
+          a.map((r) => r.outputs.embedding),
+          b.map((r) => r.outputs.embedding),
+        ),
+      ).toBe(0);
+    } finally {
+      await remote.close();
+      await local.close();
+    }
+    // Its weights are external already: the loader writes no copy of its own.
+    const copies = readdirSync(join(cacheDir, "mapped-weights"));
+    expect(copies).toHaveLength(1);
+    expect(readdirSync(join(cacheDir, "mapped-weights", copies[0]!))).not.toContain("model.onnx");
+  });
+
   it("two models sharing a tokenizer share its bytes in the cache", async () => {
     const a = await pinModel(fixture("bert-classifier"), `s3://${BUCKET}/share/`, {
       endpoint: s3.endpoint,
