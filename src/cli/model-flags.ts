@@ -94,7 +94,8 @@ export const MODEL_FLAGS_HELP = `Model options:
                               an external data file in the cache (written at the first load),
                               which ONNX Runtime maps instead of copying: less memory, faster
                               starts, one more copy of the weights on disk (default auto: on,
-                              except on AWS Lambda)`;
+                              except on AWS Lambda and for models verified against a manifest,
+                              e.g. pinned: pin those with --mapped-weights)`;
 
 export class UsageError extends Error {}
 

@@ -88,7 +88,10 @@ export interface EngineOptions {
    * Create the session from a copy of the graph whose weights are in a page-aligned external
    * data file in the model cache (written at the first load), which ONNX Runtime maps instead of
    * copying: less memory and a faster session start, for one more copy of the weights on disk.
-   * `auto` (the default) is on except on AWS Lambda, whose instances start with an empty cache.
+   * `auto` (the default) is on, except on AWS Lambda (whose instances start with an empty cache)
+   * and for a folder verified against its manifest (pinned or downloaded: the copy would be read
+   * unverified; pin with `--mapped-weights` instead). `true` maps a verified folder too, with a
+   * warning.
    */
   mappedWeights?: boolean | "auto";
   /**

@@ -33,10 +33,21 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   };
   const cacheRoot = opts.store?.cacheDir ?? defaultCacheDir();
   const mapped = opts.mappedWeights ?? "auto";
+  const warn = opts.onWarning ?? defaultWarning;
   let sessionPath = head.onnxPath;
-  if (mapped === true || (mapped === "auto" && !process.env.AWS_LAMBDA_FUNCTION_NAME)) {
+  // A verified folder (pinned, or downloaded with a manifest) is loaded from the bytes its manifest
+  // covers: a derived copy would be read unverified at later starts. Pin with --mapped-weights
+  // to have verified external weights.
+  const verified = resolved.manifest !== null;
+  if (mapped === true && verified) {
+    warn(
+      `--mapped-weights on: ${opts.model} is verified against its manifest at every start, the mapped-weights copy in the cache is not (pin it with --mapped-weights to have both)`,
+    );
+  }
+  const auto = mapped === "auto" && !verified && !process.env.AWS_LAMBDA_FUNCTION_NAME;
+  if (mapped === true || auto) {
     const mapStart = performance.now();
-    const m = await mappedWeightsGraph(head.onnxPath, cacheRoot, opts.onWarning ?? defaultWarning);
+    const m = await mappedWeightsGraph(head.onnxPath, cacheRoot, warn);
     if (m.wrote) phase?.("mapped_weights", performance.now() - mapStart);
     sessionPath = m.path;
   }

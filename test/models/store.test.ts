@@ -114,10 +114,30 @@ describe("bucket pinning through the real AWS SDK and an S3-compatible server", 
       await remote.close();
       await local.close();
     }
-    // Its weights are external already: the loader writes no copy of its own.
-    const copies = readdirSync(join(cacheDir, "mapped-weights"));
-    expect(copies).toHaveLength(1);
-    expect(readdirSync(join(cacheDir, "mapped-weights", copies[0]!))).not.toContain("model.onnx");
+    // Verified, with its weights external: loaded as pinned, no copy of the loader's own.
+    expect(existsSync(join(cacheDir, "mapped-weights"))).toBe(false);
+  });
+
+  it("a verified model loads the bytes its manifest covers: no mapped copy unless asked, then a warning", async () => {
+    const pinned = await pinModel(fixture("bert-embed-cls"), `s3://${BUCKET}/verified/`, {
+      endpoint: s3.endpoint,
+    });
+    const cacheDir = cache();
+    const warnings: string[] = [];
+    const load = (mappedWeights?: boolean) =>
+      LLM.load({
+        model: pinned.uri,
+        store: { endpoint: s3.endpoint, cacheDir },
+        onWarning: (w) => warnings.push(w),
+        ...(mappedWeights === undefined ? {} : { mappedWeights }),
+      }).then((llm) => llm.close());
+    await load();
+    expect(existsSync(join(cacheDir, "mapped-weights"))).toBe(false);
+    expect(warnings).toEqual([]);
+    await load(true);
+    expect(readdirSync(join(cacheDir, "mapped-weights"))).toHaveLength(1);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("the mapped-weights copy in the cache is not");
   });
 
   it("two models sharing a tokenizer share its bytes in the cache", async () => {
