@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { IntegrityError, ModelStoreError } from "./errors.js";
 import { MANIFEST_FILE, type Manifest, type ManifestFile, manifestText } from "./manifest-text.js";
@@ -14,9 +13,25 @@ export {
   parseManifest,
 } from "./manifest-text.js";
 
+/**
+ * Read through one reused 1 MiB buffer: a read stream allocates a new buffer per chunk, and on a
+ * VM that backs memory on first touch that doubled the time (91 MB: 234–274 ms vs 110 ms).
+ */
+const HASH_CHUNK = 1 << 20;
+
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const file = await open(path);
+  try {
+    const buf = Buffer.allocUnsafeSlow(HASH_CHUNK);
+    for (;;) {
+      const { bytesRead } = await file.read(buf, 0, HASH_CHUNK, null);
+      if (bytesRead === 0) break;
+      hash.update(bytesRead === HASH_CHUNK ? buf : buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
   return hash.digest("hex");
 }
 
