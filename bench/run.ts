@@ -257,12 +257,12 @@ async function main() {
   );
 
   log("cold start: serve, the library on the calling thread (a function's path), the bare floor");
-  // One process start varies by ±20 % on a small VM (page faults on fresh memory dominate): rounds
-  // of the three, in rotating order, and the ratio is the median of each round's ratio.
   // The copy whose weights ONNX Runtime maps, as the servers above wrote it at their first load.
   const mappedGraph = (
     await mappedWeightsGraph(join(modelDir, "onnx", "model.onnx"), defaultCacheDir(), log)
   ).path;
+  // One process start varies by ±20 % on a small VM (page faults on fresh memory dominate): rounds
+  // of the four, in rotating order, and each ratio is the median of the rounds' ratios.
   const colds: number[] = [];
   const libs: number[] = [];
   const floors: number[] = [];

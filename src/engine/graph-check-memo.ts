@@ -16,7 +16,7 @@ export async function fileGraphCheckMemo(
 ): Promise<GraphCheckMemo | undefined> {
   let file: string;
   try {
-    file = join(cacheRoot, "graph-checks", `${await graphFilesKey(onnxPath)}.json`);
+    file = join(cacheRoot, "graph-checks", `${(await graphFilesKey(onnxPath)).key}.json`);
   } catch {
     return undefined;
   }

@@ -6,8 +6,9 @@ import { basename, dirname, join } from "node:path";
  * A cache key for an ONNX graph: its real path and the device, inode, size, modification and
  * change times of every file beside it (external data included). A replaced, edited or touched
  * file gives a new key; the same file reached through another path (relative, a linked folder) does not.
+ * Also returns that real path.
  */
-export async function graphFilesKey(onnxPath: string): Promise<string> {
+export async function graphFilesKey(onnxPath: string): Promise<{ key: string; real: string }> {
   // The folder's real path (a linked file, as in Hugging Face's cache, keeps its folder).
   const dir = await realpath(dirname(onnxPath));
   const real = join(dir, basename(onnxPath));
@@ -18,7 +19,8 @@ export async function graphFilesKey(onnxPath: string): Promise<string> {
       return [name, s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs].join(":");
     }),
   );
-  return createHash("sha256")
+  const key = createHash("sha256")
     .update([real, ...ids].join("\n"))
     .digest("hex");
+  return { key, real };
 }

@@ -1,14 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  access,
-  mkdir,
-  readdir,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  writeFile,
-} from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { graphFilesKey } from "./graph-files-key.js";
 
@@ -54,15 +45,17 @@ export async function mappedWeightsGraph(
   onWarning: (message: string) => void,
 ): Promise<MappedWeights> {
   let dir: string;
+  let source: string;
   try {
-    dir = join(cacheRoot, "mapped-weights", await graphFilesKey(onnxPath));
+    const { key, real } = await graphFilesKey(onnxPath);
+    dir = join(cacheRoot, "mapped-weights", key);
+    source = real;
   } catch {
     return { path: onnxPath, wrote: false };
   }
   const found = await cached(dir, onnxPath);
   if (found) return { path: found, wrote: false };
   const tmp = `${dir}.${randomBytes(6).toString("hex")}.tmp`;
-  const source = join(await realpath(dirname(onnxPath)), basename(onnxPath));
   try {
     await mkdir(tmp, { recursive: true });
     const { writeExternalData } = await import("../quantize/external-data.js");
