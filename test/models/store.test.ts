@@ -54,6 +54,25 @@ describe("bucket pinning through the real AWS SDK and an S3-compatible server", 
       requestChecksumCalculation: "WHEN_REQUIRED",
     });
 
+  /** The pinned model, loaded through the bucket, embeds exactly as the local folder does. */
+  async function expectSameEmbeddings(uri: string, cacheDir: string, folder: string) {
+    const remote = await LLM.load({ model: uri, store: { endpoint: s3.endpoint, cacheDir } });
+    const local = await LLM.load({ model: folder });
+    try {
+      const texts = ["hello world", "a cat sat on the mat"];
+      const [a, b] = await Promise.all([remote.embed(texts), local.embed(texts)]);
+      expect(
+        maxAbsDiff(
+          a.map((r) => r.outputs.embedding),
+          b.map((r) => r.outputs.embedding),
+        ),
+      ).toBe(0);
+    } finally {
+      await remote.close();
+      await local.close();
+    }
+  }
+
   it("pin → resolve → verify → load → embed equals the local folder", async () => {
     const pinned = await pinModel(fixture("bert-embed-mean"), `s3://${BUCKET}/pinned/`, {
       endpoint: s3.endpoint,
@@ -67,24 +86,7 @@ describe("bucket pinning through the real AWS SDK and an S3-compatible server", 
     const cacheDir = cache();
     const resolved = await resolveModel(pinned.uri, { endpoint: s3.endpoint, cacheDir });
     expect(existsSync(join(resolved.dir, MANIFEST_FILE))).toBe(true);
-    const remote = await LLM.load({
-      model: pinned.uri,
-      store: { endpoint: s3.endpoint, cacheDir },
-    });
-    const local = await LLM.load({ model: fixture("bert-embed-mean") });
-    try {
-      const texts = ["hello world", "a cat sat on the mat"];
-      const [a, b] = await Promise.all([remote.embed(texts), local.embed(texts)]);
-      expect(
-        maxAbsDiff(
-          a.map((r) => r.outputs.embedding),
-          b.map((r) => r.outputs.embedding),
-        ),
-      ).toBe(0);
-    } finally {
-      await remote.close();
-      await local.close();
-    }
+    await expectSameEmbeddings(pinned.uri, cacheDir, fixture("bert-embed-mean"));
   });
 
   it("pin --mapped-weights: the graph and a page-aligned data file, the same embeddings", async () => {
@@ -96,24 +98,7 @@ describe("bucket pinning through the real AWS SDK and an S3-compatible server", 
     expect(sizes.get("onnx/model.onnx_data")).toBeGreaterThan(sizes.get("onnx/model.onnx")!);
     expect((await verifyPinned(pinned.uri, { endpoint: s3.endpoint })).files).toBe(sizes.size);
     const cacheDir = cache();
-    const remote = await LLM.load({
-      model: pinned.uri,
-      store: { endpoint: s3.endpoint, cacheDir },
-    });
-    const local = await LLM.load({ model: fixture("bert-embed-mean") });
-    try {
-      const texts = ["hello world", "a cat sat on the mat"];
-      const [a, b] = await Promise.all([remote.embed(texts), local.embed(texts)]);
-      expect(
-        maxAbsDiff(
-          a.map((r) => r.outputs.embedding),
-          b.map((r) => r.outputs.embedding),
-        ),
-      ).toBe(0);
-    } finally {
-      await remote.close();
-      await local.close();
-    }
+    await expectSameEmbeddings(pinned.uri, cacheDir, fixture("bert-embed-mean"));
     // Verified, with its weights external: loaded as pinned, no copy of the loader's own.
     expect(existsSync(join(cacheDir, "mapped-weights"))).toBe(false);
   });
