@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { mappedWeightsGraph } from "../src/engine/mapped-weights.js";
+import { mappedWeightsGraph } from "../src/engine/node/mapped-weights.js";
 import { defaultCacheDir } from "../src/models/index.js";
 import { mixedWorkload, stsSentences } from "./lib/data.js";
 import { crossEncoderSpearman, ensureQuantized, int8Cosines, sessionCreation } from "./lib/int8.js";

@@ -19,7 +19,7 @@ await build({
   entryPoints: {
     main: join(ROOT, "src", "cli", "main.ts"),
     // Found by prewarm.ts as ./session-worker.js beside the code that starts it.
-    "session-worker": join(ROOT, "src", "engine", "session-worker.ts"),
+    "session-worker": join(ROOT, "src", "engine", "node", "session-worker.ts"),
   },
   chunkNames: "[name]-[hash].chunk",
   outdir: OUT,

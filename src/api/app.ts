@@ -8,7 +8,7 @@ import type { JobsOptions, JobWorker } from "../jobs/index.js";
 import type { Meter } from "../metering/index.js";
 import type { Store } from "../store/index.js";
 import { apiKeyAuth } from "./auth.js";
-import type { ApiEnv } from "./context.js";
+import type { ApiEnv, App } from "./context.js";
 import {
   DEFAULT_MAX_CLIENT_BATCH_SIZE,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -20,7 +20,7 @@ import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost, uniqueHosts } from "./host.js";
 import { metering } from "./metering.js";
 import type { Metrics } from "./metrics.js";
-import type { App, RouteDeps } from "./route.js";
+import type { RouteDeps } from "./route.js";
 import { registerCohere } from "./routes/cohere.js";
 import { registerJobs } from "./routes/jobs.js";
 import { registerMeta } from "./routes/meta.js";

@@ -1,6 +1,6 @@
 import { type Endianness, encodeFloats, type PooledOutput } from "../core/index.js";
+import type { Ctx } from "./context.js";
 import { checkEmbedDtype, flatten } from "./format.js";
-import type { Ctx } from "./route.js";
 
 /** vLLM's binary encodings: raw bytes in the body, with (`bytes`) or without (`bytes_only`) metadata. */
 export type BinaryFormat = "bytes" | "bytes_only";

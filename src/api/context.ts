@@ -1,3 +1,5 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { ApiKey } from "../store/index.js";
 
 /** Per-request timings, reported in TEI's headers and metrics (milliseconds). */
@@ -33,3 +35,7 @@ export type ApiEnv = {
     principal: Principal | undefined;
   };
 };
+
+/** The app every runtime mounts, and a request's context in it. */
+export type App = OpenAPIHono<ApiEnv>;
+export type Ctx = Context<ApiEnv>;

@@ -1,4 +1,4 @@
-import type { App } from "./route.js";
+import type { App } from "./context.js";
 
 /**
  * Endpoint families: the unit a serverless function serves. Every POST route belongs to exactly

@@ -10,8 +10,8 @@ import type {
   ScoreResult,
   TokenizedPrompt,
 } from "../engine/index.js";
+import type { Ctx } from "./context.js";
 import { checkOutputSize } from "./output-size.js";
-import type { Ctx } from "./route.js";
 
 function timed<T>(c: Ctx, key: "tokenization", fn: () => T): T {
   const start = performance.now();

@@ -1,4 +1,4 @@
-import type { Ctx } from "./route.js";
+import type { Ctx } from "./context.js";
 
 /** Answers estimated above this many bytes are streamed instead of built as one string. */
 export const STREAM_ABOVE_BYTES = 1024 * 1024;

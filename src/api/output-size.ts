@@ -1,7 +1,7 @@
 import type { PoolingParams, PoolingTask } from "../core/index.js";
 import type { Engine, TokenizedPrompt } from "../engine/index.js";
+import type { Ctx } from "./context.js";
 import { ResponseTooLargeError } from "./errors.js";
-import type { Ctx } from "./route.js";
 
 /** Upper bound of one float in a JSON answer: sign, `0.`, 17 significant digits, separator. */
 export const JSON_BYTES_PER_VALUE = 24;

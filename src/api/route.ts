@@ -1,18 +1,14 @@
-import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import { createRoute, type z } from "@hono/zod-openapi";
 import { NotFoundError, type PoolingTask } from "../core/index.js";
 import type { Engine } from "../engine/index.js";
 import { readBody } from "./body.js";
-import type { ApiEnv } from "./context.js";
+import type { App, Ctx } from "./context.js";
 import { isMounted } from "./families.js";
 import { hostFor, type ModelHost } from "./host.js";
 import { usage } from "./inference.js";
 import type { Limits } from "./prompts.js";
 import { ErrorResponse } from "./schemas.js";
 import { warnIgnoredFields } from "./warnings.js";
-
-export type App = OpenAPIHono<ApiEnv>;
-export type Ctx = Context<ApiEnv>;
 
 /** What every route family needs. */
 export interface RouteDeps {

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type ActivationSpellings, resolveUseActivation } from "../core/index.js";
-import type { Ctx } from "./route.js";
+import type { Ctx } from "./context.js";
 
 /**
  * Record a deprecation/compatibility warning for this request: the server logs it and the

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
+import { engineOptions, intFlag, MODEL_FLAGS, MODEL_FLAGS_HELP } from "../config/model-flags.js";
 import { LLM } from "../engine/index.js";
-import { engineOptions, intFlag, MODEL_FLAGS, MODEL_FLAGS_HELP } from "./model-flags.js";
 import { fromVllmArgs } from "./vllm-args.js";
 
 export const EMBED_HELP = `Usage: edgepool embed --model DIR [options] TEXT...

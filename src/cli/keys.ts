@@ -1,8 +1,9 @@
 import { parseArgs } from "node:util";
+import { intFlag } from "../config/model-flags.js";
+import { openCliStore, STORE_FLAG, STORE_FLAG_HELP } from "../config/store-flags.js";
+import { UsageError } from "../config/usage-error.js";
 import { newId, newSecret } from "../metering/index.js";
 import type { ApiKey, QuotaPeriod, Store } from "../store/index.js";
-import { intFlag, UsageError } from "./model-flags.js";
-import { openCliStore, STORE_FLAG, STORE_FLAG_HELP } from "./store-flags.js";
 
 export const KEYS_HELP = `Usage: edgepool keys <create|list|revoke|rotate> [options]
 

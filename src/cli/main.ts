@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { prewarmWorkers } from "../engine/prewarm.js";
+import { prewarmWorkers } from "../engine/node/prewarm.js";
 import { DEFAULT_SERVE_WORKERS } from "./serve-limits.js";
 
 const HELP = `Usage: edgepool <command> [options]
@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
       await Promise.all([
         import("../core/errors.js"),
         import("../models/errors.js"),
-        import("./model-flags.js"),
+        import("../config/usage-error.js"),
       ]);
     const known =
       err instanceof UsageError ||

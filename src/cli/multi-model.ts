@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { ModelHost, ModelMemory } from "../api/host.js";
+import { UsageError } from "../config/usage-error.js";
 import type { Engine, EngineOptions } from "../engine/index.js";
-import { UsageError } from "./model-flags.js";
 
 /** A further model of `serve --model a --model b`: its folder or id and its served name. */
 export interface ExtraModel {
@@ -66,7 +66,7 @@ export async function loadExtraModels(
     stopping: () => boolean;
   },
 ): Promise<void> {
-  const { loadEngine } = await import("../engine/load.js");
+  const { loadEngine } = await import("../engine/node/load.js");
   for (const [i, extra] of extras.entries()) {
     if (shutdown.stopping()) return;
     const host = hosts[i]!;

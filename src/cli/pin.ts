@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
+import { s3Timeout } from "../config/model-flags.js";
+import { UsageError } from "../config/usage-error.js";
 import { type Dtype, pinModel, verifyPinned } from "../models/index.js";
-import { s3Timeout, UsageError } from "./model-flags.js";
 
 export const PIN_HELP = `Usage: edgepool pin <hub-id | dir> --to s3://bucket/models/ [options]
 

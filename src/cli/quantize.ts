@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { UsageError } from "./model-flags.js";
+import { UsageError } from "../config/usage-error.js";
 
 export const QUANTIZE_HELP = `Usage: edgepool quantize <model-folder | hub-id | s3://…> --out <folder> [options]
 
@@ -34,7 +34,7 @@ export async function quantizeCommand(argv: string[], out: (line: string) => voi
     throw new UsageError("Give exactly one model: a folder, a Hub id or a pinned bucket URI");
   if (!values.out) throw new UsageError("--out <folder> is required");
   const model = values.revision && !given.includes("@") ? `${given}@${values.revision}` : given;
-  const { quantizeFolder } = await import("../quantize/folder.js");
+  const { quantizeFolder } = await import("../onnx/folder.js");
   const t0 = performance.now();
   const r = await quantizeFolder(model, values.out, {
     ...(values["reduce-range"] ? { reduceRange: true } : {}),

@@ -7,16 +7,13 @@ import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_PAYLOAD_LIMIT,
 } from "../api/defaults.js";
+import { listFrom } from "../config/list.js";
+import { engineOptions, intFlag, MODEL_FLAGS, MODEL_FLAGS_HELP } from "../config/model-flags.js";
+import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "../config/store-flags.js";
+import { UsageError } from "../config/usage-error.js";
 import type { Engine } from "../engine/index.js";
-import { prewarmWorkers } from "../engine/prewarm.js";
+import { prewarmWorkers } from "../engine/node/prewarm.js";
 import { DEFAULT_TEMPLATE_LIMITS } from "../engine/template-limits.js";
-import {
-  engineOptions,
-  intFlag,
-  MODEL_FLAGS,
-  MODEL_FLAGS_HELP,
-  UsageError,
-} from "./model-flags.js";
 import { loadExtraModels, modelMemory, splitModels } from "./multi-model.js";
 import {
   CONCURRENT_REQUESTS_PER_WORKER,
@@ -24,7 +21,6 @@ import {
   defaultMaxConcurrentRequests,
   HTTP_DEFAULTS,
 } from "./serve-limits.js";
-import { SERVE_STORE_FLAGS, SERVE_STORE_HELP, storeServices } from "./store-flags.js";
 import { fromVllmArgs } from "./vllm-args.js";
 
 export const SERVE_HELP = `Usage: edgepool serve [MODEL] [options]     (MODEL: the same as --model)
@@ -91,10 +87,7 @@ export function staticApiKeys(flags: readonly string[], env: string | undefined)
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const envKeys = (env ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean);
+  const envKeys = listFrom(env);
   if (env !== undefined && env.trim() !== "" && envKeys.length === 0)
     throw new UsageError("EDGEPOOL_API_KEYS holds no key (comma-separated, non-empty keys)");
   return [...flags, ...envKeys];
@@ -198,7 +191,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const fallback = values["fallback-model"];
   let loadedFrom = engineOpts.model;
   const rssBefore = process.memoryUsage().rss;
-  const loading: Promise<Engine> = import("../engine/load.js").then(async ({ loadEngine }) => {
+  const loading: Promise<Engine> = import("../engine/node/load.js").then(async ({ loadEngine }) => {
     try {
       return await loadEngine(engineOpts);
     } catch (err) {

@@ -1,9 +1,9 @@
 import { createWriteStream } from "node:fs";
 import { parseArgs } from "node:util";
+import { openCliStore, STORE_FLAG, STORE_FLAG_HELP } from "../config/store-flags.js";
+import { UsageError } from "../config/usage-error.js";
 import { csvHeader, type ExportFormat, exportLine, type MeterValue } from "../metering/export.js";
 import type { ApiKey } from "../store/index.js";
-import { UsageError } from "./model-flags.js";
-import { openCliStore, STORE_FLAG, STORE_FLAG_HELP } from "./store-flags.js";
 
 export const USAGE_HELP = `Usage: edgepool usage export [--from DATE] [--to DATE] [--format csv|jsonl|stripe] [options]
 

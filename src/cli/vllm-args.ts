@@ -1,4 +1,4 @@
-import { UsageError } from "./model-flags.js";
+import { UsageError } from "../config/usage-error.js";
 
 /** What `--task` (vLLM's old flag) becomes: flags, and the note said about it. */
 const TASKS: Readonly<Record<string, string[]>> = {

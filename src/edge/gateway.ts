@@ -1,6 +1,6 @@
 import { Hono } from "hono";
+import type { App } from "../api/context.js";
 import { errorBody } from "../api/errors.js";
-import type { App } from "../api/route.js";
 import type { EdgeCache, RequestGeo } from "./bindings.js";
 import { CACHEABLE_ROUTES, cacheKey, storeResponse } from "./cache.js";
 import { type EdgeConfig, type EdgeEnv, readConfig } from "./config.js";

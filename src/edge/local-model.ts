@@ -1,5 +1,5 @@
 import { buildApp } from "../api/app.js";
-import type { App } from "../api/route.js";
+import type { App } from "../api/context.js";
 import { InThreadBackend } from "../engine/backend.js";
 import { Engine } from "../engine/engine.js";
 import { parseModelFolder } from "../engine/folder.js";

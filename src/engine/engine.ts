@@ -28,7 +28,7 @@ import {
   type SequenceOutput,
   UnsupportedTaskError,
 } from "../core/index.js";
-import type { Dtype, StoreOptions } from "../models/index.js";
+import type { Dtype, ModelSourceOptions } from "../models/index.js";
 import type { Backend } from "./backend.js";
 import { padBatch, type SequenceInput } from "./batch.js";
 import { type ChatMessage, type ChatOptions, renderChat } from "./chat.js";
@@ -36,11 +36,11 @@ import { ENGINE_DEFAULTS } from "./defaults.js";
 import type { ModelFolder } from "./folder.js";
 import { checkConfigAgainstGraph, type GraphCheckMemo } from "./graph-limits.js";
 import type { IOProcessor } from "./io-processor.js";
+import type { SessionOptions } from "./node/session.js";
 import type { Device, RunDevice } from "./onnx-model.js";
 import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
 import { resolveScoreTemplate, type ScoreTemplate } from "./score-template.js";
-import type { SessionOptions } from "./session.js";
 import { readTokenHeads } from "./token-heads.js";
 import type { TextTokenizer } from "./tokenizer.js";
 
@@ -53,7 +53,7 @@ export interface EngineOptions {
   /** ONNX variant: fp32 (`onnx/model.onnx`), fp16 or q8 (`model_fp16.onnx`, `model_quantized.onnx`). */
   dtype?: Dtype;
   /** Cache folder, bucket endpoint and Hub settings for non-local models. */
-  store?: Omit<StoreOptions, "dtype">;
+  store?: Omit<ModelSourceOptions, "dtype">;
   /** Name used in responses and messages; defaults to `model`. */
   servedModelName?: string;
   runner?: Runner;

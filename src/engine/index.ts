@@ -1,6 +1,6 @@
 export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "./template-limits.js";
 
-import "./bounded-template.js";
+import "./node/bounded-template.js";
 
 export type { ChatMessage, ChatOptions } from "./chat.js";
 export { ENGINE_DEFAULTS } from "./defaults.js";
@@ -22,7 +22,8 @@ export type {
   IOProcessorInput,
 } from "./io-processor.js";
 export * from "./llm.js";
-export { loadEngine } from "./load.js";
+export { loadEngine } from "./node/load.js";
+export type { SessionOptions } from "./node/session.js";
 export type { Device, RunDevice } from "./onnx-model.js";
 export type { Prompt, PromptOptions } from "./prompts.js";
 export {
@@ -31,5 +32,4 @@ export {
   type SchedulerOptions,
   type SchedulerStats,
 } from "./scheduler.js";
-export type { SessionOptions } from "./session.js";
 export { TextTokenizer, type TruncationSide } from "./tokenizer.js";

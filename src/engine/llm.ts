@@ -5,7 +5,7 @@ import {
   resolveUseActivation,
 } from "../core/index.js";
 import type { Engine, EngineOptions, PooledResult, ScoreOptions } from "./engine.js";
-import { loadEngine } from "./load.js";
+import { loadEngine } from "./node/load.js";
 import { asPromptList, type Prompt, type PromptOptions } from "./prompts.js";
 
 export type LLMOptions = EngineOptions;

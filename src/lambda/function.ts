@@ -1,15 +1,16 @@
 import pino from "pino";
+import type { App } from "../api/context.js";
 import { createApp } from "../api/create-app.js";
 import type { RouteFamily } from "../api/families.js";
-import type { App } from "../api/route.js";
-import type { StoreServices } from "../cli/store-flags.js";
-import { loadEngine } from "../engine/load.js";
+import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "../config/function.js";
+import { functionStoreServices } from "../config/function-store.js";
+import { listFrom } from "../config/list.js";
+import type { StoreServices } from "../config/store-flags.js";
+import { loadEngine } from "../engine/node/load.js";
 import type { JobWorker } from "../jobs/index.js";
-import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "./config.js";
 import { type EngineLoader, FunctionInstance } from "./instance.js";
 import { limitResponse } from "./response-limit.js";
 import { lambdaHandlers } from "./runtime.js";
-import { functionStoreServices } from "./store-config.js";
 
 export interface FunctionOptions {
   /** Environment to read (default `process.env`). */
@@ -36,12 +37,6 @@ export interface EdgepoolFunction {
   /** The rerank job worker, when jobs are configured (`EDGEPOOL_WEBHOOK_SECRETS`). */
   jobs: JobWorker | null;
 }
-
-const splitKeys = (v: string | undefined) =>
-  (v ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean);
 
 /**
  * A serverless function serving one endpoint family: the shared app with only that family's
@@ -81,7 +76,7 @@ export async function createFunction(
     meter: services?.meter,
     jobs: services?.jobs,
     routes: [family],
-    apiKeys: config?.apiKeys ?? splitKeys(env.EDGEPOOL_API_KEYS),
+    apiKeys: config?.apiKeys ?? listFrom(env.EDGEPOOL_API_KEYS),
     logger: log,
     version: opts.version ?? env.EDGEPOOL_VERSION ?? "0.0.0",
     ...(config

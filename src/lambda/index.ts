@@ -4,7 +4,8 @@ export {
   type FunctionConfig,
   functionConfig,
   LAMBDA_RESPONSE_LIMIT,
-} from "./config.js";
+} from "../config/function.js";
+export { functionStoreServices } from "../config/function-store.js";
 export { createFunction, type EdgepoolFunction, type FunctionOptions } from "./function.js";
 export { type ColdStartPhase, type EngineLoader, FunctionInstance } from "./instance.js";
 export { type JobQueue, SQS_MAX_DELAY_SECONDS, sqsJobQueue, sqsJobsHandler } from "./jobs.js";
@@ -12,4 +13,3 @@ export { createJobsWorkerFunction, type JobsWorkerFunction } from "./jobs-worker
 export { createRerankJobsFunction, type RerankJobsFunction } from "./rerank-jobs.js";
 export { limitResponse } from "./response-limit.js";
 export { type BufferedHandler, lambdaHandlers, type StreamingHandler } from "./runtime.js";
-export { functionStoreServices } from "./store-config.js";

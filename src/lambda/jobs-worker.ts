@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { UsageError } from "../cli/model-flags.js";
+import { UsageError } from "../config/usage-error.js";
 import { createFunction, type EdgepoolFunction, type FunctionOptions } from "./function.js";
 import { type JobQueue, sqsJobQueue, sqsJobsHandler } from "./jobs.js";
 

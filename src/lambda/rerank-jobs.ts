@@ -1,24 +1,19 @@
 import pino from "pino";
+import type { App } from "../api/context.js";
 import { createApp } from "../api/create-app.js";
 import { ModelHost } from "../api/host.js";
-import type { App } from "../api/route.js";
-import { UsageError } from "../cli/model-flags.js";
-import type { StoreServices } from "../cli/store-flags.js";
+import { functionStoreServices } from "../config/function-store.js";
+import { listFrom } from "../config/list.js";
+import type { StoreServices } from "../config/store-flags.js";
+import { UsageError } from "../config/usage-error.js";
 import { type JobQueue, sqsJobQueue } from "./jobs.js";
 import { lambdaHandlers } from "./runtime.js";
-import { functionStoreServices } from "./store-config.js";
 
 export interface RerankJobsFunction {
   app: App;
   services: StoreServices;
   handler: ReturnType<typeof lambdaHandlers>["handler"];
 }
-
-const keys = (v: string | undefined) =>
-  (v ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean);
 
 /**
  * `POST /v1/rerank/jobs` and `GET /v1/rerank/jobs/:id` as a function: it stores the job in
@@ -46,7 +41,7 @@ export async function createRerankJobsFunction(
   const served = env.EDGEPOOL_SERVED_MODEL_NAME ?? env.EDGEPOOL_MODEL_URI ?? "model";
   const { app } = createApp(new ModelHost([served]), {
     routes: [],
-    apiKeys: keys(env.EDGEPOOL_API_KEYS),
+    apiKeys: listFrom(env.EDGEPOOL_API_KEYS),
     logger: log,
     version: opts.version ?? env.EDGEPOOL_VERSION ?? "0.0.0",
     meter: services.meter,

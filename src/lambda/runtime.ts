@@ -6,7 +6,7 @@ import {
   type LambdaEvent,
   streamHandle,
 } from "hono/aws-lambda";
-import type { App } from "../api/route.js";
+import type { App } from "../api/context.js";
 
 /** A streaming handler as Lambda's Node runtime calls it. */
 export type StreamingHandler = (

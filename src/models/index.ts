@@ -11,12 +11,12 @@ export {
 } from "./manifest.js";
 export { parseBucketUri, parseHubRef, safeRelativePath } from "./paths.js";
 export {
+  type ModelSourceOptions,
   type PinOptions,
   type PinResult,
   pinModel,
   type ResolvedModel,
   resolveModel,
-  type StoreOptions,
   type VerifyReport,
   verifyPinned,
-} from "./store.js";
+} from "./resolve.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadEngine } from "../../src/engine/index.js";
-import { readModelFolder } from "../../src/engine/model-folder.js";
-import { loadOnnxModel } from "../../src/engine/session.js";
+import { readModelFolder } from "../../src/engine/node/model-folder.js";
+import { loadOnnxModel } from "../../src/engine/node/session.js";
 import { fixture } from "../helpers/fixtures.js";
 
 // This machine has onnxruntime-node without its CUDA provider libraries (and no GPU), which is

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancelledError, TooManyRequestsError } from "../../src/core/index.js";
 import { type Backend, InThreadBackend } from "../../src/engine/backend.js";
 import type { PaddedBatch } from "../../src/engine/batch.js";
-import { readModelFolder } from "../../src/engine/model-folder.js";
+import { readModelFolder } from "../../src/engine/node/model-folder.js";
+import { loadOnnxModel } from "../../src/engine/node/session.js";
 import { Scheduler, type SchedulerOptions } from "../../src/engine/scheduler.js";
-import { loadOnnxModel } from "../../src/engine/session.js";
 import { fixture, maxAbsDiff } from "../helpers/fixtures.js";
 
 /** The real in-thread backend, recording each micro-batch and optionally holding runs until released. */

@@ -8,17 +8,10 @@ import {
   quantizeUint8,
 } from "../../core/index.js";
 import type { Engine, PromptOptions } from "../../engine/index.js";
+import type { App, Ctx } from "../context.js";
 import { runPool } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
-import {
-  type App,
-  type Ctx,
-  engineFor,
-  postRoute,
-  type RouteDeps,
-  requestId,
-  requireTask,
-} from "../route.js";
+import { engineFor, postRoute, type RouteDeps, requestId, requireTask } from "../route.js";
 
 const EmbeddingType = z.enum(["float", "int8", "uint8", "binary", "ubinary", "base64"]);
 

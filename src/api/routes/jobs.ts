@@ -11,10 +11,11 @@ import {
 } from "../../jobs/index.js";
 import type { Job, Store } from "../../store/index.js";
 import { readBody } from "../body.js";
+import type { App, Ctx } from "../context.js";
 import { ServiceUnavailableError } from "../errors.js";
 import { internalEnv } from "../internal.js";
 import { checkBatchSize } from "../prompts.js";
-import { type App, type Ctx, type RouteDeps, requireTask } from "../route.js";
+import { type RouteDeps, requireTask } from "../route.js";
 import { ErrorResponse } from "../schemas.js";
 
 const Document = z.union([z.string(), z.looseObject({ text: z.string() })]);

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { App, Ctx } from "../context.js";
 import { docsPage } from "../docs.js";
 import type { Metrics } from "../metrics.js";
-import type { App, Ctx, RouteDeps } from "../route.js";
+import type { RouteDeps } from "../route.js";
 import { created } from "../route.js";
 import { ErrorResponse } from "../schemas.js";
 

@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { binaryResponse, isBinaryFormat } from "../bytes.js";
+import type { App } from "../context.js";
 import { pooledJson } from "../format.js";
 import { runPool, usage } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
 import {
-  type App,
   created,
   engineFor,
   postRoute,

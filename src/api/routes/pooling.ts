@@ -1,12 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { argmax, BadRequestError, labelOf, type PoolingTask } from "../../core/index.js";
 import { binaryResponse, isBinaryFormat } from "../bytes.js";
+import type { App } from "../context.js";
 import { formatPooled } from "../format.js";
 import { runLexical, runPlugin, runPool, usage } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
 import { requestPrompts } from "../prompts.js";
 import {
-  type App,
   created,
   engineFor,
   listBody,

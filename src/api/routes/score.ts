@@ -1,11 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError, checkTaskParameters } from "../../core/index.js";
 import type { Engine, PromptOptions } from "../../engine/index.js";
+import type { App, Ctx } from "../context.js";
 import { runScore, usage } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
 import {
-  type App,
-  type Ctx,
   engineFor,
   listBody,
   postRoute,

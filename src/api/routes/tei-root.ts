@@ -9,7 +9,8 @@ import {
 } from "../../core/index.js";
 import type { Engine } from "../../engine/index.js";
 import { validate } from "../body.js";
-import { type App, type Ctx, engineFor, notServed, postRoute, type RouteDeps } from "../route.js";
+import type { App, Ctx } from "../context.js";
+import { engineFor, notServed, postRoute, type RouteDeps } from "../route.js";
 import { ErrorResponse } from "../schemas.js";
 import { RerankRequest, rerank } from "./score.js";
 import {

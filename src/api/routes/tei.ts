@@ -1,18 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js";
 import type { Engine, PromptOptions, TokenizedPrompt } from "../../engine/index.js";
+import type { App, Ctx } from "../context.js";
 import { runLexical, runPool, runTokenized, tokenizeTimed } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
 import { checkBatchSize, promptsFromInput } from "../prompts.js";
-import {
-  type App,
-  type Ctx,
-  engineFor,
-  notServed,
-  postRoute,
-  type RouteDeps,
-  requireTask,
-} from "../route.js";
+import { engineFor, notServed, postRoute, type RouteDeps, requireTask } from "../route.js";
 import { Input } from "../schemas.js";
 import { formatSparse, SparseEntry, SparseFormat } from "../sparse.js";
 

@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError } from "../../core/index.js";
+import type { App } from "../context.js";
 import { requestChatTemplate } from "../prompts.js";
-import { type App, engineFor, postRoute, type RouteDeps } from "../route.js";
+import { engineFor, postRoute, type RouteDeps } from "../route.js";
 import { ChatMessage } from "../schemas.js";
 
 export const TokenizeRequest = z

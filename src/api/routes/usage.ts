@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { BadRequestError } from "../../core/index.js";
 import type { Meter } from "../../metering/index.js";
 import { validate } from "../body.js";
+import type { App } from "../context.js";
 import { AuthenticationError } from "../errors.js";
-import type { App } from "../route.js";
 import { ErrorResponse } from "../schemas.js";
 
 const DAY_MS = 86_400_000;

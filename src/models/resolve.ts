@@ -24,7 +24,7 @@ import {
 } from "./manifest.js";
 import { joinKey, parseBucketUri, parseHubRef } from "./paths.js";
 
-export interface StoreOptions extends BucketOptions {
+export interface ModelSourceOptions extends BucketOptions {
   cacheDir?: string;
   dtype?: Dtype;
   hub?: Omit<HubOptions, "dtype">;
@@ -60,7 +60,10 @@ async function localManifest(dir: string): Promise<Manifest | null> {
  * pinned models through the cache, or a Hub id `org/name[@revision]` downloaded into the cache.
  * A folder with an `edgepool.manifest.json` is verified file by file before it is used.
  */
-export async function resolveModel(spec: string, opts: StoreOptions = {}): Promise<ResolvedModel> {
+export async function resolveModel(
+  spec: string,
+  opts: ModelSourceOptions = {},
+): Promise<ResolvedModel> {
   const onnxFile = opts.dtype && opts.dtype !== "fp32" ? onnxFileFor(opts.dtype) : undefined;
   let dir: string;
   const fetchStart = performance.now();
@@ -86,7 +89,7 @@ export async function resolveModel(spec: string, opts: StoreOptions = {}): Promi
   return { dir, onnxFile, manifest };
 }
 
-export interface PinOptions extends StoreOptions {
+export interface PinOptions extends ModelSourceOptions {
   /** Folder name under the destination prefix (default: the model's name). */
   name?: string;
   revision?: string;
@@ -134,7 +137,7 @@ export async function pinModel(
     throw new ModelStoreError(`${dir} has no config.json: not a model folder`);
   let staged: string | null = null;
   if (opts.mappedWeights) {
-    const { stageExternalData } = await import("../quantize/external-data.js");
+    const { stageExternalData } = await import("../onnx/external-data.js");
     ({ dir: staged, files } = await stageExternalData(dir, files));
     dir = staged;
   }

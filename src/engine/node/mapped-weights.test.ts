@@ -13,13 +13,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { onnx } from "../quantize/onnx-proto.js";
+import { onnx } from "../../onnx/onnx-proto.js";
 import { loadEngine } from "./load.js";
 import { mappedWeightsGraph } from "./mapped-weights.js";
 
 const FIXTURE = join(
   dirname(fileURLToPath(import.meta.url)),
-  "../../test/fixtures/models/bert-embed-mean/onnx/model.onnx",
+  "../../../test/fixtures/models/bert-embed-mean/onnx/model.onnx",
 );
 
 const dirs: string[] = [];

@@ -1,7 +1,7 @@
 import type { Worker } from "node:worker_threads";
-import { type ModelConfig, ModelConfigError } from "../core/index.js";
-import type { Backend } from "./backend.js";
-import type { OutputGather, PaddedBatch } from "./batch.js";
+import { type ModelConfig, ModelConfigError } from "../../core/index.js";
+import type { Backend } from "../backend.js";
+import type { OutputGather, PaddedBatch } from "../batch.js";
 import { takeWorker } from "./prewarm.js";
 import type { ModelOutput, OutputTensor, RunDevice, SessionOptions } from "./session.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./session-worker.js";

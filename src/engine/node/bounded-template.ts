@@ -1,13 +1,13 @@
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
-import { BadRequestError } from "../core/index.js";
+import { BadRequestError } from "../../core/index.js";
 
 import {
   DEFAULT_TEMPLATE_LIMITS,
   setBoundedRenderer,
   type TemplateLimits,
-} from "./template-limits.js";
+} from "../template-limits.js";
 
-export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "./template-limits.js";
+export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../template-limits.js";
 
 // Resolved on first use: a bundle without request templates never needs the package on disk.
 let jinja: string | undefined;

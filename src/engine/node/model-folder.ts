@@ -1,17 +1,22 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelConfigError } from "../core/index.js";
-import { checkConfined } from "./confine.js";
+import { ModelConfigError } from "../../core/index.js";
 import {
   type FolderHead,
   type FolderReader,
   type ModelFolder,
   parseModelFolder,
   readFolderHead,
-} from "./folder.js";
+} from "../folder.js";
+import { checkConfined } from "./confine.js";
 
-export { type FolderHead, type FolderReader, type ModelFolder, ONNX_CANDIDATES } from "./folder.js";
+export {
+  type FolderHead,
+  type FolderReader,
+  type ModelFolder,
+  ONNX_CANDIDATES,
+} from "../folder.js";
 
 /** A model folder on disk. */
 export function directoryReader(dir: string): FolderReader {

@@ -6,10 +6,10 @@ import { listFiles } from "../models/files.js";
 import {
   MANIFEST_FILE,
   type Manifest,
+  type ModelSourceOptions,
   onnxFileFor,
   parseManifest,
   resolveModel,
-  type StoreOptions,
   selectModelFiles,
 } from "../models/index.js";
 import { manifestText, sha256File } from "../models/manifest.js";
@@ -41,7 +41,7 @@ function fp32Graph(dir: string): string {
 export async function quantizeFolder(
   model: string,
   out: string,
-  opts: QuantizeOptions & { store?: Omit<StoreOptions, "dtype"> } = {},
+  opts: QuantizeOptions & { store?: Omit<ModelSourceOptions, "dtype"> } = {},
 ): Promise<QuantizeFolderResult> {
   const { dir } = await resolveModel(model, opts.store ?? {});
   const source = fp32Graph(dir);

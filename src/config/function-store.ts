@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
-import { SERVE_STORE_FLAGS, type StoreServices, storeServices } from "../cli/store-flags.js";
-import { envName } from "./config.js";
+import { envName } from "./function.js";
+import { listFrom } from "./list.js";
+import { SERVE_STORE_FLAGS, type StoreServices, storeServices } from "./store-flags.js";
 
 /**
  * Metering and jobs of a function, from its environment: the store from `DATABASE_URL` (a pooled
@@ -18,7 +19,7 @@ export async function functionStoreServices(
     const v = env[envName(flag)];
     if (v === undefined || v === "") continue;
     if (spec.type === "boolean") values[flag] = v === "1" || v === "true";
-    else if ("multiple" in spec && spec.multiple) values[flag] = v.split(",").map((s) => s.trim());
+    else if ("multiple" in spec && spec.multiple) values[flag] = listFrom(v);
     else values[flag] = v;
   }
   values["ledger-flush-ms"] ??= "0";

@@ -1,15 +1,16 @@
-import { applyHfOverrides } from "../core/index.js";
+import { applyHfOverrides } from "../../core/index.js";
 import "./bounded-template.js";
-import { defaultCacheDir, resolveModel } from "../models/index.js";
-import { type Backend, InThreadBackend } from "./backend.js";
-import { defaultWarning, Engine, type EngineOptions } from "./engine.js";
+import { defaultCacheDir, resolveModel } from "../../models/index.js";
+import { type Backend, InThreadBackend } from "../backend.js";
+import { defaultWarning, Engine, type EngineOptions } from "../engine.js";
+import type { IOProcessor } from "../io-processor.js";
+import { TextTokenizer } from "../tokenizer.js";
 import { fileGraphCheckMemo } from "./graph-check-memo.js";
-import { type IOProcessor, loadIOProcessor } from "./io-processor.js";
 import { mappedWeightsGraph } from "./mapped-weights.js";
 import { type ModelFolder, readModelFolder, readModelFolderHead } from "./model-folder.js";
+import { loadIOProcessor } from "./plugin-loader.js";
 import type { SessionOptions } from "./session.js";
 import { defaultIntraOpThreads } from "./threads.js";
-import { TextTokenizer } from "./tokenizer.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
 
 /** Resolve the model (folder, bucket or Hub), read it, and start its sessions with onnxruntime-node. */

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cosineSimilarity } from "../../src/core/index.js";
 import { LLM } from "../../src/engine/index.js";
 import { MANIFEST_FILE, parseManifest, verifyFolder } from "../../src/models/index.js";
-import { quantizePerColumn } from "../../src/quantize/int8.js";
-import { DataType, dimsOf, readOnnx } from "../../src/quantize/onnx-proto.js";
+import { quantizePerColumn } from "../../src/onnx/int8.js";
+import { DataType, dimsOf, readOnnx } from "../../src/onnx/onnx-proto.js";
 import { fixture, goldens } from "../helpers/fixtures.js";
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { parentPort } from "node:worker_threads";
-import type { ModelConfig } from "../core/index.js";
-import type { OutputGather, PaddedBatch } from "./batch.js";
+import type { ModelConfig } from "../../core/index.js";
+import type { OutputGather, PaddedBatch } from "../batch.js";
 import { loadOnnxModel, type OnnxModel, type SessionOptions } from "./session.js";
 
 /** Messages between the pool and a session worker. */

@@ -1,7 +1,9 @@
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
-import { engineOptions, intFlag, MODEL_FLAGS, UsageError } from "../cli/model-flags.js";
 import type { EngineOptions } from "../engine/index.js";
-import { defaultIntraOpThreads } from "../engine/threads.js";
+import { defaultIntraOpThreads } from "../engine/node/threads.js";
+import { listFrom } from "./list.js";
+import { engineOptions, intFlag, MODEL_FLAGS } from "./model-flags.js";
+import { UsageError } from "./usage-error.js";
 
 /** Lambda's cap on a buffered (non-streamed) response payload: 6 MB. */
 export const LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024;
@@ -62,13 +64,9 @@ export function functionConfig(env: NodeJS.ProcessEnv = process.env): FunctionCo
       allowSpinning: FUNCTION_SPINNING === "on",
       ...engine.session,
     };
-    const keys = (env.EDGEPOOL_API_KEYS ?? "")
-      .split(",")
-      .map((k) => k.trim())
-      .filter(Boolean);
     return {
       engine,
-      apiKeys: keys,
+      apiKeys: listFrom(env.EDGEPOOL_API_KEYS),
       maxClientBatchSize:
         intFlag("max-client-batch-size", env.EDGEPOOL_MAX_CLIENT_BATCH_SIZE) ??
         DEFAULT_MAX_CLIENT_BATCH_SIZE,

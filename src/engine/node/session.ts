@@ -1,8 +1,8 @@
 import "./ort-env.js";
 import * as ort from "onnxruntime-node";
-import { ModelConfigError } from "../core/errors.js";
-import type { ModelConfig } from "../core/model-config.js";
-import { type Device, OnnxModel, type RunDevice } from "./onnx-model.js";
+import { ModelConfigError } from "../../core/errors.js";
+import type { ModelConfig } from "../../core/model-config.js";
+import { type Device, OnnxModel, type RunDevice } from "../onnx-model.js";
 
 export {
   type Device,
@@ -10,7 +10,7 @@ export {
   OnnxModel,
   type OutputTensor,
   type RunDevice,
-} from "./onnx-model.js";
+} from "../onnx-model.js";
 
 export interface SessionOptions {
   device?: Device;

@@ -13,7 +13,7 @@ export function sessionWorkerScript(): URL {
   const url = new URL("./session-worker.js", import.meta.url);
   if (existsSync(fileURLToPath(url))) return url;
   // Running from TypeScript sources (tests): use the built worker.
-  return new URL("../../dist/engine/session-worker.js", import.meta.url);
+  return new URL("../../../dist/engine/node/session-worker.js", import.meta.url);
 }
 
 /** Keep exactly `count` warm workers: start the missing ones, stop the ones not needed. */

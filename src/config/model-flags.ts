@@ -6,6 +6,7 @@ import { ENGINE_DEFAULTS } from "../engine/defaults.js";
 import type { Device, EngineOptions } from "../engine/index.js";
 import { SCORE_TEMPLATES } from "../engine/score-template.js";
 import type { Dtype } from "../models/index.js";
+import { UsageError } from "./usage-error.js";
 
 /** Flags shared by every command that loads a model (vLLM's names). */
 export const MODEL_FLAGS = {
@@ -96,8 +97,6 @@ export const MODEL_FLAGS_HELP = `Model options:
                               starts, one more copy of the weights on disk (default auto: on,
                               except on AWS Lambda and for models verified against a manifest,
                               e.g. pinned: pin those with --mapped-weights)`;
-
-export class UsageError extends Error {}
 
 /** `--s3-timeout SECONDS` as bucket options. */
 export function s3Timeout(text: string | undefined): { timeoutMs?: number } {

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { GraphCheckMemo, GraphLimits } from "../graph-limits.js";
 import { graphFilesKey } from "./graph-files-key.js";
-import type { GraphCheckMemo, GraphLimits } from "./graph-limits.js";
 
 /**
  * The graph checks that passed, kept in the model cache (`graph-checks/<key>.json`) under a key

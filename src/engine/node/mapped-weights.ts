@@ -58,7 +58,7 @@ export async function mappedWeightsGraph(
   const tmp = `${dir}.${randomBytes(6).toString("hex")}.tmp`;
   try {
     await mkdir(tmp, { recursive: true });
-    const { writeExternalData } = await import("../quantize/external-data.js");
+    const { writeExternalData } = await import("../../onnx/external-data.js");
     if (!(await writeExternalData(onnxPath, join(tmp, GRAPH), DATA)))
       await writeFile(join(tmp, KEEP_SOURCE), "");
     await writeFile(join(tmp, SOURCE), source);

@@ -11,7 +11,9 @@ import {
 } from "../jobs/options.js";
 import { DEFAULT_KEY_CACHE_MS, DEFAULT_LEDGER_FLUSH_MS, Meter } from "../metering/meter.js";
 import { openStore, type Store, StoreSpecError, storeSpecFrom } from "../store/index.js";
-import { intFlag, UsageError } from "./model-flags.js";
+import { listFrom } from "./list.js";
+import { intFlag } from "./model-flags.js";
+import { UsageError } from "./usage-error.js";
 
 /** `--store` for every command that uses one. */
 export const STORE_FLAG = { store: { type: "string" } } as const;
@@ -63,14 +65,6 @@ Webhook reranking (POST /v1/rerank/jobs; needs --store and a --webhook-secret):
   --job-worker on|off           process jobs in this instance (default on)`;
 
 type Values = { [K in keyof typeof SERVE_STORE_FLAGS]?: string | string[] | boolean | undefined };
-
-function listFrom(flag: string[] | undefined, env: string | undefined): string[] {
-  const fromEnv = (env ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return [...(flag ?? []).filter((s) => s.trim() !== ""), ...fromEnv];
-}
 
 /** A bad flag value as a usage error (exit 2, no stack). */
 function usage<T>(fn: () => T): T {

@@ -1,6 +1,6 @@
 import { readdirSync, realpathSync } from "node:fs";
 import { basename, dirname, join, sep } from "node:path";
-import { ModelConfigError } from "../core/index.js";
+import { ModelConfigError } from "../../core/index.js";
 
 /**
  * The folder a model's links may point into: the folder itself, or — for a Hugging Face cache
