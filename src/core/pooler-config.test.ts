@@ -32,6 +32,29 @@ describe("pooler config", () => {
     ).toBe(false);
   });
 
+  it("applies vLLM's per-architecture defaults where the pooler config leaves a field unset", () => {
+    const prm = {
+      decoder: true,
+      processReward: true,
+      architectures: ["Qwen2ForProcessRewardModel"],
+    };
+    expect(resolvePoolerConfig(prm)).toMatchObject({ poolingType: "STEP", stepTagId: 151651 });
+    expect(resolvePoolerConfig({ ...prm, explicit: { stepTagId: 7 } }).stepTagId).toBe(7);
+    const rm = { decoder: true, architectures: ["Qwen2ForRewardModel"] };
+    expect(resolvePoolerConfig(rm).useActivation).toBe(false);
+    expect(resolvePoolerConfig({ ...rm, explicit: { useActivation: true } }).useActivation).toBe(
+      true,
+    );
+    const jamba = { decoder: true, architectures: ["JambaForSequenceClassification"] };
+    expect(resolvePoolerConfig(jamba).useActivation).toBe(false);
+    const jinaVl = { decoder: true, architectures: ["JinaVLForRanking"] };
+    expect(resolvePoolerConfig(jinaVl).logitBias).toBe(2.65);
+    // Other architectures keep the generic defaults.
+    const plain = resolvePoolerConfig({ decoder: true, architectures: ["Qwen2ForCausalLM"] });
+    expect(plain.stepTagId).toBeUndefined();
+    expect(plain.useActivation).toBe(true);
+  });
+
   it("parses vLLM's snake_case JSON and camelCase", () => {
     expect(parsePoolerConfig({ pooling_type: "mean", normalize: false, step_tag_id: 7 })).toEqual({
       poolingType: "MEAN",

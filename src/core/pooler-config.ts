@@ -184,10 +184,30 @@ export function poolingFromSentenceTransformers(
   return { poolingType: type, normalize: hasNormalize };
 }
 
+/**
+ * vLLM's per-architecture pooler defaults (the pooler fields its `MODELS_CONFIG_MAP` in
+ * `model_executor/models/config.py` fills in when the pooler config leaves them unset).
+ */
+export const ARCHITECTURE_POOLER_DEFAULTS: Readonly<Record<string, PoolerConfig>> = {
+  /** Qwen2.5-Math-PRM: a step ends at `<extra_0>`. */
+  Qwen2ForProcessRewardModel: { stepTagId: 151651 },
+  /** Qwen2.5-Math-RM: raw rewards, no softmax. */
+  Qwen2ForRewardModel: { useActivation: false },
+  JambaForSequenceClassification: { useActivation: false },
+  JinaVLForRanking: { logitBias: 2.65 },
+};
+
+/** The defaults of the model's architecture (the first listed, which vLLM resolves to). */
+export function architecturePoolerDefaults(architectures: readonly string[] = []): PoolerConfig {
+  return ARCHITECTURE_POOLER_DEFAULTS[architectures[0] ?? ""] ?? {};
+}
+
 export interface PoolerConfigSources {
   explicit?: PoolerConfig;
   sentenceTransformers?: SentenceTransformersPooling | null;
   decoder: boolean;
+  /** `config.json`'s `architectures`: their vLLM pooler defaults apply to unset fields. */
+  architectures?: readonly string[];
   /** Process reward models (`*ForProcessRewardModel`) pool STEP by default, as vLLM. */
   processReward?: boolean;
   /**
@@ -203,8 +223,14 @@ export function resolvePoolerConfig(
 ): Required<Pick<PoolerConfig, "poolingType" | "useActivation">> & PoolerConfig {
   const explicit = sources.explicit ?? {};
   const st = sources.sentenceTransformers;
+  const byArchitecture = architecturePoolerDefaults(sources.architectures);
   const architectureDefault = sources.processReward ? "STEP" : sources.decoder ? "LAST" : "CLS";
   const poolingType = explicit.poolingType ?? st?.poolingType ?? architectureDefault;
-  const normalize = sources.embedding && st ? st.normalize : true;
-  return { ...explicit, poolingType, useActivation: explicit.useActivation ?? normalize };
+  const normalize = sources.embedding && st ? st.normalize : undefined;
+  return {
+    ...byArchitecture,
+    ...explicit,
+    poolingType,
+    useActivation: explicit.useActivation ?? normalize ?? byArchitecture.useActivation ?? true,
+  };
 }

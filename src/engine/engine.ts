@@ -277,6 +277,7 @@ export class Engine {
       explicit: parsePoolerConfig(opts.poolerConfig, opts.onWarning ?? defaultWarning),
       sentenceTransformers: folder.stPooling,
       decoder: isDecoder(config),
+      architectures: config.architectures ?? [],
       processReward: isProcessRewardModel(config),
       embedding: kind === "embed",
     });
