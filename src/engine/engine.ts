@@ -38,7 +38,13 @@ import { checkConfigAgainstGraph, type GraphCheckMemo } from "./graph-limits.js"
 import type { IOProcessor } from "./io-processor.js";
 import type { SessionOptions } from "./node/session.js";
 import type { Device, RunDevice } from "./onnx-model.js";
-import { contextLengthError, type Prompt, type PromptOptions, truncationLimit } from "./prompts.js";
+import {
+  contextLengthError,
+  embedLengthError,
+  type Prompt,
+  type PromptOptions,
+  truncationLimit,
+} from "./prompts.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
 import { resolveScoreTemplate, type ScoreTemplate } from "./score-template.js";
 import { readTokenHeads } from "./token-heads.js";
@@ -409,7 +415,12 @@ export class Engine {
   }
 
   /** Tokenize one prompt, truncating or refusing it by the model's length, with vLLM's messages. */
-  tokenize(prompt: Prompt, opts: PromptOptions = {}, maxLen = this.maxModelLen): TokenizedPrompt {
+  tokenize(
+    prompt: Prompt,
+    opts: PromptOptions = {},
+    maxLen = this.maxModelLen,
+    tooLong = contextLengthError,
+  ): TokenizedPrompt {
     const requested =
       opts.truncatePromptTokens ?? (this.autoTruncate && Number.isFinite(maxLen) ? -1 : null);
     const limit = truncationLimit(requested, maxLen);
@@ -431,18 +442,22 @@ export class Engine {
       }
     }
     if (ids.length === 0) throw new BadRequestError("The prompt is empty", "input");
-    if (ids.length > maxLen) throw contextLengthError(maxLen, ids.length);
+    if (ids.length > maxLen) throw tooLong(maxLen, ids.length);
     return { ids, typeIds };
   }
 
   /**
-   * Longest prompt a task takes: with chunked processing, embeddings take `max_embed_len`
-   * tokens (any length when unset); everything else `max_model_len`.
+   * Longest prompt a task takes, and the error past it: with chunked processing, embeddings take
+   * `max_embed_len` tokens (any length when unset); everything else `max_model_len`.
    */
-  maxPromptLen(task: PoolingTask): number {
+  promptLimit(task: PoolingTask): {
+    maxLen: number;
+    tooLong: (max: number, tokens: number) => BadRequestError;
+  } {
     const cfg = this.pooler.spec.poolerConfig;
-    if (task !== "embed" || !cfg.enableChunkedProcessing) return this.maxModelLen;
-    return cfg.maxEmbedLen ?? Number.POSITIVE_INFINITY;
+    if (task !== "embed" || !cfg.enableChunkedProcessing)
+      return { maxLen: this.maxModelLen, tooLong: contextLengthError };
+    return { maxLen: cfg.maxEmbedLen ?? Number.POSITIVE_INFINITY, tooLong: embedLengthError };
   }
 
   /** Refuse a text too long to tokenize within the request's bounded work (before tokenizing it). */
@@ -539,8 +554,8 @@ export class Engine {
     params: PoolingParams & PromptOptions = {},
   ): TokenizedPrompt[] {
     this.pooler.validate(task, params);
-    const maxLen = this.maxPromptLen(task);
-    return prompts.map((p) => this.tokenize(p, params, maxLen));
+    const { maxLen, tooLong } = this.promptLimit(task);
+    return prompts.map((p) => this.tokenize(p, params, maxLen, tooLong));
   }
 
   async poolTokenized(

@@ -38,6 +38,14 @@ export function truncationLimit(
   return value;
 }
 
+/** vLLM's embedding-endpoint text for an input over `max_embed_len` (chunked processing on). */
+export function embedLengthError(maxEmbedLen: number, tokens: number): BadRequestError {
+  return new BadRequestError(
+    `This model's maximum embedding input length is ${maxEmbedLen} tokens. However, you requested ${tokens} tokens in the input for embedding generation. Please reduce the length of the input.`,
+    "input",
+  );
+}
+
 export function contextLengthError(maxModelLen: number, tokens: number): BadRequestError {
   return new BadRequestError(
     `This model's maximum context length is ${maxModelLen} tokens. However, your request has ${tokens} input tokens. Please reduce the length of the input prompt.`,
