@@ -1,7 +1,7 @@
 /**
  * Chunked processing of long inputs (vLLM's `enable_chunked_processing`): token ids are split
- * into chunks of `max_model_len`, each chunk is pooled on its own, and the chunks' pooled vectors
- * are averaged weighted by their token counts — for MEAN pooling, the mean over every token.
+ * into chunks of `max_model_len`, each chunk is embedded on its own (pooling and the whole head),
+ * and the chunk embeddings are averaged weighted by their token counts.
  */
 export function chunkRanges(length: number, size: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
@@ -10,18 +10,22 @@ export function chunkRanges(length: number, size: number): Array<[number, number
   return out;
 }
 
-/** Σ wᵢ·vᵢ / Σ wᵢ over vectors of one size. */
+/**
+ * Σ wᵢ·vᵢ / Σ wᵢ over vectors of one size, in float32 arithmetic as vLLM aggregates chunks
+ * (each product and running sum rounded to float32, then one division).
+ */
 export function weightedMean(
   vectors: readonly Float32Array[],
   weights: readonly number[],
 ): Float32Array {
   const dim = vectors[0]!.length;
-  const acc = new Float64Array(dim);
+  const acc = new Float32Array(dim);
   let total = 0;
   vectors.forEach((v, i) => {
     const w = weights[i]!;
     total += w;
-    for (let d = 0; d < dim; d++) acc[d]! += w * v[d]!;
+    for (let d = 0; d < dim; d++) acc[d] = acc[d]! + Math.fround(w * v[d]!);
   });
-  return Float32Array.from(acc, (x) => x / total);
+  for (let d = 0; d < dim; d++) acc[d] = acc[d]! / total;
+  return acc;
 }

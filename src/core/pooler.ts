@@ -274,20 +274,14 @@ export class Pooler {
   }
 
   /**
-   * `embed` over the chunks of one long input: each chunk pooled, the pooled vectors averaged
-   * weighted by chunk token counts, then the embedding head (Dense, dimensions, normalize).
+   * `embed` over the chunks of one long input, as vLLM's chunked processing: each chunk through
+   * the whole embedding head (Dense, `dimensions`, normalize), then the chunk embeddings' mean
+   * weighted by their token counts, not normalized again (so not unit length).
    */
   runChunked(chunks: readonly SequenceOutput[], params: PoolingParams = {}): Float32Array {
-    const pooled = chunks.map((c) => this.pool(c.states));
-    const mean = weightedMean(
-      pooled,
+    return weightedMean(
+      chunks.map((c) => this.run("embed", c, params) as Float32Array),
       chunks.map((c) => c.states.tokens),
-    );
-    return embeddingHead(
-      mean,
-      this.spec.dense,
-      this.dimensions(params),
-      this.useActivation(params),
     );
   }
 
