@@ -35,7 +35,7 @@ const pgUrl = new URL(values.database!);
 pgUrl.searchParams.set("options", `-c search_path=${schema}`);
 
 async function metered(store: Store) {
-  const secret = newSecret();
+  const secret = await newSecret();
   await store.keys.create({
     id: newId("key"),
     name: "bench",

@@ -4,9 +4,7 @@ import type { Logger } from "pino";
 import { TooManyRequestsError } from "../core/index.js";
 import type { Engine } from "../engine/engine.js";
 import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../engine/template-limits.js";
-import type { JobsOptions, JobWorker } from "../jobs/index.js";
 import type { Meter } from "../metering/index.js";
-import type { Store } from "../store/index.js";
 import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv, App } from "./context.js";
 import {
@@ -22,7 +20,6 @@ import { metering } from "./metering.js";
 import type { Metrics } from "./metrics.js";
 import type { RouteDeps } from "./route.js";
 import { registerCohere } from "./routes/cohere.js";
-import { registerJobs } from "./routes/jobs.js";
 import { registerMeta } from "./routes/meta.js";
 import { registerOpenAI } from "./routes/openai.js";
 import { registerPooling } from "./routes/pooling.js";
@@ -30,9 +27,8 @@ import { registerScore } from "./routes/score.js";
 import { registerTei } from "./routes/tei.js";
 import { registerTeiRoot } from "./routes/tei-root.js";
 import { registerTokenize } from "./routes/tokenize.js";
-import { registerUsage } from "./routes/usage.js";
 import { teiError, teiErrorStyle } from "./tei-errors.js";
-import { warningHeader } from "./warnings.js";
+import { timing } from "./timing.js";
 
 export interface AppOptions {
   /** Most inputs in one request (`--max-client-batch-size`). */
@@ -52,26 +48,29 @@ export interface AppOptions {
   metrics?: Metrics | null;
   /** Mount only these endpoint families' POST routes (a serverless function); default all. */
   routes?: readonly RouteFamily[];
-  /** Stored API keys, quotas and the usage ledger (`--store`); adds `/v1/usage`. */
+  /** Stored API keys, quotas and the usage ledger (`--store`): authentication and metering. */
   meter?: Meter;
   /**
    * Further models served beside the first, each its own engine (scheduler, limits) on the
    * process's CPU; requests pick one by their `model` field, none → the first.
    */
   models?: readonly ModelHost[];
-  /** Webhook reranking (`/v1/rerank/jobs`) on this store. */
-  jobs?: { store: Store; options: JobsOptions };
+  /**
+   * Route families a runtime adds beyond the inference routes (`/v1/usage`, `/v1/rerank/jobs`):
+   * passed in rather than imported, so that a runtime without them (the edge Worker) bundles none
+   * of their code.
+   */
+  modules?: readonly AppModule[];
 }
+
+/** Mounts an optional route family on the app. */
+export type AppModule = (app: App, deps: RouteDeps) => void;
 
 export interface CreatedApp {
   app: App;
   host: ModelHost;
   metrics: Metrics | null;
-  /** The rerank job worker, when jobs are configured: `start()` it to process in this process. */
-  jobs: JobWorker | null;
 }
-
-const ms = (v: number) => v.toFixed(3);
 
 /**
  * The Hono app shared by the Node server, every serverless function and the edge Worker.
@@ -86,59 +85,13 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   const app: App = new OpenAPIHono<ApiEnv>();
   if (options.routes) limitRoutes(app, familyPaths(options.routes));
 
-  app.use(async (c, next) => {
-    const incoming = c.req.header("x-request-id");
-    const id =
-      incoming && /^[\w.:-]{1,128}$/.test(incoming)
-        ? incoming
-        : crypto.randomUUID().replaceAll("-", "");
-    c.set("requestId", id);
-    const timing = {
-      start: performance.now(),
-      tokenization: 0,
-      queue: 0,
-      inference: 0,
-      inputTokens: 0,
-      inputs: 0,
-    };
-    c.set("timing", timing);
-    c.set("maxResponseBytes", options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-    await next();
-    const total = performance.now() - timing.start;
-    // Set on the finished response's headers: c.header() after next() would rebuild the
-    // response around a body stream, once per header.
-    const headers = c.res.headers;
-    headers.set("x-request-id", id);
-    headers.set("x-total-time", ms(total));
-    headers.set("x-tokenization-time", ms(timing.tokenization));
-    headers.set("x-queue-time", ms(timing.queue));
-    headers.set("x-inference-time", ms(timing.inference));
-    headers.set("x-compute-tokens", String(timing.inputTokens));
-    if (host.state === "stopping") headers.set("connection", "close");
-    const warnings = c.get("warnings");
-    if (warnings) {
-      headers.set("warning", warningHeader(warnings));
-      log?.warn({ id, path: c.req.path, warnings }, "deprecated request parameters");
-    }
-    if (metrics && c.req.method === "POST") {
-      const method = c.req.routePath;
-      metrics.requests.inc({ method });
-      if (c.res.status < 400) {
-        metrics.success.inc({ method });
-        metrics.duration.observe({ method }, total / 1000);
-        metrics.tokenization.observe(timing.tokenization / 1000);
-        metrics.queue.observe(timing.queue / 1000);
-        metrics.inference.observe(timing.inference / 1000);
-        metrics.inputLength.observe(timing.inputTokens);
-      } else {
-        metrics.failure.inc({ err: String(c.res.status) });
-      }
-    }
-    log?.debug(
-      { id, method: c.req.method, path: c.req.path, status: c.res.status, ms: total },
-      "request",
-    );
-  });
+  app.use(
+    timing(host, {
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      metrics,
+      logger: log,
+    }),
+  );
   app.use(teiErrorStyle);
   const meter = options.meter;
   app.use(apiKeyAuth(options.apiKeys ?? [], meter && ((secret) => meter.authenticate(secret))));
@@ -176,10 +129,7 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   registerTei(app, deps);
   registerTeiRoot(app, deps, { version: options.version ?? "0.0.0" });
   registerTokenize(app, deps);
-  if (meter) registerUsage(app, meter);
-  const jobs = options.jobs
-    ? registerJobs(app, deps, options.jobs.store, options.jobs.options, log)
-    : null;
+  for (const mount of options.modules ?? []) mount(app, deps);
   registerMeta(app, deps, { version: options.version ?? "0.0.0", metrics });
 
   app.notFound((c) =>
@@ -197,5 +147,5 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
     }
     return c.json(body, status as 400);
   });
-  return { app, host, metrics, jobs };
+  return { app, host, metrics };
 }

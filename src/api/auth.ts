@@ -41,7 +41,7 @@ export function apiKeyAuth(
   resolve?: KeyResolver,
 ): MiddlewareHandler<ApiEnv> {
   const staticKeys = checkApiKeys(keys);
-  const staticIds = staticKeys.map(staticKeyId);
+  const staticIds = Promise.all(staticKeys.map(staticKeyId));
   return async (c, next) => {
     const internal = internalPrincipal(c);
     if (internal) {
@@ -58,7 +58,7 @@ export function apiKeyAuth(
       if (constantTimeEqual(token, key)) match = i;
     });
     if (match >= 0) {
-      c.set("principal", { keyId: staticIds[match]!, key: null });
+      c.set("principal", { keyId: (await staticIds)[match]!, key: null });
       return next();
     }
     const key = token && resolve ? await resolve(token) : null;

@@ -1,14 +1,33 @@
 import type { Engine } from "../engine/engine.js";
-import { type AppOptions, buildApp, type CreatedApp } from "./app.js";
+import type { JobsOptions, JobWorker } from "../jobs/index.js";
+import type { Store } from "../store/index.js";
+import { type AppModule, type AppOptions, buildApp, type CreatedApp } from "./app.js";
 import type { ModelHost } from "./host.js";
 import { Metrics } from "./metrics.js";
+import { rerankJobs } from "./routes/jobs.js";
+import { registerUsage } from "./routes/usage.js";
 
-/** `buildApp` with Prometheus metrics at `/metrics` (Node: the server and the functions). */
+export interface NodeAppOptions extends Omit<AppOptions, "modules"> {
+  /** Webhook reranking (`/v1/rerank/jobs`) on this store. */
+  jobs?: { store: Store; options: JobsOptions } | undefined;
+}
+
+/**
+ * `buildApp` as the Node runtimes (the server, the functions) mount it: Prometheus metrics at
+ * `/metrics`, `/v1/usage` with a meter, and webhook reranking with a job store. `jobs` is the
+ * worker that runs the stored jobs: `start()` it to process them in this process.
+ */
 export function createApp(
   engineOrHost: Engine | ModelHost,
-  options: AppOptions = {},
-): CreatedApp & { metrics: Metrics } {
+  options: NodeAppOptions = {},
+): CreatedApp & { metrics: Metrics; jobs: JobWorker | null } {
+  const { jobs: jobStore, ...rest } = options;
   const metrics = options.metrics ?? new Metrics();
-  const created = buildApp(engineOrHost, { ...options, metrics });
-  return { ...created, metrics };
+  const modules: AppModule[] = [];
+  const meter = options.meter;
+  if (meter) modules.push((app) => registerUsage(app, meter));
+  const jobs = jobStore ? rerankJobs(jobStore.store, jobStore.options, options.logger) : null;
+  if (jobs) modules.push(jobs.routes);
+  const created = buildApp(engineOrHost, { ...rest, metrics, modules });
+  return { ...created, metrics, jobs: jobs?.worker ?? null };
 }

@@ -95,7 +95,7 @@ export async function keysCommand(argv: string[], out: (line: string) => void): 
         if (ref) throw new UsageError("keys create takes --name, not a positional argument");
         const name = values.name?.trim();
         if (!name) throw new UsageError("keys create needs --name");
-        const secret = newSecret();
+        const secret = await newSecret();
         const key = await store.keys.create({
           id: newId("key"),
           name,
@@ -154,7 +154,7 @@ export async function keysCommand(argv: string[], out: (line: string) => void): 
       case "rotate": {
         const key = await find(store, ref);
         const grace = (intFlag("grace", values.grace, 0) ?? 0) * 1000;
-        const secret = newSecret();
+        const secret = await newSecret();
         const rotated = await store.keys.rotate(key.id, secret, now, now + grace);
         if (!rotated) throw new UsageError(`key ${key.id} is revoked`);
         announce(out, json, rotated, secret.key, "Rotated");

@@ -1,5 +1,5 @@
+import { sha256Hex } from "../metering/digest.js";
 import type { EdgeCache } from "./bindings.js";
-import { sha256Hex } from "./digest.js";
 
 /** Embedding routes whose responses depend only on the model and the body. */
 export const CACHEABLE_ROUTES: ReadonlySet<string> = new Set([

@@ -1,8 +1,8 @@
+import { hashKey } from "../metering/api-keys.js";
 import { migrate } from "../store/schema.js";
 import { Store } from "../store/store.js";
 import type { D1Database, D1Result } from "./bindings.js";
 import { D1Sql } from "./d1-sql.js";
-import { sha256Hex } from "./digest.js";
 
 export interface ApiKey {
   id: string;
@@ -70,7 +70,7 @@ export class D1Ledger implements GatewayLedger {
   async findKey(token: string): Promise<ApiKey | null> {
     if (token === "") return null;
     await this.prepare();
-    const key = await this.store.keys.findByHash(await sha256Hex(token), Date.now());
+    const key = await this.store.keys.findByHash(await hashKey(token), Date.now());
     return key ? { id: key.id, rateLimitPerMinute: key.rateLimit } : null;
   }
 

@@ -1,8 +1,8 @@
 import type { FolderReader } from "../engine/folder.js";
+import { sha256Hex } from "../metering/digest.js";
 import { IntegrityError, ModelStoreError } from "../models/errors.js";
 import { MANIFEST_FILE, type Manifest, parseManifest } from "../models/manifest-text.js";
 import type { R2Bucket } from "./bindings.js";
-import { sha256Hex } from "./digest.js";
 
 async function fetchBytes(bucket: R2Bucket, key: string): Promise<Uint8Array> {
   const object = await bucket.get(key);

@@ -62,7 +62,7 @@ export class Meter {
 
   /** The live stored key for a presented secret, or null. */
   async authenticate(secret: string): Promise<ApiKey | null> {
-    const hash = hashKey(secret);
+    const hash = await hashKey(secret);
     const now = this.now();
     const hit = this.keys.get(hash);
     if (hit && hit.until > now) return hit.key;

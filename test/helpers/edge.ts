@@ -79,11 +79,12 @@ export async function createEdgeKey(
   rateLimit: number | null = null,
 ): Promise<string> {
   const store = await Store.open(new D1Sql(db as D1Database));
-  const id = `key-${hashKey(key).slice(0, 12)}`;
+  const keyHash = await hashKey(key);
+  const id = `key-${keyHash.slice(0, 12)}`;
   await store.keys.create({
     id,
     name: id,
-    keyHash: hashKey(key),
+    keyHash,
     keyPrefix: keyPrefix(key),
     rateLimit,
     createdAt: Date.now(),

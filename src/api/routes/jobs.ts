@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import { EdgepoolError, NotFoundError } from "../../core/index.js";
@@ -9,7 +8,9 @@ import {
   validateCallbackUrl,
   WEBHOOK_TOLERANCE_MS,
 } from "../../jobs/index.js";
+import { sha256Hex } from "../../metering/digest.js";
 import type { Job, Store } from "../../store/index.js";
+import type { AppModule } from "../app.js";
 import { readBody } from "../body.js";
 import type { App, Ctx } from "../context.js";
 import { ServiceUnavailableError } from "../errors.js";
@@ -108,25 +109,23 @@ async function verifyInbound(c: Ctx, store: Store, jobs: JobsOptions, now: numbe
 }
 
 /**
- * `POST /v1/rerank/jobs` (202 once stored; `Idempotency-Key` dedupes) and `GET /v1/rerank/jobs/:id`;
- * returns the worker that runs and delivers them.
+ * The worker that runs stored rerank jobs through the app (as their owner, metered but not
+ * admitted again) and delivers the signed results.
  */
-export function registerJobs(
-  app: App,
-  deps: RouteDeps,
+export function rerankJobWorker(
+  app: () => App,
   store: Store,
   jobs: JobsOptions,
   log?: Logger,
 ): JobWorker {
-  const now = jobs.now ?? Date.now;
-  const worker = new JobWorker({
+  return new JobWorker({
     store,
     signer: jobs.signer,
     retry: jobs.retry,
     leaseMs: jobs.leaseMs,
     concurrency: jobs.concurrency,
     pollMs: jobs.pollMs,
-    now,
+    now: jobs.now ?? Date.now,
     ...(jobs.random ? { random: jobs.random } : {}),
     onError: (err, job) => log?.error({ err: (err as Error).message, job: job?.id }, "rerank job"),
     onDone: (job, status) => log?.info({ job: job.id, status }, "rerank job done"),
@@ -139,7 +138,7 @@ export function registerJobs(
         model: r.model,
         return_documents: r.return_documents,
       };
-      const res = await app.request(
+      const res = await app().request(
         "/v1/rerank",
         {
           method: "POST",
@@ -156,7 +155,21 @@ export function registerJobs(
         allowPrivate: jobs.callbacks.allowPrivate,
       }),
   });
+}
 
+/**
+ * `POST /v1/rerank/jobs` (202 once stored; `Idempotency-Key` dedupes) and `GET /v1/rerank/jobs/:id`;
+ * `worker` is told of each new job.
+ */
+export function registerJobs(
+  app: App,
+  deps: RouteDeps,
+  store: Store,
+  jobs: JobsOptions,
+  worker: JobWorker,
+  log?: Logger,
+): void {
+  const now = jobs.now ?? Date.now;
   app.openAPIRegistry.registerPath(
     createRoute({
       method: "post",
@@ -201,7 +214,7 @@ export function registerJobs(
       );
     }
     const request = JSON.stringify(body);
-    const requestHash = createHash("sha256").update(request).digest("hex");
+    const requestHash = await sha256Hex(request);
     const { job, created } = await store.jobs.enqueue({
       id: `job_${crypto.randomUUID().replaceAll("-", "")}`,
       owner: owner(c),
@@ -260,5 +273,27 @@ export function registerJobs(
     }
     return c.json(view(job));
   });
-  return worker;
+}
+
+/** Webhook reranking as an app module, and the worker that runs the jobs its routes store. */
+export function rerankJobs(
+  store: Store,
+  jobs: JobsOptions,
+  log?: Logger,
+): { routes: AppModule; worker: JobWorker } {
+  let mounted: App | null = null;
+  const worker = rerankJobWorker(
+    () => {
+      if (!mounted) throw new Error("the rerank job routes are not mounted on an app");
+      return mounted;
+    },
+    store,
+    jobs,
+    log,
+  );
+  const routes: AppModule = (app, deps) => {
+    mounted = app;
+    registerJobs(app, deps, store, jobs, worker, log);
+  };
+  return { routes, worker };
 }
