@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { engineOptions, intFlag, MODEL_FLAGS, MODEL_FLAGS_HELP } from "../config/model-flags.js";
 import { LLM } from "../engine/index.js";
+import { stderrLine } from "../models/progress.js";
 import { fromVllmArgs } from "./vllm-args.js";
 
 export const EMBED_HELP = `Usage: edgepool embed --model DIR [options] TEXT...
@@ -29,7 +30,8 @@ export async function embedCommand(argv: string[], out: (line: string) => void):
   if (positionals.length === 0) throw new Error("Give at least one TEXT to embed");
   const dimensions = intFlag("dimensions", values.dimensions);
   const truncate = intFlag("truncate-prompt-tokens", values["truncate-prompt-tokens"], -1);
-  const llm = await LLM.load(engineOptions(values));
+  const opts = engineOptions(values);
+  const llm = await LLM.load({ ...opts, store: { ...opts.store, log: stderrLine } });
   try {
     const results = await llm.embed(positionals, {
       ...(dimensions !== undefined ? { dimensions } : {}),

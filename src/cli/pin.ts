@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { s3Timeout } from "../config/model-flags.js";
 import { UsageError } from "../config/usage-error.js";
 import { type Dtype, pinModel, verifyPinned } from "../models/index.js";
+import { stderrLine } from "../models/progress.js";
 
 export const PIN_HELP = `Usage: edgepool pin <hub-id | dir> --to s3://bucket/models/ [options]
 
@@ -60,6 +61,7 @@ export async function pinCommand(argv: string[], out: (line: string) => void): P
     ...(values.name ? { name: values.name } : {}),
     ...(dtype ? { dtype } : {}),
     ...(values["mapped-weights"] ? { mappedWeights: true } : {}),
+    log: stderrLine,
     ...(values["cache-dir"] ? { cacheDir: values["cache-dir"] } : {}),
     ...(values["s3-endpoint"] ? { endpoint: values["s3-endpoint"] } : {}),
     ...s3Timeout(values["s3-timeout"]),

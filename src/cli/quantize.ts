@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../config/usage-error.js";
+import { formatBytes, stderrLine } from "../models/progress.js";
 
 export const QUANTIZE_HELP = `Usage: edgepool quantize <model-folder | hub-id | s3://…> --out <folder> [options]
 
@@ -39,13 +40,13 @@ export async function quantizeCommand(argv: string[], out: (line: string) => voi
   const r = await quantizeFolder(model, values.out, {
     ...(values["reduce-range"] ? { reduceRange: true } : {}),
     store: {
+      log: stderrLine,
       ...(values["cache-dir"] ? { cacheDir: values["cache-dir"] } : {}),
       ...(values["s3-endpoint"] ? { endpoint: values["s3-endpoint"] } : {}),
     },
   });
-  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   process.stderr.write(
-    `quantized ${r.quantizedNodes} MatMul/Gemm nodes (${r.skippedNodes} left in fp32: no constant 2-D weight); weights ${mb(r.fp32Bytes)} → ${mb(r.int8Bytes)}; ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    `quantized ${r.quantizedNodes} MatMul/Gemm nodes (${r.skippedNodes} left in fp32: no constant 2-D weight); weights ${formatBytes(r.fp32Bytes)} → ${formatBytes(r.int8Bytes)}; ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
   out(r.file);
 }

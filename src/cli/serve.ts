@@ -225,6 +225,11 @@ export async function serveCommand(argv: string[]): Promise<void> {
     log: pino({ level, base: { service: "edgepool" } }),
   }));
   engineOpts.onWarning = (message) => void logging.then(({ log }) => log.warn(message));
+  // Download progress and cache notes (a bar instead when stderr is a terminal).
+  engineOpts.store = {
+    ...engineOpts.store,
+    log: (message) => void logging.then(({ log }) => log.info(message)),
+  };
   engineOpts.onPhase = (phase, ms) =>
     void logging.then(({ log }) =>
       phase === "mapped_weights"

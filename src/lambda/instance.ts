@@ -51,6 +51,8 @@ export class FunctionInstance {
       model = opts.model;
       const engine = await this.loader({
         ...opts,
+        // Download progress lines (a cold start that fetches the model) go to the function's log.
+        store: { ...opts.store, log: (message) => this.log.info(message) },
         onPhase: (phase, ms) => {
           phases[phase] = round(ms);
         },

@@ -13,7 +13,7 @@ import {
   parseManifest,
 } from "./manifest.js";
 import { type BucketUri, joinKey } from "./paths.js";
-import { progressBar } from "./progress.js";
+import { progress } from "./progress.js";
 
 export interface BucketOptions {
   /** S3-compatible endpoint (R2, MinIO, …): `--s3-endpoint` or `AWS_ENDPOINT_URL`. */
@@ -24,6 +24,8 @@ export interface BucketOptions {
    * (`--s3-timeout`); each request is tried up to 3 times.
    */
   timeoutMs?: number;
+  /** Download progress off a terminal (a bar is drawn on one). */
+  log?: (msg: string) => void;
 }
 
 export const DEFAULT_S3_TIMEOUT_MS = 10_000;
@@ -156,8 +158,11 @@ export async function fetchFromBucket(
     const manifest = await readManifest(client, uri);
     const missing = [];
     for (const f of manifest.files) if (!(await cache.hasBlob(f.sha256, f.size))) missing.push(f);
-    const bar = progressBar(`${uri.scheme}://${uri.bucket}/${uri.prefix}`);
-    bar.grow(missing.reduce((n, f) => n + f.size, 0));
+    const bar = progress(
+      `${uri.scheme}://${uri.bucket}/${uri.prefix}`,
+      missing.reduce((n, f) => n + f.size, 0),
+      opts.log ? { log: opts.log } : {},
+    );
     try {
       for (const f of missing) {
         const key = joinKey(uri.prefix, f.path);

@@ -128,6 +128,7 @@ export async function pinModel(
     dir = await downloadFromHub(ref, new ModelCache(opts.cacheDir), {
       ...opts.hub,
       ...(opts.dtype ? { dtype: opts.dtype } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
     });
     const pinned = await localManifest(dir);
     src = { type: "hub", id: ref.id, revision: pinned?.source.revision ?? ref.revision };

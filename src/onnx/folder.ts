@@ -13,7 +13,13 @@ import {
   selectModelFiles,
 } from "../models/index.js";
 import { manifestText, sha256File } from "../models/manifest.js";
-import { type QuantizeOptions, type QuantizeReport, quantizeDynamicInt8 } from "./int8.js";
+import { progress } from "../models/progress.js";
+import {
+  matmulWeightBytes,
+  type QuantizeOptions,
+  type QuantizeReport,
+  quantizeDynamicInt8,
+} from "./int8.js";
 import { encodeOnnx, readOnnx } from "./onnx-proto.js";
 
 /** Where `--dtype q8` looks, as optimum and transformers.js name it. */
@@ -52,7 +58,16 @@ export async function quantizeFolder(
     await cp(dir, out, { recursive: true, dereference: true, force: true });
   }
   const graph = readOnnx(join(dir, source));
-  const report = quantizeDynamicInt8(graph, opts);
+  const bar = progress(`quantize ${source}`, matmulWeightBytes(graph), {
+    starting: (size) => `quantizing ${size} of MatMul/Gemm weights`,
+    ...(opts.store?.log ? { log: opts.store.log } : {}),
+  });
+  let report: QuantizeReport;
+  try {
+    report = quantizeDynamicInt8(graph, { ...opts, onWeight: (n) => bar.add(n) });
+  } finally {
+    bar.stop();
+  }
   if (report.quantizedNodes === 0) {
     throw new ModelConfigError(
       `${join(dir, source)} has no MatMul or Gemm with a constant 2-D float weight to quantize`,

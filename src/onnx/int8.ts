@@ -19,6 +19,11 @@ export interface QuantizeOptions {
   reduceRange?: boolean;
   /** Leave weights with fewer elements than this in fp32 (default 0: every constant weight). */
   minElements?: number;
+  /**
+   * Told the bytes of each MatMul/Gemm weight once handled (quantized or left as it is); they add
+   * up to `matmulWeightBytes(model)`.
+   */
+  onWeight?: (bytes: number) => void;
 }
 
 export interface QuantizeReport {
@@ -33,6 +38,26 @@ export interface QuantizeReport {
 
 export const QUANTIZATION_METHOD =
   "dynamic int8: per-output-channel symmetric int8 weights, activations quantized at run time (com.microsoft DynamicQuantizeMatMul)";
+
+const isMatMulOrGemm = (node: NodeProto) =>
+  (node.opType === "MatMul" || node.opType === "Gemm") && !node.domain;
+
+/** The constant float weights (`input[1]`) of a graph's MatMul and Gemm nodes, in bytes. */
+export function matmulWeightBytes(model: ModelProto): number {
+  const graph = model.graph!;
+  const inputs = new Set((graph.input ?? []).map((i) => i.name));
+  const inits = new Map<string, TensorProto>();
+  for (const t of graph.initializer ?? []) if (!inputs.has(t.name!)) inits.set(t.name!, t);
+  let bytes = 0;
+  for (const node of graph.node ?? []) bytes += weightBytes(node, inits);
+  return bytes;
+}
+
+function weightBytes(node: NodeProto, inits: ReadonlyMap<string, TensorProto>): number {
+  const weight = isMatMulOrGemm(node) && node.input?.[1] ? inits.get(node.input[1]) : undefined;
+  if (!weight || weight.dataType !== DataType.FLOAT) return 0;
+  return dimsOf(weight).reduce((n, d) => n * d, 4);
+}
 
 /**
  * Symmetric per-column quantization of a `[K, N]` weight: one scale per output channel,
@@ -108,7 +133,7 @@ export function quantizeDynamicInt8(model: ModelProto, opts: QuantizeOptions = {
   };
   const minElements = opts.minElements ?? 0;
 
-  graph.node = (graph.node ?? []).map((node) => {
+  const rewrite = (node: NodeProto): NodeProto => {
     const isMatMul = node.opType === "MatMul" && !node.domain;
     const isGemm = node.opType === "Gemm" && !node.domain;
     if (!isMatMul && !isGemm) return node;
@@ -162,6 +187,12 @@ export function quantizeDynamicInt8(model: ModelProto, opts: QuantizeOptions = {
       input: inputsOut,
       output: node.output ?? [],
     };
+  };
+  graph.node = (graph.node ?? []).map((node) => {
+    const out = rewrite(node);
+    const handled = weightBytes(node, inits);
+    if (handled > 0) opts.onWeight?.(handled);
+    return out;
   });
   graph.initializer = [...(graph.initializer ?? []).filter((t) => !removed.has(t.name!)), ...added];
   if (report.quantizedNodes > 0) {

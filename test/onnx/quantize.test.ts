@@ -44,6 +44,11 @@ async function quantize(name: string): Promise<string> {
     quantized(name),
   ]);
   expect(stderr).toMatch(/quantized \d+ MatMul\/Gemm nodes/);
+  // Progress off a terminal: a start line with the weights' size, and a summary with the rate.
+  expect(stderr).toMatch(
+    /^quantize onnx\/model\.onnx: quantizing \d+\.\d kB of MatMul\/Gemm weights$/m,
+  );
+  expect(stderr).toMatch(/^quantize onnx\/model\.onnx: \d+\.\d kB in \d+\.\d s \(.+\/s\)$/m);
   return stdout.trim();
 }
 
