@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { BIN } from "./server.js";
+import { BIN, ROOT } from "./server.js";
 
 export interface CliResult {
   code: number | null;
@@ -15,8 +15,18 @@ export function runCli(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 30_000,
 ): Promise<CliResult> {
+  return runNode([BIN, ...args], env, timeoutMs);
+}
+
+/** Run `node ARGS` (this Node) from the repository root to completion (killed after `timeoutMs`). */
+export function runNode(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], {
+    const proc = spawn(process.execPath, args, {
+      cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

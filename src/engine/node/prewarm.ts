@@ -1,3 +1,4 @@
+import "./ort-env.js";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
