@@ -5,8 +5,10 @@ import type { ModelOutput, OnnxModel, OutputTensor, RunDevice } from "./onnx-mod
 export interface Backend {
   /** Graph outputs usable for pooling. */
   readonly outputs: ModelOutput[];
-  /** How many micro-batches may run at once. */
+  /** How many micro-batches may be handed over at once (computing or queued behind one). */
   readonly slots: number;
+  /** How many micro-batches compute at the same time (sessions). */
+  readonly sessions: number;
   /** The execution provider the sessions run on. */
   readonly device: RunDevice;
   /** Why `--device auto` fell back to the CPU, or null. */
@@ -21,6 +23,7 @@ export interface Backend {
  */
 export class InThreadBackend implements Backend {
   readonly slots = 1;
+  readonly sessions = 1;
   readonly outputs: ModelOutput[];
   readonly device: RunDevice;
   readonly fallback: string | null;

@@ -81,6 +81,11 @@ export interface EngineOptions {
   maxBatchSize?: number;
   /** Most padded tokens (longest × count) in one ONNX run. */
   maxBatchTokens?: number;
+  /**
+   * Most tokens one request puts into one ONNX run: a larger request runs as several,
+   * interleaved with other requests', which wait for about one such share, not the whole request.
+   */
+  maxBatchTokensPerRequest?: number;
   /** Most requests queued or running before new ones are refused (429). */
   maxConcurrentRequests?: number;
   /** Keep micro-batches at least this efficient (real / computed tokens); 0 packs by budget alone. */
@@ -327,6 +332,8 @@ export class Engine {
     const scheduler = new Scheduler(backend, {
       maxBatchSize: opts.maxBatchSize ?? ENGINE_DEFAULTS.maxBatchSize,
       maxBatchTokens: opts.maxBatchTokens ?? ENGINE_DEFAULTS.maxBatchTokens,
+      maxBatchTokensPerRequest:
+        opts.maxBatchTokensPerRequest ?? ENGINE_DEFAULTS.maxBatchTokensPerRequest,
       maxConcurrentRequests: opts.maxConcurrentRequests ?? ENGINE_DEFAULTS.maxConcurrentRequests,
       minBatchEfficiency: opts.minBatchEfficiency ?? ENGINE_DEFAULTS.minBatchEfficiency,
       padId,

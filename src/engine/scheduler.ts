@@ -1,12 +1,20 @@
 import { CancelledError, type SequenceOutput, TooManyRequestsError } from "../core/index.js";
 import type { Backend } from "./backend.js";
 import { padBatch, type SequenceInput } from "./batch.js";
+import { FairQueue, type PackingLimits, type QueuedRequest, type QueueItem } from "./fair-queue.js";
 
 export interface SchedulerOptions {
   /** Most padded tokens (longest × count) in one micro-batch. */
   maxBatchTokens: number;
   /** Most sequences in one micro-batch. */
   maxBatchSize: number;
+  /**
+   * Most tokens one request puts into one micro-batch: a larger request runs as several,
+   * interleaved with other requests', so a request arriving meanwhile waits for about one such
+   * share rather than the whole large request. A single longer sequence still runs. Default:
+   * no limit.
+   */
+  maxBatchTokensPerRequest?: number;
   /** Most requests queued or running; more get 429. */
   maxConcurrentRequests: number;
   /**
@@ -46,31 +54,40 @@ export interface SchedulerStats {
   cancelled: number;
 }
 
-interface RequestState {
+interface RequestState extends QueuedRequest {
   outputs: SequenceOutput[];
+  /** Sequences without an output yet. */
   remaining: number;
   submitted: number;
   firstDispatch: number | null;
-  signal: AbortSignal | undefined;
-  failed: boolean;
+  settled: boolean;
   resolve: (r: ScheduledResult) => void;
   reject: (e: Error) => void;
 }
 
-const defer: (fn: () => void) => void =
-  typeof setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
-
-interface Item {
-  seq: SequenceInput;
-  index: number;
-  request: RequestState;
-  order: number;
-}
+type Item = QueueItem<RequestState>;
 
 /**
- * Cross-request dynamic batching: sequences from every request wait in one queue and are packed
- * into micro-batches by a padded-token budget after sorting by length. A batch is formed as soon
- * as a backend slot is free, so a lone request runs at once and batches grow under load.
+ * Resolve once the event loop has read what is waiting (a check-phase callback in Node), so
+ * requests that arrived together share a micro-batch. Called only from the request that waits on
+ * the work: where timers belong to a request (workerd drops those of a request that has
+ * finished), no request's progress depends on another's timer.
+ */
+const nextTurn: () => Promise<void> =
+  typeof setImmediate === "function"
+    ? () => new Promise((r) => setImmediate(r))
+    : () => new Promise((r) => setTimeout(r, 0));
+
+/**
+ * Cross-request dynamic batching with fair interleaving: sequences from every request wait in
+ * one length-sorted queue and are packed into micro-batches by a padded-token budget. Each
+ * micro-batch is anchored on the request with the lowest virtual start time and takes at most
+ * `maxBatchTokensPerRequest` of any one request, so a large request runs as many micro-batches
+ * interleaved with the others' instead of holding the model until it is done. A batch is formed
+ * as soon as a backend slot is free, so a lone request runs at once and batches grow under load.
+ *
+ * Waiting requests drive the queue themselves (batches are formed from a waiting request's own
+ * context, never from a timer another request set); a finished micro-batch only wakes them.
  */
 export class Scheduler {
   readonly stats: SchedulerStats = {
@@ -83,15 +100,31 @@ export class Scheduler {
   };
   private readonly backend: Backend;
   private readonly opts: SchedulerOptions;
-  private queue: Item[] = [];
+  private readonly limits: PackingLimits;
+  private readonly queue = new FairQueue<RequestState>();
   private inflight = 0;
   private active = 0;
-  private order = 0;
-  private pumping = false;
+  private arrivals = 0;
+  /** Something changed since batches were last formed (an arrival, a finished batch, a cancel). */
+  private changed = false;
+  /** Requests waiting to form a batch, woken when a micro-batch finishes or a request is cancelled. */
+  private readonly waiters = new Map<RequestState, () => void>();
+  /** Counts wake-ups; `turnTaken` is the last one a waiting request took the turn for. */
+  private epoch = 0;
+  private turnTaken = -1;
 
   constructor(backend: Backend, opts: SchedulerOptions) {
     this.backend = backend;
     this.opts = opts;
+    this.limits = {
+      maxBatchTokens: opts.maxBatchTokens,
+      maxBatchSize: opts.maxBatchSize,
+      minBatchEfficiency: opts.minBatchEfficiency ?? 0,
+      maxBatchTokensPerRequest: opts.maxBatchTokensPerRequest ?? Number.POSITIVE_INFINITY,
+      // One micro-batch per session at a time: a request never queues a second batch behind its
+      // own, where a request arriving next would wait for both.
+      maxInFlightPerRequest: backend.sessions,
+    };
   }
 
   /** The limits this scheduler runs with (reported by TEI's `/info`). */
@@ -105,7 +138,7 @@ export class Scheduler {
   }
 
   get queuedSequences(): number {
-    return this.queue.length;
+    return this.queue.size;
   }
 
   /**
@@ -133,34 +166,97 @@ export class Scheduler {
       return Promise.resolve({ outputs: [], timings: { queueMs: 0, inferenceMs: 0 } });
     }
     this.active++;
-    return new Promise<ScheduledResult>((resolve, reject) => {
-      const request: RequestState = {
+    let request!: RequestState;
+    const done = new Promise<ScheduledResult>((resolve, reject) => {
+      request = {
+        tag: 0,
+        arrival: this.arrivals++,
+        inFlight: 0,
+        pending: 0,
         outputs: new Array(seqs.length),
         remaining: seqs.length,
         submitted: performance.now(),
         firstDispatch: null,
-        signal,
-        failed: false,
+        settled: false,
         resolve,
         reject,
       };
-      seqs.forEach((seq, index) => {
-        this.queue.push({ seq, index, request, order: this.order++ });
-      });
-      signal?.addEventListener("abort", () => this.pump(), { once: true });
-      this.pump();
     });
+    this.queue.add(request, seqs);
+    this.changed = true;
+    if (signal) {
+      const onAbort = () => this.cancel(request);
+      signal.addEventListener("abort", onAbort, { once: true });
+      void done.finally(() => signal.removeEventListener("abort", onAbort)).catch(() => undefined);
+    }
+    void this.drive(request);
+    return done;
+  }
+
+  /**
+   * Form batches on this request's behalf until all its sequences are in one: after an
+   * event-loop turn, then whenever a micro-batch finishes (one waiting request takes the turn
+   * per change, from its own context).
+   */
+  private async drive(request: RequestState): Promise<void> {
+    await nextTurn();
+    this.fill();
+    while (request.pending > 0 && !request.settled) {
+      await new Promise<void>((wake) => this.waiters.set(request, wake));
+      if (request.pending === 0 || request.settled || this.turnTaken === this.epoch) continue;
+      this.turnTaken = this.epoch;
+      await nextTurn();
+      this.fill();
+    }
+  }
+
+  /** Hand micro-batches to the backend while it has free slots. */
+  private fill(): void {
+    if (!this.changed) return;
+    this.changed = false;
+    while (this.inflight < this.backend.slots) {
+      const batch = this.queue.take(this.limits);
+      if (!batch) break;
+      void this.dispatch(batch);
+    }
+  }
+
+  private wake(): void {
+    this.changed = true;
+    this.epoch++;
+    const waiters = [...this.waiters.values()];
+    this.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** A request has nothing left to queue: stop waiting on its behalf (while it is still live). */
+  private release(request: RequestState): void {
+    const wake = this.waiters.get(request);
+    if (!wake) return;
+    this.waiters.delete(request);
+    wake();
+  }
+
+  /** The caller went away: drop what is still queued before it costs compute. */
+  private cancel(request: RequestState): void {
+    if (request.settled) return;
+    this.stats.cancelled++;
+    this.finish(request, new CancelledError());
+    this.wake();
   }
 
   private finish(request: RequestState, error?: Error): void {
-    if (request.failed) return;
+    if (request.settled) return;
     if (error) {
-      request.failed = true;
+      request.settled = true;
+      this.queue.remove(request);
+      this.release(request);
       this.active--;
       request.reject(error);
       return;
     }
     if (request.remaining > 0) return;
+    request.settled = true;
     this.active--;
     const now = performance.now();
     const first = request.firstDispatch ?? now;
@@ -170,92 +266,15 @@ export class Scheduler {
     });
   }
 
-  /** Drop what belongs to cancelled or failed requests before it costs compute. */
-  private dropCancelled(): void {
-    const keep: Item[] = [];
-    for (const item of this.queue) {
-      const r = item.request;
-      if (r.failed) continue;
-      if (r.signal?.aborted) {
-        this.stats.cancelled++;
-        this.finish(r, new CancelledError());
-        continue;
-      }
-      keep.push(item);
-    }
-    this.queue = keep;
-  }
-
-  /**
-   * The next micro-batch: the oldest waiting sequence plus its nearest neighbours by length,
-   * grown while the padded-token budget and the batch size allow.
-   */
-  private takeBatch(): Item[] {
-    const sorted = [...this.queue].sort(
-      (a, b) => a.seq.ids.length - b.seq.ids.length || a.order - b.order,
-    );
-    let oldest = 0;
-    for (let i = 1; i < sorted.length; i++)
-      if (sorted[i]!.order < sorted[oldest]!.order) oldest = i;
-    let lo = oldest;
-    let hi = oldest;
-    let longest = sorted[oldest]!.seq.ids.length;
-    const { maxBatchTokens, maxBatchSize } = this.opts;
-    // Grow towards whichever neighbour adds less padding, within the budget, while the batch
-    // stays efficient (real tokens / computed tokens).
-    const minEfficiency = this.opts.minBatchEfficiency ?? 0;
-    let real = longest;
-    while (hi - lo + 1 < maxBatchSize) {
-      const count = hi - lo + 2;
-      const leftLen = lo > 0 ? sorted[lo - 1]!.seq.ids.length : -1;
-      const rightLen = hi + 1 < sorted.length ? sorted[hi + 1]!.seq.ids.length : -1;
-      const leftFits =
-        leftLen >= 0 &&
-        longest * count <= maxBatchTokens &&
-        real + leftLen >= minEfficiency * longest * count;
-      const rightFits =
-        rightLen >= 0 &&
-        rightLen * count <= maxBatchTokens &&
-        real + rightLen >= minEfficiency * rightLen * count;
-      if (!leftFits && !rightFits) break;
-      const leftWaste = longest - leftLen;
-      const rightWaste = (rightLen - longest) * (count - 1);
-      if (leftFits && (!rightFits || leftWaste <= rightWaste)) {
-        lo--;
-        real += leftLen;
-      } else {
-        hi++;
-        longest = rightLen;
-        real += rightLen;
-      }
-    }
-    const batch = sorted.slice(lo, hi + 1);
-    const taken = new Set(batch);
-    this.queue = this.queue.filter((i) => !taken.has(i));
-    return batch;
-  }
-
-  /**
-   * Form batches once the event loop has read what is waiting (a check-phase callback runs
-   * after the poll phase): requests that arrived together share a batch, and a lone request
-   * waits for nothing.
-   */
-  private pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    defer(() => {
-      this.pumping = false;
-      this.dropCancelled();
-      while (this.inflight < this.backend.slots && this.queue.length > 0) {
-        void this.dispatch(this.takeBatch());
-      }
-    });
-  }
-
   private async dispatch(items: Item[]): Promise<void> {
     this.inflight++;
     const now = performance.now();
-    for (const item of items) item.request.firstDispatch ??= now;
+    const requests = new Set<RequestState>();
+    for (const item of items) {
+      item.request.firstDispatch ??= now;
+      requests.add(item.request);
+    }
+    for (const r of requests) if (r.pending === 0) this.release(r);
     const batch = padBatch(
       items.map((i) => i.seq),
       this.opts.padId,
@@ -279,6 +298,7 @@ export class Scheduler {
       const perToken = dims.length === 3;
       const dim = dims[dims.length - 1]!;
       items.forEach((item, b) => {
+        if (item.request.settled) return;
         const ids = item.seq.ids;
         let out: SequenceOutput;
         if (perToken) {
@@ -301,7 +321,9 @@ export class Scheduler {
       for (const item of items) this.finish(item.request, err as Error);
     } finally {
       this.inflight--;
-      this.pump();
+      for (const r of requests) r.inFlight--;
+      this.queue.finished(seqLen * items.length, this.active);
+      this.wake();
     }
   }
 }

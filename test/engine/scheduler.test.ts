@@ -9,12 +9,17 @@ import { fixture, maxAbsDiff } from "../helpers/fixtures.js";
 
 /** The real in-thread backend, recording each micro-batch and optionally holding runs until released. */
 class RecordingBackend implements Backend {
-  readonly batches: Array<{ count: number; seqLen: number; lengths: number[] }> = [];
-  readonly slots = 1;
+  /** Each micro-batch: its rows' real lengths and first token ids (which request they came from). */
+  readonly batches: Array<{ count: number; seqLen: number; lengths: number[]; firsts: number[] }> =
+    [];
   private held: Array<() => void> = [];
   hold = false;
 
-  constructor(private readonly inner: Backend) {}
+  constructor(
+    private readonly inner: Backend,
+    readonly slots = 1,
+    readonly sessions = 1,
+  ) {}
 
   get outputs() {
     return this.inner.outputs;
@@ -28,13 +33,21 @@ class RecordingBackend implements Backend {
     return this.inner.fallback;
   }
 
+  /** Runs handed over and not yet released. */
+  get waiting() {
+    return this.held.length;
+  }
+
   async run(batch: PaddedBatch, output: string) {
     const lengths = Array.from({ length: batch.batch }, (_, b) => {
       let n = 0;
       for (let t = 0; t < batch.seqLen; t++) n += Number(batch.attentionMask[b * batch.seqLen + t]);
       return n;
     });
-    this.batches.push({ count: batch.batch, seqLen: batch.seqLen, lengths });
+    const firsts = Array.from({ length: batch.batch }, (_, b) =>
+      Number(batch.inputIds[b * batch.seqLen]),
+    );
+    this.batches.push({ count: batch.batch, seqLen: batch.seqLen, lengths, firsts });
     if (this.hold) await new Promise<void>((r) => this.held.push(r));
     return this.inner.run(batch, output);
   }
@@ -44,9 +57,20 @@ class RecordingBackend implements Backend {
     for (const r of this.held.splice(0)) r();
   }
 
+  /** Let the oldest held run compute. */
+  releaseOne() {
+    this.held.shift()?.();
+  }
+
   close() {
     return this.inner.close();
   }
+}
+
+/** Let the event loop turn until `done()` holds (bounded by turns, not time). */
+async function until(done: () => boolean, turns = 1000) {
+  for (let i = 0; i < turns && !done(); i++) await new Promise((r) => setImmediate(r));
+  expect(done()).toBe(true);
 }
 
 const seq = (n: number, base = 10) => ({
@@ -156,6 +180,76 @@ describe("scheduler", () => {
     expect(ran).not.toContain(11);
     expect(s.stats.cancelled).toBe(1);
     expect(s.activeRequests).toBe(0);
+  });
+
+  it("puts a request that arrives while a large one runs into the next micro-batch", async () => {
+    const backend = new RecordingBackend(inner);
+    const s = make(backend, { maxBatchTokensPerRequest: 16 });
+    backend.hold = true;
+    const finished: string[] = [];
+    const large = s
+      .submit(Array.from({ length: 12 }, () => seq(12, 100)))
+      .then(() => finished.push("large"));
+    await until(() => backend.waiting === 1);
+    // The large request's share is one 12-token sequence per micro-batch.
+    expect(backend.batches[0]!.lengths).toEqual([12]);
+    const small = [
+      s.submit([seq(4, 10)]).then(() => finished.push("small-a")),
+      s.submit([seq(5, 20)]).then(() => finished.push("small-b")),
+    ];
+    backend.releaseOne();
+    await until(() => backend.batches.length === 2);
+    // Both small requests in the very next batch, beside at most one share of the large one.
+    expect(backend.batches[1]!.firsts.filter((f) => f < 100).sort()).toEqual([10, 20]);
+    backend.release();
+    await Promise.all([large, ...small]);
+    expect(finished.indexOf("small-a")).toBeLessThan(finished.indexOf("large"));
+    expect(finished.indexOf("small-b")).toBeLessThan(finished.indexOf("large"));
+    for (const b of backend.batches) {
+      const mine = b.lengths.filter((_, i) => b.firsts[i] === 100);
+      expect(mine.length).toBeLessThanOrEqual(1);
+    }
+    expect(backend.batches.flatMap((b) => b.firsts).filter((f) => f === 100)).toHaveLength(12);
+  });
+
+  it("keeps one micro-batch of a request in flight per session, leaving the next slot to others", async () => {
+    const backend = new RecordingBackend(inner, 2, 1);
+    const s = make(backend, { maxBatchTokensPerRequest: 24 });
+    backend.hold = true;
+    const large = s.submit(Array.from({ length: 8 }, () => seq(12, 100)));
+    await until(() => backend.waiting === 1);
+    // A second slot is free, but the large request waits for its own batch to finish…
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(backend.waiting).toBe(1);
+    // …so a request arriving now is handed over at once, queued behind a single share.
+    const small = s.submit([seq(4, 10)]);
+    await until(() => backend.waiting === 2);
+    expect(backend.batches[1]!.firsts).toEqual([10]);
+    backend.release();
+    await Promise.all([large, small]);
+    for (const b of backend.batches) expect(b.count * b.seqLen).toBeLessThanOrEqual(24);
+  });
+
+  it("does not starve a large request while small ones keep arriving", async () => {
+    const backend = new RecordingBackend(inner);
+    // Efficient batches only: the large request's sequences never ride along with the small ones.
+    const s = make(backend, { maxBatchTokensPerRequest: 12, minBatchEfficiency: 0.9 });
+    let largeDone = false;
+    const large = s.submit(Array.from({ length: 10 }, () => seq(12, 100))).then(() => {
+      largeDone = true;
+    });
+    // Two clients, each sending its next small request as soon as the last is answered: one
+    // small request is always waiting when a batch finishes.
+    let smalls = 0;
+    const client = async () => {
+      while (!largeDone && smalls < 1000) {
+        smalls++;
+        await s.submit([seq(4, 10)]);
+      }
+    };
+    await Promise.all([client(), client(), large]);
+    expect(largeDone).toBe(true);
+    expect(smalls).toBeLessThan(1000);
   });
 
   it("reports queue and inference time per request", async () => {

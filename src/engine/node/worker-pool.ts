@@ -32,6 +32,7 @@ export const PIPELINE_DEPTH = 2;
 export class WorkerPoolBackend implements Backend {
   readonly outputs: ModelOutput[];
   readonly slots: number;
+  readonly sessions: number;
   readonly device: RunDevice;
   readonly fallback: string | null;
   private readonly workers: Slot[];
@@ -43,6 +44,7 @@ export class WorkerPoolBackend implements Backend {
     this.outputs = ready.outputs;
     this.device = ready.device;
     this.fallback = ready.fallback;
+    this.sessions = workers.length;
     this.slots = workers.length * PIPELINE_DEPTH;
     for (const slot of workers) {
       slot.worker.on("message", (msg: WorkerReply) => this.onMessage(slot, msg));
