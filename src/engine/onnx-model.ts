@@ -24,6 +24,13 @@ export interface OutputTensor {
 /** The `Tensor` class of whichever ONNX Runtime package (node or web) made the session. */
 export type TensorClass = typeof Tensor;
 
+/**
+ * A failed run throws with ONNX Runtime's whole message, and its caller reports it: the load-time
+ * probes of the graph's limits expect failures, a request's becomes its error answer and log line.
+ * ONNX Runtime's own copy, an unstructured red line on stderr per failure, is left out (4: fatal).
+ */
+const RUN_OPTIONS: InferenceSession.RunOptions = { logSeverityLevel: 4 };
+
 const KNOWN_INPUTS = new Set(["input_ids", "attention_mask", "token_type_ids", "position_ids"]);
 
 function outputKind(name: string, rank: number): ModelOutputKind | null {
@@ -107,7 +114,7 @@ export class OnnxModel {
       ]);
     }
     if (this.inputs.has("use_cache_branch")) feeds.use_cache_branch = new T("bool", [false], [1]);
-    const result = await this.session.run(feeds, [output]);
+    const result = await this.session.run(feeds, [output], RUN_OPTIONS);
     const tensor = result[output];
     if (tensor?.type !== "float32") {
       throw new ModelConfigError(

@@ -1,8 +1,15 @@
+import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { loadEngine } from "../../src/engine/index.js";
 import { readModelFolder } from "../../src/engine/node/model-folder.js";
 import { loadOnnxModel } from "../../src/engine/node/session.js";
+import { runCli } from "../helpers/cli.js";
 import { fixture } from "../helpers/fixtures.js";
+
+// The CUDA provider failures below are expected: ONNX Runtime's own line about each (its default
+// logger, whose level is fixed when this process creates its first session) stays out of the
+// test output. The CLI test reads that line from the process's stderr instead.
+ort.env.logLevel = "fatal";
 
 // This machine has onnxruntime-node without its CUDA provider libraries (and no GPU), which is
 // exactly the case `--device auto` must survive.
@@ -11,6 +18,23 @@ describe("--device", () => {
     const folder = await readModelFolder(fixture("bert-embed-mean"));
     await expect(loadOnnxModel(folder.onnxPath, folder.config, { device: "cuda" })).rejects.toThrow(
       /on cuda \(is the CUDA execution provider installed/,
+    );
+  });
+
+  it("cuda from the CLI: one line of ours, and ONNX Runtime's naming the library that failed", async () => {
+    const r = await runCli([
+      "embed",
+      "--model",
+      fixture("bert-embed-mean"),
+      "--device",
+      "cuda",
+      "a",
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^edgepool embed: Could not load .* on cuda \(is the CUDA/m);
+    // The exception only says "Failed to load shared library"; ONNX Runtime's line says which.
+    expect(r.stderr).toMatch(
+      /\[E:onnxruntime:.*Failed to load library .*libonnxruntime_providers_/,
     );
   });
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { JobQueue } from "../../src/lambda/index.js";
 import {
   createJobsWorkerFunction,
@@ -148,8 +148,17 @@ describe.each(backends)("rerank job functions on $name", (backend: TestBackend) 
           bad,
         ],
       };
-      const result = await worker.handler(event);
+      // The bad message is reported on stderr, one JSON line: read here, not printed.
+      const reported = vi.spyOn(console, "error").mockImplementation(() => undefined);
+      let lines: unknown[];
+      const result = await worker.handler(event).finally(() => {
+        lines = reported.mock.calls.map((c) => JSON.parse(String(c[0])) as unknown);
+        reported.mockRestore();
+      });
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] });
+      expect(lines!).toEqual([
+        expect.objectContaining({ msg: "job message failed", messageId: bad.messageId }),
+      ]);
 
       const delivered = receiver.deliveries.find((d) => d.headers["webhook-id"] === ok)!;
       expect(delivered.error).toBeNull();

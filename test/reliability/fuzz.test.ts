@@ -129,8 +129,11 @@ describe("property-based fuzzing of every route (fast-check)", () => {
   it(
     `embeddings function handler: ${size(100, 2_000)} events, no 5xx`,
     async () => {
+      // Fuzzed requests draw warnings (ignored fields): kept here, not printed.
+      const logged: Array<{ level: number; msg: string }> = [];
       const fn = await createFunction("embeddings", {
         env: { EDGEPOOL_MODEL_URI: fixture("bert-embed-mean"), EDGEPOOL_LOG_LEVEL: "warn" },
+        logStream: { write: (line: string) => void logged.push(JSON.parse(line)) },
       });
       await fuzz(
         functionTarget("function:embeddings", fn.handler as never),
@@ -138,6 +141,8 @@ describe("property-based fuzzing of every route (fast-check)", () => {
         size(100, 2_000),
         null,
       );
+      // pino's error level (50) and above: a failed request or a crash.
+      expect(logged.filter((l) => l.level >= 50)).toEqual([]);
       await fn.instance.host.engine?.close();
     },
     size(120_000, 900_000),
