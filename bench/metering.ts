@@ -3,8 +3,10 @@
 //   none     --api-key (static key, no store)
 //   sqlite   --store sqlite:… and a stored key (quota + rate limit, so every check runs)
 //   postgres --store postgres://… (a schema of its own, dropped afterwards), same key settings
+// Every metered row is committed before its response (group commit) and every request of the
+// stored key takes one atomic admission on the store (quota and rate limit counters).
 // Prints each configuration's median p50 (c=1) and per-request time (c=64) and the difference
-// from `none`.   node --import tsx bench/metering.ts [--rounds 5] [--c 1,64]
+// from `none`.   node --import tsx bench/metering.ts [--rounds 5] [--c 1,64] [--requests 3000]
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +22,8 @@ const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
     c: { type: "string", default: "1,64" },
+    /** Requests per configuration and round at c > 1 (400 at c=1). */
+    requests: { type: "string", default: "3000" },
     database: {
       type: "string",
       default: process.env.EDGEPOOL_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
@@ -110,9 +114,14 @@ try {
       const order = names.map((_, i) => names[(i + round) % names.length]!);
       for (const name of order) {
         const { server, key } = configs[name];
-        const r = await runLoad(`${server.url}/v1/embeddings`, bodies(c === 1 ? 400 : 3000), c, {
-          authorization: `Bearer ${key}`,
-        });
+        const r = await runLoad(
+          `${server.url}/v1/embeddings`,
+          bodies(c === 1 ? 400 : Number(values.requests)),
+          c,
+          {
+            authorization: `Bearer ${key}`,
+          },
+        );
         if (r.errors > 0) throw new Error(`${name}: ${r.errors} failed requests`);
         perRequest[name].push((r.seconds * 1000) / r.requests);
         p50[name].push(r.p50);

@@ -33,6 +33,11 @@ export type ApiEnv = {
     /** Errors in TEI's shape (`{error, error_type}`) for TEI routes. */
     errorStyle?: "tei";
     principal: Principal | undefined;
+    /**
+     * Set by a route whose request is billed elsewhere: `deferred` (a job submission that stored
+     * a job: its row comes with the job's result), `none` (no new work: a replayed submission).
+     */
+    billing?: "deferred" | "none";
   };
 };
 

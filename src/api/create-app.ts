@@ -26,7 +26,9 @@ export function createApp(
   const modules: AppModule[] = [];
   const meter = options.meter;
   if (meter) modules.push((app) => registerUsage(app, meter));
-  const jobs = jobStore ? rerankJobs(jobStore.store, jobStore.options, options.logger) : null;
+  const jobs = jobStore
+    ? rerankJobs(jobStore.store, jobStore.options, options.logger, meter)
+    : null;
   if (jobs) modules.push(jobs.routes);
   const created = buildApp(engineOrHost, { ...rest, metrics, modules });
   return { ...created, metrics, jobs: jobs?.worker ?? null };

@@ -1,36 +1,41 @@
 import type { MiddlewareHandler } from "hono";
 import { EdgepoolError } from "../core/index.js";
-import type { Meter } from "../metering/index.js";
+import type { Admission, Meter } from "../metering/index.js";
 import type { ApiEnv } from "./context.js";
+import { ServiceUnavailableError } from "./errors.js";
 import type { ModelHost } from "./host.js";
-import { internalPrincipal } from "./internal.js";
+import { internalPrincipal, internalUsage } from "./internal.js";
 
 /**
- * After authentication: admit the caller's stored key (rate limit, quotas → 429) and append one
- * ledger row per authenticated request, whatever its outcome.
+ * After authentication: admit the caller's stored key on billable requests (rate limit, quotas →
+ * 429) and commit one ledger row per billable request, whatever its outcome, before the response
+ * is released. A job submission (`billing: "deferred"`) keeps its admission for the job's own
+ * row, written with its result; polls and usage reads are not billed.
  */
 export function metering(meter: Meter, host: ModelHost): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const principal = c.get("principal");
-    if (!principal) return next();
-    let admitted = false;
+    if (!principal || !meter.bills(c.req.method)) return next();
+    const internal = internalPrincipal(c);
+    let admission: Admission | null = null;
     let status: number | null = null;
     try {
-      if (principal.key && !internalPrincipal(c)) {
-        await meter.admit(principal.key);
-        admitted = true;
-      }
+      if (principal.key && !internal) admission = await meter.admit(principal.key);
       await next();
     } catch (err) {
       status = err instanceof EdgepoolError ? err.status : 500;
       throw err;
     } finally {
-      const timing = c.get("timing");
-      // After the handler ran, routePath is its pattern; a request refused here has only its path.
-      const route = c.req.routePath === "/*" ? c.req.path : c.req.routePath;
-      // Written before the response when batching is off (functions: a frozen instance flushes nothing).
-      await meter.record(
-        {
+      const deferred = status === null ? c.get("billing") : undefined;
+      if (deferred === "deferred") {
+        // The job's row is written with its result.
+      } else if (deferred === "none") {
+        await meter.release(admission);
+      } else {
+        const timing = c.get("timing");
+        // After the handler ran, routePath is its pattern; a request refused here has only its path.
+        const route = c.req.routePath === "/*" ? c.req.path : c.req.routePath;
+        const row = {
           id: crypto.randomUUID(),
           keyId: principal.keyId,
           route,
@@ -41,10 +46,23 @@ export function metering(meter: Meter, host: ModelHost): MiddlewareHandler<ApiEn
           durationMs: performance.now() - timing.start,
           requestId: c.get("requestId"),
           createdAt: meter.now(),
-        },
-        principal.key,
-        admitted,
-      );
+        };
+        const usage = internal && internalUsage(c);
+        if (usage) usage(row);
+        else {
+          try {
+            await meter.record(row, admission);
+          } catch {
+            // Never an answer without its row: a billable one becomes a 503.
+            if (row.status < 400) {
+              // biome-ignore lint/correctness/noUnsafeFinally: the answer must not be released
+              throw new ServiceUnavailableError(
+                "The request's usage could not be recorded; it was not billed: retry",
+              );
+            }
+          }
+        }
+      }
     }
   };
 }

@@ -18,13 +18,16 @@ Manage the API keys in the store (kept as sha256 hashes; a new key is printed on
 Options:
 ${STORE_FLAG_HELP}
   --name NAME                   a label for the key (unique names make revoke/rotate by name easy)
-  --customer ID                 billing customer (e.g. a Stripe customer id cus_…), for usage export
+  --customer cus_…              the key's Stripe customer id, for usage export --format stripe
   --request-quota N             billable requests per period (default unlimited)
   --token-quota N               prompt tokens per period (default unlimited)
   --quota-period day|month      UTC calendar period of the quotas (default month)
   --rate-limit N                requests per minute (default unlimited)
   --grace SECONDS               rotate: the old key keeps working this long (default 0)
   --json                        print JSON instead of text`;
+
+/** A Stripe customer id: `cus_` and an alphanumeric suffix. */
+const STRIPE_CUSTOMER = /^cus_[A-Za-z0-9]{1,255}$/;
 
 function describe(k: ApiKey): Record<string, unknown> {
   return {
@@ -95,13 +98,19 @@ export async function keysCommand(argv: string[], out: (line: string) => void): 
         if (ref) throw new UsageError("keys create takes --name, not a positional argument");
         const name = values.name?.trim();
         if (!name) throw new UsageError("keys create needs --name");
+        const customer = values.customer ?? null;
+        if (customer !== null && !STRIPE_CUSTOMER.test(customer)) {
+          throw new UsageError(
+            `--customer must be a Stripe customer id (cus_ and letters or digits), got '${customer}': usage export --format stripe sends it as stripe_customer_id`,
+          );
+        }
         const secret = await newSecret();
         const key = await store.keys.create({
           id: newId("key"),
           name,
           keyHash: secret.keyHash,
           keyPrefix: secret.keyPrefix,
-          customer: values.customer ?? null,
+          customer,
           requestQuota: intFlag("request-quota", values["request-quota"], 0) ?? null,
           tokenQuota: intFlag("token-quota", values["token-quota"], 0) ?? null,
           quotaPeriod: period as QuotaPeriod,

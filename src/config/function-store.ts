@@ -24,5 +24,6 @@ export async function functionStoreServices(
   }
   values["ledger-flush-ms"] ??= "0";
   values["job-worker"] = "off";
-  return storeServices(values, log, env);
+  // A frozen instance reads no notification: its cached keys live --key-cache-ms at most.
+  return storeServices(values, log, env, false);
 }

@@ -9,7 +9,13 @@ import {
   DEFAULT_JOB_POLL_MS,
   type JobsOptions,
 } from "../jobs/options.js";
-import { DEFAULT_KEY_CACHE_MS, DEFAULT_LEDGER_FLUSH_MS, Meter } from "../metering/meter.js";
+import {
+  BILLABLE_CHOICES,
+  type Billable,
+  DEFAULT_KEY_CACHE_MS,
+  DEFAULT_LEDGER_FLUSH_MS,
+  Meter,
+} from "../metering/meter.js";
 import { openStore, type Store, StoreSpecError, storeSpecFrom } from "../store/index.js";
 import { listFrom } from "./list.js";
 import { intFlag } from "./model-flags.js";
@@ -26,6 +32,7 @@ export const SERVE_STORE_FLAGS = {
   ...STORE_FLAG,
   "key-cache-ms": { type: "string" },
   "ledger-flush-ms": { type: "string" },
+  billable: { type: "string" },
   "webhook-secret": { type: "string", multiple: true },
   "inbound-webhook-secret": { type: "string", multiple: true },
   "callback-allow-http": { type: "boolean" },
@@ -43,9 +50,13 @@ export const SERVE_STORE_FLAGS = {
 
 export const SERVE_STORE_HELP = `Metering and keys (with a store, every request needs a key: stored or --api-key):
 ${STORE_FLAG_HELP}
-  --key-cache-ms N              reuse a key lookup and its quota reading this long (default ${DEFAULT_KEY_CACHE_MS})
-  --ledger-flush-ms N           write ledger rows in batches this far apart (default ${DEFAULT_LEDGER_FLUSH_MS};
-                                0 = each row before the response; SIGTERM writes all)
+  --billable inference|all      what is billed (and admitted against quotas and rate limits):
+                                inference = model requests (POST) and jobs' reranks, not polls
+                                or usage reads (default); all = every authenticated request
+  --key-cache-ms N              Postgres: reuse a key lookup this long where a revocation's
+                                notification may be missed (default ${DEFAULT_KEY_CACHE_MS}; SQLite reads keys each time)
+  --ledger-flush-ms N           a ledger commit waits this long for more rows to join it (default
+                                ${DEFAULT_LEDGER_FLUSH_MS}); every row is committed before its response is released
 
 Webhook reranking (POST /v1/rerank/jobs; needs --store and a --webhook-secret):
   --webhook-secret whsec_…      signs callbacks; repeatable (all sign, for rotation);
@@ -59,7 +70,8 @@ Webhook reranking (POST /v1/rerank/jobs; needs --store and a --webhook-secret):
   --job-attempts N              delivery attempts before a job fails (default ${DEFAULT_RETRY.attempts})
   --job-backoff-ms N            first retry delay, doubling, ±${DEFAULT_RETRY.jitter * 100}% jitter (default ${DEFAULT_RETRY.baseMs})
   --job-backoff-max-ms N        longest retry delay (default ${DEFAULT_RETRY.maxMs})
-  --job-lease-ms N              a claimed job is retried after this long without an outcome (default ${DEFAULT_JOB_LEASE_MS})
+  --job-lease-ms N              a job whose worker stopped (killed, lost) is retried this long
+                                after its lease's last renewal, every third of it (default ${DEFAULT_JOB_LEASE_MS})
   --job-concurrency N           jobs processed at once per instance (default ${DEFAULT_JOB_CONCURRENCY})
   --job-poll-ms N               look for due jobs this often (default ${DEFAULT_JOB_POLL_MS})
   --job-worker on|off           process jobs in this instance (default on)`;
@@ -88,6 +100,8 @@ export async function storeServices(
   values: Values,
   log: Logger,
   env: NodeJS.ProcessEnv = process.env,
+  /** Listen for key revocations (a long-lived process; not a function instance that freezes). */
+  watchKeys = true,
 ): Promise<StoreServices | null> {
   const str = (k: keyof Values) => values[k] as string | undefined;
   const spec = storeSpecFrom(str("store"), env);
@@ -141,13 +155,25 @@ export async function storeServices(
   const keyCacheMs = intFlag("key-cache-ms", str("key-cache-ms"), 0) ?? DEFAULT_KEY_CACHE_MS;
   const ledgerFlushMs =
     intFlag("ledger-flush-ms", str("ledger-flush-ms"), 0) ?? DEFAULT_LEDGER_FLUSH_MS;
+  const billable = (str("billable") ?? "inference") as Billable;
+  if (!BILLABLE_CHOICES.includes(billable)) {
+    throw new UsageError(`--billable must be ${BILLABLE_CHOICES.join(" or ")}`);
+  }
   const store = await openCliStore(spec);
   const meter = new Meter(store, {
     keyCacheMs,
     ledgerFlushMs,
-    onError: (err, rows) =>
-      log.error({ err: (err as Error).message, rows }, "ledger write failed; will retry"),
+    billable,
+    onError: (err, rows) => log.error({ err: (err as Error).message, rows }, "ledger write failed"),
   });
+  if (watchKeys) {
+    meter.watchKeys((err) =>
+      log.warn(
+        { err: (err as Error).message },
+        "key notifications interrupted: reconnecting (cached keys forgotten)",
+      ),
+    );
+  }
   return {
     store,
     meter,

@@ -111,18 +111,15 @@ export function createGateway(deps: GatewayDeps = defaultDeps) {
 
     const key = await ledger.findKey(bearer(req));
     if (!key) return problem(401, "Invalid or missing API key", "AuthenticationError");
-    const rate = await ledger.take(
-      key.id,
+    const rate = await ledger.admit(
+      key,
       key.rateLimitPerMinute ?? config.rateLimitPerMinute,
       Date.now(),
     );
     if (!rate.allowed) {
-      return problem(
-        429,
-        `Rate limit of ${key.rateLimitPerMinute ?? config.rateLimitPerMinute} requests per minute exceeded`,
-        "TooManyRequestsError",
-        { "retry-after": String(rate.retryAfterSeconds) },
-      );
+      return problem(429, rate.message, "TooManyRequestsError", {
+        "retry-after": String(rate.retryAfterSeconds),
+      });
     }
 
     let body: Uint8Array | null = null;

@@ -1,13 +1,21 @@
 import { hashKey } from "../metering/api-keys.js";
+import { periodEnd, periodStart } from "../metering/periods.js";
+import type { QuotaPeriod } from "../store/keys.js";
+import { LedgerStore } from "../store/ledger.js";
+import { type Settlement, SqlLimiter } from "../store/limits.js";
 import { migrate } from "../store/schema.js";
 import { Store } from "../store/store.js";
-import type { D1Database, D1Result } from "./bindings.js";
+import type { D1Database } from "./bindings.js";
 import { D1Sql } from "./d1-sql.js";
 
 export interface ApiKey {
   id: string;
+  name: string;
   /** Requests per minute for this key; null takes the Worker's default. */
   rateLimitPerMinute: number | null;
+  requestQuota: number | null;
+  tokenQuota: number | null;
+  quotaPeriod: QuotaPeriod;
 }
 
 export interface UsageRecord {
@@ -23,45 +31,44 @@ export interface UsageRecord {
 
 export interface RateDecision {
   allowed: boolean;
-  /** Seconds until the current window ends. */
+  /** Seconds until a request may be admitted again. */
   retryAfterSeconds: number;
+  /** Why it was refused (empty when allowed). */
+  message: string;
 }
 
-/** What the gateway needs from its store: key lookup, rate windows and the usage ledger. */
+/** What the gateway needs from its store: key lookup, admission (limits) and the usage ledger. */
 export interface GatewayLedger {
   findKey(token: string): Promise<ApiKey | null>;
-  take(keyId: string, limitPerMinute: number, nowMs: number): Promise<RateDecision>;
+  /** Admit one request of `key` against its quotas and its rate limit (`limitPerMinute`). */
+  admit(key: ApiKey, limitPerMinute: number, nowMs: number): Promise<RateDecision>;
+  /** The request's ledger row, with its admission's settlement, in one transaction. */
   record(usage: UsageRecord): Promise<void>;
 }
-
-/** Per-key one-minute request windows: the one table the metering store has no use for. */
-const RATE_WINDOWS = `CREATE TABLE IF NOT EXISTS rate_windows (
-  key_id TEXT NOT NULL,
-  window_start INTEGER NOT NULL,
-  count INTEGER NOT NULL,
-  PRIMARY KEY (key_id, window_start)
-)`;
 
 const migrated = new WeakSet<D1Database>();
 
 /**
- * The gateway's ledger on D1: the metering store (the same SQL, tables and key hashing as the
- * server and the functions) over a D1 executor, plus atomic per-key rate windows. Tables are
- * created (idempotently) once per isolate.
+ * The gateway's ledger on D1: the metering store (the same SQL, tables, key hashing, quotas and
+ * rate limits as the server and the functions) over a D1 executor: a key's limits hold across
+ * every isolate and the origins sharing nothing but D1. Tables are created (idempotently) once
+ * per isolate. One instance per request: it settles the admission it gave.
  */
 export class D1Ledger implements GatewayLedger {
   private readonly store: Store;
+  private readonly limiter: SqlLimiter;
   private ready: Promise<void> | null = null;
+  private admitted: string | null = null;
 
   constructor(private readonly db: D1Database) {
     this.store = new Store(new D1Sql(db));
+    this.limiter = new SqlLimiter(this.store.db, (id, from) => this.store.ledger.spent(id, from));
   }
 
   private prepare(): Promise<void> {
     if (migrated.has(this.db)) return Promise.resolve();
     this.ready ??= (async () => {
       await migrate(this.store.db);
-      await this.db.prepare(RATE_WINDOWS).run();
       migrated.add(this.db);
     })();
     return this.ready;
@@ -71,46 +78,76 @@ export class D1Ledger implements GatewayLedger {
     if (token === "") return null;
     await this.prepare();
     const key = await this.store.keys.findByHash(await hashKey(token), Date.now());
-    return key ? { id: key.id, rateLimitPerMinute: key.rateLimit } : null;
+    return key
+      ? {
+          id: key.id,
+          name: key.name,
+          rateLimitPerMinute: key.rateLimit,
+          requestQuota: key.requestQuota,
+          tokenQuota: key.tokenQuota,
+          quotaPeriod: key.quotaPeriod,
+        }
+      : null;
   }
 
-  /** One fixed one-minute window per key, counted atomically in one statement. */
-  async take(keyId: string, limitPerMinute: number, nowMs: number): Promise<RateDecision> {
+  /** One atomic statement on the key's counters (the metering store's `key_usage`). */
+  async admit(key: ApiKey, limitPerMinute: number, nowMs: number): Promise<RateDecision> {
     await this.prepare();
-    const window = Math.floor(nowMs / 60_000);
-    // One transaction: drop the key's past windows, then count this request in the current one.
-    const [, counted] = (await this.db.batch([
-      this.db
-        .prepare("DELETE FROM rate_windows WHERE key_id = ? AND window_start < ?")
-        .bind(keyId, window),
-      this.db
-        .prepare(
-          `INSERT INTO rate_windows (key_id, window_start, count) VALUES (?, ?, 1)
-           ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + 1
-           RETURNING count`,
-        )
-        .bind(keyId, window),
-    ])) as [unknown, D1Result<{ count: number }>];
-    const count = counted.results[0]?.count ?? 1;
-    const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * 60_000 - nowMs) / 1000));
-    return { allowed: count <= limitPerMinute, retryAfterSeconds };
+    const refused = await this.limiter.admit(
+      {
+        keyId: key.id,
+        requestQuota: key.requestQuota,
+        tokenQuota: key.tokenQuota,
+        quotaPeriod: key.quotaPeriod,
+        rateLimit: limitPerMinute,
+      },
+      nowMs,
+      { start: periodStart(key.quotaPeriod, nowMs), end: periodEnd(key.quotaPeriod, nowMs) },
+    );
+    if (!refused) {
+      this.admitted = key.id;
+      return { allowed: true, retryAfterSeconds: 0, message: "" };
+    }
+    if (refused.limit === "rate") {
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.max(1, Math.ceil(refused.retryAfterMs / 1000)),
+        message: `Rate limit of ${limitPerMinute} requests per minute exceeded`,
+      };
+    }
+    const quota = refused.limit === "requests" ? key.requestQuota : key.tokenQuota;
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((refused.periodEnd - nowMs) / 1000)),
+      message: `${refused.limit === "requests" ? "Request" : "Token"} quota exhausted for API key '${key.name}': ${quota} ${refused.limit} per ${key.quotaPeriod}; it resets at ${new Date(refused.periodEnd).toISOString()}`,
+    };
   }
 
   async record(u: UsageRecord): Promise<void> {
     await this.prepare();
-    await this.store.ledger.append([
-      {
-        id: u.requestId,
-        keyId: u.keyId,
-        route: u.route,
-        model: u.model,
-        inputs: u.inputs,
-        promptTokens: u.inputTokens,
-        status: u.status,
-        durationMs: u.durationMs,
-        requestId: u.requestId,
-        createdAt: Date.now(),
-      },
+    const at = Date.now();
+    const billable = u.status < 400;
+    const settlement: Settlement[] =
+      this.admitted === u.keyId
+        ? [{ keyId: u.keyId, at, tokens: billable ? u.inputTokens : 0, refund: billable ? 0 : 1 }]
+        : [];
+    this.admitted = null;
+    await this.store.db.batch([
+      ...LedgerStore.inserts([
+        {
+          id: u.requestId,
+          keyId: u.keyId,
+          route: u.route,
+          model: u.model,
+          inputs: u.inputs,
+          promptTokens: u.inputTokens,
+          status: u.status,
+          durationMs: u.durationMs,
+          requestId: u.requestId,
+          createdAt: at,
+        },
+      ]),
+      ...this.limiter.settleStatements(settlement),
     ]);
   }
 }

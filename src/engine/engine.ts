@@ -582,6 +582,35 @@ export class Engine {
   }
 
   /**
+   * Tokenize what `score` runs — each pair for a cross-encoder, else each text — refusing what it
+   * refuses (task, parameters, lengths), without running the graph: a request checked this way
+   * (a rerank job at submission) is refused exactly as it would be when run.
+   */
+  tokenizeScore(
+    left: readonly string[],
+    right: readonly string[],
+    opts: ScoreOptions = {},
+  ): TokenizedPrompt[] {
+    this.pooler.validate("score");
+    if (this.scoreMode(opts.scoreMode) === "cosine") {
+      if ((opts.instruction ?? null) !== null && !this.scoreTemplate) {
+        throw new BadRequestError(
+          `instruction needs an LLM reranker with a score template; "${this.modelName}" has none`,
+          "instruction",
+        );
+      }
+      if (this.pooler.spec.kind === "classify") {
+        return pairIndices(left.length, right.length).map(([i, j]) =>
+          this.scoreTemplate
+            ? this.tokenizeTemplated(left[i]!, right[j]!, opts)
+            : this.tokenizePair(left[i]!, right[j]!, opts),
+        );
+      }
+    }
+    return [...left, ...right].map((t) => this.tokenize(t, opts));
+  }
+
+  /**
    * Scores for 1:1, 1:N or N:N pairs: a cross-encoder's activated logit, or the cosine
    * similarity of the two embeddings for an embedding model.
    */
@@ -591,22 +620,11 @@ export class Engine {
     opts: ScoreOptions = {},
     ctx: RunContext = {},
   ): Promise<ScoreResult[]> {
-    this.pooler.validate("score");
+    const tokenized = this.tokenizeScore(left, right, opts);
     const pairs = pairIndices(left.length, right.length);
     const mode = this.scoreMode(opts.scoreMode);
-    if (mode !== "cosine") return this.scoreByTokens(left, right, pairs, mode, opts, ctx);
-    if ((opts.instruction ?? null) !== null && !this.scoreTemplate) {
-      throw new BadRequestError(
-        `instruction needs an LLM reranker with a score template; "${this.modelName}" has none`,
-        "instruction",
-      );
-    }
+    if (mode !== "cosine") return this.scoreByTokens(left.length, tokenized, pairs, mode, ctx);
     if (this.pooler.spec.kind === "classify") {
-      const tokenized = pairs.map(([i, j]) =>
-        this.scoreTemplate
-          ? this.tokenizeTemplated(left[i]!, right[j]!, opts)
-          : this.tokenizePair(left[i]!, right[j]!, opts),
-      );
       const pooled = await this.poolTokenized("score", tokenized, {
         useActivation: opts.useActivation ?? null,
       });
@@ -615,8 +633,6 @@ export class Engine {
         score: (p.output as Float32Array)[0]!,
       }));
     }
-    const texts = [...left, ...right];
-    const tokenized = texts.map((t) => this.tokenize(t, opts));
     const pooled = await this.poolTokenized("score", tokenized, {}, ctx);
     return pairs.map(([i, j]) => {
       const a = pooled[i]!;
@@ -709,15 +725,12 @@ export class Engine {
 
   /** MaxSim over ColBERT token vectors, or the lexical match of sparse weights. */
   private async scoreByTokens(
-    left: readonly string[],
-    right: readonly string[],
+    leftCount: number,
+    tokenized: readonly TokenizedPrompt[],
     pairs: Array<[number, number]>,
     mode: "maxsim" | "lexical",
-    opts: PromptOptions,
     ctx: RunContext,
   ): Promise<ScoreResult[]> {
-    const texts = [...left, ...right];
-    const tokenized = texts.map((t) => this.tokenize(t, opts));
     const outputs = await this.forward(tokenized, ctx);
     const score: (i: number, j: number) => number =
       mode === "maxsim"
@@ -732,8 +745,8 @@ export class Engine {
             return (i, j) => lexicalScore(weights[i]!, weights[j]!);
           })();
     return pairs.map(([i, j]) => ({
-      promptTokenIds: [...tokenized[i]!.ids, ...tokenized[left.length + j]!.ids],
-      score: score(i, left.length + j),
+      promptTokenIds: [...tokenized[i]!.ids, ...tokenized[leftCount + j]!.ids],
+      score: score(i, leftCount + j),
     }));
   }
 

@@ -38,6 +38,26 @@ describe("callback URLs", () => {
       "https://[fd00::1]/",
       "https://[::ffff:127.0.0.1]/",
       "https://localhost:8080/",
+      // Other spellings of the same hosts.
+      "https://localhost./",
+      "https://LOCALHOST../",
+      "https://app.localhost./cb",
+      "https://localhost.localdomain/",
+      "https://ip6-localhost/",
+      "https://127.1/",
+      "https://0x7f.1/",
+      "https://0177.0.0.1/",
+      "https://2130706433/",
+      "https://127.0.0.1./",
+      "https://0/",
+      "https://[0:0:0:0:0:0:0:1]/",
+      "https://[::ffff:7f00:1]/",
+      "https://[::127.0.0.1]/",
+      "https://[::ffff:0:7f00:1]/",
+      "https://[::ffff:a9fe:a9fe]/",
+      "https://[2002:7f00:1::]/",
+      "https://[fec0::1]/",
+      "https://192.0.2.1/",
     ]) {
       expect(refused(url)).toMatch(/private or loopback/);
     }

@@ -28,16 +28,25 @@ for (const [net, bits] of [
   ["169.254.0.0", 16],
   ["172.16.0.0", 12],
   ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
   ["192.168.0.0", 16],
   ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
 ] as const) {
   NON_PUBLIC.addSubnet(net, bits, "ipv4");
 }
 for (const [net, bits] of [
-  ["::", 128],
-  ["::1", 128],
+  // The unspecified and loopback addresses, and IPv4 embedded as IPv4-compatible (::a.b.c.d)
+  // or IPv4-translated (::ffff:0:a.b.c.d) addresses; IPv4-mapped ones are checked as IPv4.
+  ["::", 96],
+  ["::ffff:0:0:0", 96],
+  ["100::", 64],
+  ["2001:db8::", 32],
+  ["2002::", 16],
+  ["fec0::", 10],
   ["fc00::", 7],
   ["fe80::", 10],
   ["ff00::", 8],
@@ -53,6 +62,18 @@ export function isNonPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
   return NON_PUBLIC.check(address, family === 4 ? "ipv4" : "ipv6");
+}
+
+/** Names that mean this machine, whatever the resolver says (RFC 6761, Debian's hosts file). */
+const LOOPBACK_NAMES = new Set([
+  "localhost",
+  "localhost.localdomain",
+  "ip6-localhost",
+  "ip6-loopback",
+]);
+
+function isLoopbackName(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || host.endsWith(".localhost");
 }
 
 function hostAllowed(host: string, allow: readonly string[]): boolean {
@@ -82,17 +103,17 @@ export function validateCallbackUrl(value: string, policy: CallbackPolicy): URL 
     );
   }
   if (url.username || url.password) throw fail("must not contain credentials");
-  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  // `localhost.` and `localhost` name the same host (a fully qualified name's trailing dot).
+  const host = url.hostname
+    .replace(/^\[|\]$/g, "")
+    .toLowerCase()
+    .replace(/\.+$/, "");
   if (policy.allowHosts && !hostAllowed(host, policy.allowHosts)) {
     throw fail(`host '${host}' is not in the allowed callback hosts`);
   }
   if (!policy.allowPrivate) {
     const literal = isIP(host) !== 0;
-    if (
-      (literal && isNonPublicAddress(host)) ||
-      host === "localhost" ||
-      host.endsWith(".localhost")
-    ) {
+    if ((literal && isNonPublicAddress(host)) || isLoopbackName(host) || host === "") {
       throw fail(
         `must not point at a private or loopback address ('${host}'; see --callback-allow-private)`,
       );

@@ -4,7 +4,7 @@ import type { CallbackPolicy } from "./callback-url.js";
 import type { CallbackSigner, InboundVerifier } from "./signing.js";
 
 /** Job defaults (flags `--job-lease-ms`, `--job-concurrency`, `--job-poll-ms`, `--callback-timeout-ms`). */
-export const DEFAULT_JOB_LEASE_MS = 120_000;
+export const DEFAULT_JOB_LEASE_MS = 30_000;
 export const DEFAULT_JOB_CONCURRENCY = 4;
 export const DEFAULT_JOB_POLL_MS = 1000;
 export const DEFAULT_CALLBACK_TIMEOUT_MS = 10_000;

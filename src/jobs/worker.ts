@@ -1,10 +1,15 @@
-import type { Job, Store } from "../store/index.js";
+import type { Job, Statement, Store } from "../store/index.js";
 import { type RetryPolicy, retryDelay } from "./backoff.js";
 import type { DeliveryResult } from "./delivery.js";
 import type { CallbackSigner } from "./signing.js";
 
-/** Runs a job's rerank request (in-process, through the app): its status and JSON body. */
-export type ExecuteJob = (job: Job) => Promise<{ status: number; body: string }>;
+/**
+ * Runs a job's rerank request (in-process, through the app): its status and JSON body, and the
+ * statements that record its usage (committed with the result).
+ */
+export type ExecuteJob = (
+  job: Job,
+) => Promise<{ status: number; body: string; usage?: readonly Statement[] }>;
 /** Sends a signed callback. */
 export type SendCallback = (
   url: string,
@@ -18,7 +23,10 @@ export interface WorkerOptions {
   execute: ExecuteJob;
   send: SendCallback;
   retry: RetryPolicy;
-  /** A claimed job is someone else's to retry after this long (`--job-lease-ms`). */
+  /**
+   * A claimed job is someone else's to retry after this long without its worker renewing the
+   * lease (every third of it while the attempt runs): how long a killed worker's jobs wait.
+   */
   leaseMs: number;
   /** Jobs processed at once (`--job-concurrency`). */
   concurrency: number;
@@ -58,8 +66,11 @@ export class JobWorker {
   private readonly random: () => number;
   private timer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
+  private kicked = false;
   private loop: Promise<void> | null = null;
   private stopping = false;
+  /** Attempts under way, one per slot (`concurrency` at most). */
+  private readonly active = new Set<Promise<void>>();
 
   constructor(private readonly o: WorkerOptions) {
     this.now = o.now ?? Date.now;
@@ -84,7 +95,23 @@ export class JobWorker {
     return { claimed: true, job: await this.o.store.jobs.get(id) };
   }
 
+  /** One attempt, its lease renewed every third of `leaseMs` while it runs. */
   private async attempt(job: Job): Promise<void> {
+    const renew = setInterval(
+      () =>
+        void this.o.store.jobs
+          .renew(job, this.now() + this.o.leaseMs)
+          .catch((err: unknown) => this.o.onError?.(err, job)),
+      Math.max(1, Math.floor(this.o.leaseMs / 3)),
+    );
+    try {
+      await this.deliver(job);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async deliver(job: Job): Promise<void> {
     try {
       let result = job.result;
       let error = job.error;
@@ -99,7 +126,7 @@ export class JobWorker {
         result = out.body;
         error =
           out.status >= 400 ? (JSON.parse(out.body)?.error?.message ?? "rerank failed") : null;
-        await this.o.store.jobs.saveResult(job.id, result, error, this.now());
+        await this.o.store.jobs.saveResult(job.id, result, error, this.now(), out.usage);
       }
       const at = new Date(this.now());
       const body = callbackBody(job, result, error, at);
@@ -155,36 +182,65 @@ export class JobWorker {
     if (final) this.o.onDone?.(job, "failed");
   }
 
-  /** Poll in the background: at once after `kick`, else every `pollMs` or when a job falls due. */
+  /**
+   * Poll in the background: claim due jobs as slots free up (a job whose callback hangs holds
+   * its own slot only), at once after `kick`, else every `pollMs` or when a job falls due.
+   */
   start(): void {
     if (this.loop) return;
     this.stopping = false;
     this.loop = (async () => {
       while (!this.stopping) {
-        let worked = 0;
-        try {
-          worked = await this.tick();
-        } catch (err) {
-          this.o.onError?.(err, null);
+        this.kicked = false;
+        const free = this.o.concurrency - this.active.size;
+        let claimed = 0;
+        if (free > 0) {
+          try {
+            const jobs = await this.o.store.jobs.claim(this.now(), this.o.leaseMs, free);
+            for (const job of jobs) this.run(job);
+            claimed = jobs.length;
+          } catch (err) {
+            this.o.onError?.(err, null);
+          }
         }
-        if (worked > 0 || this.stopping) continue;
-        const due = await this.o.store.jobs.nextDue().catch(() => null);
-        const wait = Math.max(
-          10,
-          Math.min(this.o.pollMs, due === null ? this.o.pollMs : due - this.now()),
-        );
+        if (this.stopping) break;
+        // Every slot taken by this claim: more may be due as soon as one frees up.
+        if (claimed > 0 && claimed === free) continue;
+        if (this.kicked) continue;
+        let wait: number | null = null;
+        if (this.active.size < this.o.concurrency) {
+          const due = await this.o.store.jobs.nextDue().catch(() => null);
+          wait = Math.max(
+            10,
+            Math.min(this.o.pollMs, due === null ? this.o.pollMs : due - this.now()),
+          );
+        }
+        if (this.kicked || this.stopping) continue;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          this.timer = setTimeout(resolve, wait);
+          // All slots busy: the next attempt to finish wakes the loop.
+          if (wait !== null) this.timer = setTimeout(resolve, wait);
         });
         this.wake = null;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
       }
+      await Promise.all(this.active);
     })();
   }
 
-  /** A job was added: look now. */
+  /** Run one claimed job in a slot of its own; the loop is woken when it ends. */
+  private run(job: Job): void {
+    const attempt: Promise<void> = this.attempt(job).finally(() => {
+      this.active.delete(attempt);
+      this.kick();
+    });
+    this.active.add(attempt);
+  }
+
+  /** A job was added or a slot freed up: look now. */
   kick(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.kicked = true;
     this.wake?.();
   }
 

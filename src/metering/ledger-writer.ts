@@ -1,81 +1,111 @@
 import type { LedgerRow, LedgerStore } from "../store/index.js";
+import type { Limiter, Settlement } from "../store/limits.js";
 
 export interface LedgerWriterOptions {
-  /** Rows wait at most this long before they are written (0: each row is written at once). */
+  /** A commit waits this long for more rows to join it (0: it starts on the next turn). */
   flushMs: number;
-  /** A flush starts as soon as this many rows wait. */
-  maxRows: number;
+  /** Counter updates that go in the rows' transaction. */
+  limiter: Limiter;
   onError?: (err: unknown, rows: number) => void;
 }
 
+interface Waiting {
+  rows: LedgerRow[];
+  settlements: Settlement[];
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function waiting(): Waiting {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Whoever appended awaits it; an unawaited failure must not crash the process.
+  done.catch(() => undefined);
+  return { rows: [], settlements: [], done, resolve, reject };
+}
+
 /**
- * Batches ledger rows into one transaction per flush. Rows whose write fails go back to the
- * buffer and are retried by the next flush; `close` writes everything that waits (SIGTERM).
+ * Group commit: every row is committed before the promise `append` returns settles, and rows
+ * that arrive while a commit runs go together in the next one (one transaction, one multi-row
+ * INSERT, with their counters' updates). A failed commit rejects its rows' promises.
  */
 export class LedgerWriter {
-  private buffer: LedgerRow[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> = Promise.resolve();
+  private next: Waiting | null = null;
+  /** Cancels the commit scheduled to start, if any. */
+  private scheduled: (() => void) | null = null;
+  private running: Promise<void> | null = null;
 
   constructor(
     private readonly ledger: LedgerStore,
     private readonly options: LedgerWriterOptions,
   ) {}
 
-  /** Rows recorded and not yet written. */
-  get pending(): readonly LedgerRow[] {
-    return this.buffer;
+  /** Write a row (and its settlement); settles once it is committed. */
+  append(row: LedgerRow | null, settlement: Settlement | null = null): Promise<void> {
+    this.next ??= waiting();
+    if (row) this.next.rows.push(row);
+    if (settlement) this.next.settlements.push(settlement);
+    const done = this.next.done;
+    this.schedule();
+    return done;
   }
 
-  /** Buffer a row; with `flushMs` 0 it returns the row's write, otherwise it never waits. */
-  append(row: LedgerRow): Promise<void> | undefined {
-    this.buffer.push(row);
-    if (this.options.flushMs <= 0) return this.flush();
-    if (this.buffer.length >= this.options.maxRows) {
-      void this.flush().catch(() => undefined);
-      return undefined;
+  private schedule(): void {
+    if (this.running || this.scheduled || !this.next) return;
+    if (this.options.flushMs > 0) {
+      const t = setTimeout(() => this.start(), this.options.flushMs);
+      this.scheduled = () => clearTimeout(t);
+    } else {
+      const t = setImmediate(() => this.start());
+      this.scheduled = () => clearImmediate(t);
     }
-    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.options.flushMs);
-    return undefined;
   }
 
-  /** Write every waiting row; flushes run one after another. */
-  flush(): Promise<void> {
-    const next = this.running.then(async () => {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      const rows = this.buffer;
-      if (rows.length === 0) return;
-      this.buffer = [];
-      try {
-        await this.ledger.append(rows);
-      } catch (err) {
-        this.buffer = [...rows, ...this.buffer];
-        this.options.onError?.(err, rows.length);
-        this.timer ??= setTimeout(
-          () => void this.flush().catch(() => undefined),
-          Math.max(this.options.flushMs, 1000),
-        );
-        throw err;
-      }
+  private start(): void {
+    this.scheduled = null;
+    this.running = this.drain().finally(() => {
+      this.running = null;
+      this.schedule();
     });
-    this.running = next.catch(() => undefined);
-    return next;
   }
 
-  /** Run `fn` between flushes (nothing is being written meanwhile). */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.running.then(fn);
-    this.running = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    return next;
+  private async drain(): Promise<void> {
+    const batch = this.next;
+    this.next = null;
+    if (!batch) return;
+    try {
+      await this.ledger.append(
+        batch.rows,
+        this.options.limiter.settleStatements(batch.settlements),
+      );
+    } catch (err) {
+      this.options.onError?.(err, batch.rows.length);
+      batch.reject(err);
+      return;
+    }
+    batch.resolve();
+    await this.options.limiter
+      .settleAfter?.(batch.settlements)
+      .catch((err: unknown) => this.options.onError?.(err, 0));
   }
 
-  async close(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.flush();
+  /** Every row appended so far, committed (or failed). */
+  async flush(): Promise<void> {
+    const pending = this.next?.done;
+    if (this.scheduled) {
+      this.scheduled();
+      this.start();
+    }
+    await pending?.catch(() => undefined);
+    await this.running?.catch(() => undefined);
+  }
+
+  close(): Promise<void> {
+    return this.flush();
   }
 }

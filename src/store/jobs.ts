@@ -1,4 +1,4 @@
-import { first, type SqlExecutor } from "./sql.js";
+import { first, type SqlExecutor, type Statement } from "./sql.js";
 
 /** queued → running (leased) → succeeded | failed; a lapsed lease makes a running job due again. */
 export type JobStatus = "queued" | "running" | "succeeded" | "failed";
@@ -151,14 +151,33 @@ export class JobStore {
     return rows.map(toJob).sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  /** Keep a computed result before delivering it, so retries do not compute it again. */
-  async saveResult(id: string, result: string, error: string | null, now: number): Promise<void> {
-    await this.db.run("UPDATE rerank_jobs SET result = ?, error = ?, updated_at = ? WHERE id = ?", [
-      result,
-      error,
-      now,
-      id,
+  /**
+   * Keep a computed result before delivering it, so retries do not compute it again, in one
+   * transaction with `also` (the job's ledger row: a result is never kept without its usage).
+   */
+  async saveResult(
+    id: string,
+    result: string,
+    error: string | null,
+    now: number,
+    also: readonly Statement[] = [],
+  ): Promise<void> {
+    await this.db.batch([
+      {
+        sql: "UPDATE rerank_jobs SET result = ?, error = ?, updated_at = ? WHERE id = ?",
+        params: [result, error, now, id],
+      },
+      ...also,
     ]);
+  }
+
+  /** Extend the lease of a running attempt (only the lease holder's); false when it is not. */
+  async renew(job: Job, until: number): Promise<boolean> {
+    const n = await this.db.run(
+      "UPDATE rerank_jobs SET next_at = ? WHERE id = ? AND attempts = ? AND status = 'running'",
+      [until, job.id, job.attempts],
+    );
+    return n > 0;
   }
 
   /** Record an attempt's outcome; only the lease holder (same attempt count) may. */

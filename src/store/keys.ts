@@ -2,6 +2,9 @@ import { first, type SqlExecutor } from "./sql.js";
 
 export type QuotaPeriod = "day" | "month";
 
+/** The Postgres notification channel of key revocations and rotations. */
+export const KEYS_CHANNEL = "edgepool_keys";
+
 /** An API key as stored: never the key itself, only its sha256. */
 export interface ApiKey {
   id: string;
@@ -124,7 +127,15 @@ export class KeyStore {
       "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
       [now, id],
     );
+    if (n > 0) await this.changed(id);
     return n > 0;
+  }
+
+  /** Tell the servers listening on the store (Postgres) that a key changed: they forget it. */
+  private async changed(id: string): Promise<void> {
+    if (this.db.dialect === "postgres") {
+      await this.db.run(`SELECT pg_notify('${KEYS_CHANNEL}', ?)`, [id]);
+    }
   }
 
   /** Give the key a new secret; the old one keeps working until `graceUntil` (or stops now). */
@@ -142,6 +153,7 @@ export class KeyStore {
        RETURNING ${COLUMNS}`,
       [graceUntil, next.keyHash, next.keyPrefix, now, id],
     );
+    if (rows[0]) await this.changed(id);
     return rows[0] && toKey(rows[0]);
   }
 }

@@ -1,4 +1,4 @@
-import { first, type SqlExecutor, type SqlValue } from "./sql.js";
+import { first, type SqlExecutor, type SqlValue, type Statement } from "./sql.js";
 
 /** One metered request. */
 export interface LedgerRow {
@@ -74,15 +74,25 @@ const BILLABLE = "status < 400";
 export class LedgerStore {
   constructor(private readonly db: SqlExecutor) {}
 
-  /** Append rows in one transaction; a row whose id is already there is skipped. */
-  async append(rows: readonly LedgerRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const statements = [];
+  /**
+   * Append rows, and run `also` (their counters' updates), in one transaction; a row whose id is
+   * already there is skipped. A single statement goes alone: it is atomic by itself.
+   */
+  async append(rows: readonly LedgerRow[], also: readonly Statement[] = []): Promise<void> {
+    const statements = [...LedgerStore.inserts(rows), ...also];
+    if (statements.length === 0) return;
+    if (statements.length === 1) await this.db.run(statements[0]!.sql, statements[0]!.params);
+    else await this.db.batch(statements);
+  }
+
+  /** The INSERTs that append `rows` (a row whose id is already there is skipped). */
+  static inserts(rows: readonly LedgerRow[]): Statement[] {
+    const statements: Statement[] = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
       const chunk = rows.slice(i, i + ROWS_PER_INSERT);
       statements.push({ sql: insert(chunk.length), params: chunk.flatMap(params) });
     }
-    await this.db.batch(statements);
+    return statements;
   }
 
   /** Billable requests and tokens of a key since `from`, for its quotas. */

@@ -26,8 +26,12 @@ export interface PostgresOptions {
 export class PostgresExecutor implements SqlExecutor {
   readonly dialect = "postgres" as const;
   private readonly pool: pg.Pool;
+  private relaxedExecutor: PostgresExecutor | null = null;
 
-  constructor(options: PostgresOptions) {
+  constructor(
+    private readonly options: PostgresOptions,
+    private readonly asyncCommit = false,
+  ) {
     const schema = options.schema;
     if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
       throw new Error(`Invalid Postgres schema name '${schema}'`);
@@ -39,6 +43,18 @@ export class PostgresExecutor implements SqlExecutor {
     });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on("error", () => undefined);
+    // Queued before any query of the new connection.
+    if (asyncCommit)
+      this.pool.on("connect", (c) => {
+        c.query("SET synchronous_commit = off").catch(() => undefined);
+      });
+  }
+
+  /** The same database through connections that commit without waiting for the WAL flush. */
+  relaxed(): SqlExecutor {
+    if (this.asyncCommit) return this;
+    this.relaxedExecutor ??= new PostgresExecutor(this.options, true);
+    return this.relaxedExecutor;
   }
 
   /** Create the schema named in the options, if any (before the first query that needs it). */
@@ -74,7 +90,55 @@ export class PostgresExecutor implements SqlExecutor {
     }
   }
 
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onGap: (err: unknown) => void,
+  ): () => Promise<void> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`Invalid channel '${channel}'`);
+    let stopped = false;
+    let client: pg.Client | null = null;
+    let retry: NodeJS.Timeout | null = null;
+    const connect = async (delayMs: number) => {
+      const c = new pg.Client({
+        connectionString: this.options.connectionString,
+        ...(this.options.schema ? { options: `-c search_path=${this.options.schema}` } : {}),
+      });
+      const lost = (err: unknown) => {
+        if (client !== c) return;
+        client = null;
+        c.end().catch(() => undefined);
+        if (stopped) return;
+        onGap(err);
+        const next = Math.min(30_000, Math.max(500, delayMs * 2));
+        retry = setTimeout(() => void connect(next), next);
+        retry.unref();
+      };
+      client = c;
+      c.on("error", lost);
+      c.on("end", () => lost(new Error("connection ended")));
+      c.on("notification", (n) => onMessage(n.payload ?? ""));
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${channel}`);
+        // Whatever happened while not listening is unknown.
+        if (delayMs > 0) onGap(null);
+      } catch (err) {
+        lost(err);
+      }
+    };
+    void connect(0);
+    return async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      const c = client;
+      client = null;
+      await c?.end().catch(() => undefined);
+    };
+  }
+
   async close(): Promise<void> {
+    await this.relaxedExecutor?.close();
     await this.pool.end();
   }
 }

@@ -57,9 +57,15 @@ export const SCHEMA: readonly string[] = [
     UNIQUE (owner, idempotency_key)
   )`,
   "CREATE INDEX IF NOT EXISTS rerank_jobs_due ON rerank_jobs (status, next_at)",
-  `CREATE TABLE IF NOT EXISTS webhook_messages (
-    id TEXT PRIMARY KEY,
-    seen_at BIGINT NOT NULL
+  // Quotas and rate limits, shared by every instance: a key's admitted requests and prompt tokens
+  // in its current period, and its rate limit's theoretical arrival time (GCRA, microseconds).
+  `CREATE TABLE IF NOT EXISTS key_usage (
+    key_id TEXT PRIMARY KEY,
+    period_start BIGINT NOT NULL,
+    period_end BIGINT NOT NULL,
+    requests BIGINT NOT NULL,
+    tokens BIGINT NOT NULL,
+    tat BIGINT NOT NULL
   )`,
 ];
 

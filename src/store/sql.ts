@@ -19,6 +19,20 @@ export interface SqlExecutor {
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /** Several statements in one transaction: all or none (D1's `batch`). */
   batch(statements: readonly Statement[]): Promise<void>;
+  /**
+   * An executor for writes that may be forgotten by a crash of the database server (never by a
+   * crash of this process): Postgres commits them without waiting for the disk. Default: this one.
+   */
+  relaxed?(): SqlExecutor;
+  /**
+   * Call `onMessage` for each notification on `channel` (Postgres LISTEN), and `onGap` whenever
+   * some may have been missed (the connection was lost; it reconnects). Returns how to stop.
+   */
+  listen?(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onGap: (err: unknown) => void,
+  ): () => Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,22 +1,19 @@
 import { JobStore } from "./jobs.js";
 import { KeyStore } from "./keys.js";
 import { LedgerStore } from "./ledger.js";
-import { MessageStore } from "./messages.js";
 import { migrate } from "./schema.js";
 import type { SqlExecutor } from "./sql.js";
 
-/** Everything edgepool keeps: API keys, the usage ledger, rerank jobs, inbound webhook ids. */
+/** Everything edgepool keeps: API keys, the usage ledger and its counters, rerank jobs. */
 export class Store {
   readonly keys: KeyStore;
   readonly ledger: LedgerStore;
   readonly jobs: JobStore;
-  readonly messages: MessageStore;
 
   constructor(readonly db: SqlExecutor) {
     this.keys = new KeyStore(db);
     this.ledger = new LedgerStore(db);
     this.jobs = new JobStore(db);
-    this.messages = new MessageStore(db);
   }
 
   /** A store over `db` with its tables created. */

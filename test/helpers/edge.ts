@@ -77,6 +77,7 @@ export async function createEdgeKey(
   db: unknown,
   key: string,
   rateLimit: number | null = null,
+  requestQuota: number | null = null,
 ): Promise<string> {
   const store = await Store.open(new D1Sql(db as D1Database));
   const keyHash = await hashKey(key);
@@ -87,6 +88,8 @@ export async function createEdgeKey(
     keyHash,
     keyPrefix: keyPrefix(key),
     rateLimit,
+    requestQuota,
+    quotaPeriod: "day",
     createdAt: Date.now(),
   });
   return id;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKey } from "../helpers/cli.js";
 import { fixture } from "../helpers/fixtures.js";
 import { signedRequest, startReceiver, until } from "../helpers/receiver.js";
 import { getJson, postJson, type RunningServer, startServer } from "../helpers/server.js";
@@ -104,7 +105,7 @@ describe.each(backends)("webhook reranking on $name", (backend: TestBackend) => 
   );
 
   it.skipIf(backend.unavailable)(
-    "bad signature, old timestamp, replayed id, missing headers → 401",
+    "bad signature, old timestamp, missing headers → 401; a replayed webhook-id → the same job",
     async () => {
       const body = { query: QUERY, documents: DOCS, callback_url: `${receiver.url}/ok` };
       const good = signed(body);
@@ -121,15 +122,91 @@ describe.each(backends)("webhook reranking on $name", (backend: TestBackend) => 
       expect(stale.status).toBe(401);
       expect(stale.body.error.message).toMatch(/timestamp too old/);
 
-      expect((await postJson(url, good.text, { ...auth, ...good.headers })).status).toBe(202);
+      const accepted = await postJson(url, good.text, { ...auth, ...good.headers });
+      expect(accepted.status).toBe(202);
+      // A sender retrying after a lost 202 (same webhook-id) gets the same job, as from an
+      // idempotent receiver: no second job, no 401.
       const replay = await postJson(url, good.text, { ...auth, ...good.headers });
-      expect(replay.status).toBe(401);
-      expect(replay.body.error.message).toMatch(/Replayed webhook/);
+      expect(replay.status).toBe(202);
+      expect(replay.headers.get("idempotent-replayed")).toBe("true");
+      expect(replay.body.id).toBe(accepted.body.id);
 
       expect((await postJson(url, good.text, auth)).status).toBe(401);
       // Signed but no API key: still 401.
       const noKey = signed(body);
       expect((await postJson(url, noKey.text, noKey.headers)).status).toBe(401);
+    },
+  );
+
+  it.skipIf(backend.unavailable)(
+    "a job is billed once, when it runs, against its submission's admission; polls are not billed",
+    async () => {
+      const k = await createKey(spec, "one-job", ["--request-quota", "1", "--quota-period", "day"]);
+      const mine = { authorization: `Bearer ${k.key}` };
+      const body = { query: QUERY, documents: DOCS, callback_url: `${receiver.url}/ok` };
+      const s = signed(body);
+      const res = await postJson(`${server.url}/v1/rerank/jobs`, s.text, { ...mine, ...s.headers });
+      expect(res.status).toBe(202);
+      // The quota of 1 is taken by the job accepted.
+      const second = signed({ ...body, query: "another" });
+      const refused = await postJson(`${server.url}/v1/rerank/jobs`, second.text, {
+        ...mine,
+        ...second.headers,
+      });
+      expect(refused.status).toBe(429);
+      const done = await until(async () => {
+        const j = await getJson(`${server.url}/v1/rerank/jobs/${res.body.id}`, mine);
+        expect(j.status).toBe(200);
+        return j.body.status === "succeeded" ? j.body : undefined;
+      });
+      for (let i = 0; i < 3; i++) {
+        expect((await getJson(`${server.url}/v1/rerank/jobs/${res.body.id}`, mine)).status).toBe(
+          200,
+        );
+      }
+      const usage = await getJson(`${server.url}/v1/usage?group_by=route`, mine);
+      expect(usage.status).toBe(200);
+      expect(usage.body.data).toEqual([
+        {
+          group: "/v1/rerank",
+          requests: 1,
+          errors: 0,
+          inputs: DOCS.length,
+          prompt_tokens: done.result.usage.total_tokens,
+        },
+        { group: "/v1/rerank/jobs", requests: 1, errors: 1, inputs: 0, prompt_tokens: 0 },
+      ]);
+    },
+  );
+
+  it.skipIf(backend.unavailable)(
+    "a callback that never answers holds its own slot only: other jobs are delivered meanwhile",
+    async () => {
+      const hold = await startReceiver(NEW_SECRET, () => null);
+      try {
+        const stuck = await submit({
+          query: QUERY,
+          documents: DOCS,
+          callback_url: `${hold.url}/cb`,
+        });
+        expect(stuck.status).toBe(202);
+        await until(() => (hold.deliveries.length > 0 ? true : undefined));
+        const next = await submit({
+          query: QUERY,
+          documents: DOCS,
+          callback_url: `${receiver.url}/ok`,
+        });
+        await until(async () => {
+          const j = await job(next.body.id);
+          return j.body.status === "succeeded" ? true : undefined;
+        });
+        // Delivered while the first callback is still waiting for its answer (--callback-timeout-ms).
+        const first = (await job(stuck.body.id)).body;
+        expect(first).toMatchObject({ status: "running", attempts: 1, last_response_status: null });
+        expect(first.last_response_excerpt).toBeNull();
+      } finally {
+        await hold.close();
+      }
     },
   );
 
@@ -180,6 +257,36 @@ describe.each(backends)("webhook reranking on $name", (backend: TestBackend) => 
     }
     expect((await job("job_unknown")).status).toBe(404);
   });
+
+  it.skipIf(backend.unavailable)(
+    "a job is refused at submission exactly as the synchronous /v1/rerank refuses it",
+    async () => {
+      const base = { query: QUERY, callback_url: `${receiver.url}/ok` };
+      for (const documents of [
+        ["x".repeat(150_000)], // over --max-input-chars
+        ["paris", "word ".repeat(2000)], // over the model's length, in tokens
+        Array.from({ length: 2049 }, () => "a"), // over --max-client-batch-size
+      ]) {
+        const sync = await postJson(`${server.url}/v1/rerank`, { query: QUERY, documents }, auth);
+        expect(sync.status).toBe(400);
+        const r = await submit({ ...base, documents });
+        expect(r.status).toBe(400);
+        expect(r.body.error.message).toBe(sync.body.error.message);
+      }
+      // Parameters of the synchronous route are taken and run: truncation makes the long one fit.
+      const fits = await submit({
+        ...base,
+        documents: ["paris", "word ".repeat(2000)],
+        truncate_prompt_tokens: -1,
+      });
+      expect(fits.status).toBe(202);
+      const done = await until(async () => {
+        const j = await job(fits.body.id);
+        return j.body.status === "succeeded" ? j.body : undefined;
+      });
+      expect(done.result.results).toHaveLength(2);
+    },
+  );
 
   it.skipIf(backend.unavailable)(
     "SIGKILL between accept and delivery: delivered after restart, once per 2xx",

@@ -27,6 +27,14 @@ describe.each(backends)("metering on $name", (backend: TestBackend) => {
     keys.quota = await createKey(spec, "quota", ["--request-quota", "3", "--quota-period", "day"]);
     keys.tokens = await createKey(spec, "tokens", ["--token-quota", "10"]);
     keys.rate = await createKey(spec, "rate", ["--rate-limit", "2"]);
+    keys.reader = await createKey(spec, "reader", [
+      "--request-quota",
+      "2",
+      "--quota-period",
+      "day",
+      "--rate-limit",
+      "2",
+    ]);
     keys.revoked = await createKey(spec, "revoked");
     keys.rotated = await createKey(spec, "rotated");
     server = await startServer(
@@ -114,6 +122,31 @@ describe.each(backends)("metering on $name", (backend: TestBackend) => {
         }
       }
       expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    },
+  );
+
+  it.skipIf(backend.unavailable)(
+    "usage reads are neither billed nor refused by quotas and rate limits",
+    async () => {
+      const key = auth(keys.reader!.key);
+      for (let i = 0; i < 2; i++) {
+        expect((await postJson(`${server.url}/v1/embeddings`, { input: "a" }, key)).status).toBe(
+          200,
+        );
+      }
+      for (let i = 0; i < 4; i++) {
+        const usage = await getJson(`${server.url}/v1/usage`, key);
+        expect(usage.status).toBe(200);
+        expect(usage.body.total.requests).toBe(2);
+      }
+      expect((await getJson(`${server.url}/v1/models`, key)).status).toBe(200);
+      const over = await postJson(`${server.url}/v1/embeddings`, { input: "a" }, key);
+      expect(over.status).toBe(429);
+      // The refusal is a row too (an error, not billed).
+      expect((await getJson(`${server.url}/v1/usage`, key)).body.total).toMatchObject({
+        requests: 3,
+        errors: 1,
+      });
     },
   );
 
@@ -257,6 +290,27 @@ describe.each(backends)("metering on $name", (backend: TestBackend) => {
       expect(k0Events.reduce((s, e) => s + Number(e.payload.value), 0)).toBe(k0Tokens);
       expect(new Set(events.map((e) => e.identifier)).size).toBe(events.length);
       expect(events[0]).toMatchObject({ event_name: "tokens", timestamp: expect.any(Number) });
+    },
+  );
+
+  it.skipIf(backend.unavailable)(
+    "keys create refuses a customer that is not a Stripe customer id",
+    async () => {
+      for (const customer of ["acme", "cus_", "cust_123", "cus_a b", " cus_abc"]) {
+        const r = await cli([
+          "keys",
+          "create",
+          "--store",
+          spec,
+          "--name",
+          "bad",
+          "--customer",
+          customer,
+        ]);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/--customer must be a Stripe customer id/);
+      }
+      expect((await cli(["keys", "list", "--store", spec])).stdout).not.toMatch(/\bbad\b/);
     },
   );
 

@@ -146,9 +146,4 @@ describe.each(backends)("store on $name", (backend: TestBackend) => {
     expect(await store.jobs.finishAttempt(again[0]!, outcome, now + 1001)).toBe(true);
     expect((await store.jobs.get("q1"))?.status).toBe("succeeded");
   });
-
-  it.skipIf(backend.unavailable)("remembers inbound webhook ids", async () => {
-    expect(await store.messages.firstSighting("msg_1", 1000, 600_000)).toBe(true);
-    expect(await store.messages.firstSighting("msg_1", 2000, 600_000)).toBe(false);
-  });
 });

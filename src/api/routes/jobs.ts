@@ -6,34 +6,48 @@ import {
   JobWorker,
   postCallback,
   validateCallbackUrl,
-  WEBHOOK_TOLERANCE_MS,
 } from "../../jobs/index.js";
 import { sha256Hex } from "../../metering/digest.js";
-import type { Job, Store } from "../../store/index.js";
+import type { Meter } from "../../metering/index.js";
+import type { Job, LedgerRow, Store } from "../../store/index.js";
 import type { AppModule } from "../app.js";
 import { readBody } from "../body.js";
 import type { App, Ctx } from "../context.js";
 import { ServiceUnavailableError } from "../errors.js";
+import { hostFor } from "../host.js";
 import { internalEnv } from "../internal.js";
 import { checkBatchSize } from "../prompts.js";
-import { type RouteDeps, requireTask } from "../route.js";
+import type { RouteDeps } from "../route.js";
 import { ErrorResponse } from "../schemas.js";
+import { checkRerank, RerankRequest } from "./score.js";
 
-const Document = z.union([z.string(), z.looseObject({ text: z.string() })]);
-
+/**
+ * The synchronous `/v1/rerank` request (Jina/Cohere form: `query` and `documents`), a
+ * `callback_url` and `metadata`; checked at submission exactly as the synchronous route checks it.
+ */
 export const RerankJobRequest = z
   .strictObject({
+    ...RerankRequest.omit({
+      texts: true,
+      raw_scores: true,
+      return_text: true,
+      truncate: true,
+      truncation_direction: true,
+    }).shape,
     query: z.string(),
-    documents: z.array(Document).min(1),
-    top_n: z.number().int().min(0).nullish(),
-    model: z.string().nullish(),
-    return_documents: z.boolean().nullish(),
+    documents: RerankRequest.shape.documents.unwrap().min(1),
     callback_url: z
       .string()
       .openapi({ description: "https:// URL the signed result is POSTed to" }),
     metadata: z.record(z.string(), z.unknown()).nullish(),
   })
   .openapi("RerankJobRequest");
+
+/** The rerank a job runs: its request without the job's own fields. */
+function rerankOf(body: z.infer<typeof RerankJobRequest>) {
+  const { callback_url: _url, metadata: _metadata, ...rerank } = body;
+  return rerank;
+}
 
 const JobAccepted = z
   .object({
@@ -90,9 +104,12 @@ function owner(c: Ctx): string {
   return c.get("principal")?.keyId ?? "";
 }
 
-/** Check a signed inbound request (Standard Webhooks) and refuse a webhook-id seen before. */
-async function verifyInbound(c: Ctx, store: Store, jobs: JobsOptions, now: number) {
-  if (!jobs.inbound.enabled) return;
+/**
+ * Check a signed inbound request (Standard Webhooks); its `webhook-id`, which a sender keeps
+ * when it retries, identifies the job as an Idempotency-Key would (null when unsigned).
+ */
+async function verifyInbound(c: Ctx, jobs: JobsOptions): Promise<string | null> {
+  if (!jobs.inbound.enabled) return null;
   const raw = await c.req.text();
   const headers = {
     "webhook-id": c.req.header("webhook-id") ?? "",
@@ -101,11 +118,8 @@ async function verifyInbound(c: Ctx, store: Store, jobs: JobsOptions, now: numbe
   };
   const why = jobs.inbound.check(raw, headers);
   if (why) throw unauthorized(`Invalid webhook signature: ${why}`);
-  if (!(await store.messages.firstSighting(headers["webhook-id"], now, 2 * WEBHOOK_TOLERANCE_MS))) {
-    throw unauthorized(
-      `Replayed webhook: webhook-id '${headers["webhook-id"]}' was already accepted`,
-    );
-  }
+  // A space never appears in an Idempotency-Key: the two cannot collide.
+  return `webhook-id ${headers["webhook-id"]}`;
 }
 
 /**
@@ -117,6 +131,7 @@ export function rerankJobWorker(
   store: Store,
   jobs: JobsOptions,
   log?: Logger,
+  meter?: Meter,
 ): JobWorker {
   return new JobWorker({
     store,
@@ -130,14 +145,8 @@ export function rerankJobWorker(
     onError: (err, job) => log?.error({ err: (err as Error).message, job: job?.id }, "rerank job"),
     onDone: (job, status) => log?.info({ job: job.id, status }, "rerank job done"),
     execute: async (job) => {
-      const r = JSON.parse(job.request) as z.infer<typeof RerankJobRequest>;
-      const rerank = {
-        query: r.query,
-        documents: r.documents,
-        top_n: r.top_n,
-        model: r.model,
-        return_documents: r.return_documents,
-      };
+      const rerank = rerankOf(JSON.parse(job.request) as z.infer<typeof RerankJobRequest>);
+      let row: LedgerRow | null = null;
       const res = await app().request(
         "/v1/rerank",
         {
@@ -145,9 +154,14 @@ export function rerankJobWorker(
           headers: { "content-type": "application/json", "x-request-id": job.id },
           body: JSON.stringify(rerank),
         },
-        internalEnv({ keyId: job.owner, key: null }),
+        internalEnv({ keyId: job.owner, key: null }, (r) => {
+          row = r;
+        }),
       );
-      return { status: res.status, body: await res.text() };
+      const body = await res.text();
+      // One row per job, whatever recomputes it: its id is the job's.
+      const usage = meter && row ? meter.jobUsage({ ...(row as LedgerRow), id: job.id }) : [];
+      return { status: res.status, body, usage };
     },
     send: (url, body, headers) =>
       postCallback(url, body, headers, {
@@ -195,17 +209,17 @@ export function registerJobs(
   );
   app.post("/v1/rerank/jobs", async (c) => {
     const t = now();
-    await verifyInbound(c, store, jobs, t);
+    const webhookId = await verifyInbound(c, jobs);
     const body = await readBody(c, RerankJobRequest);
-    if (body.model && !deps.host.servedNames.includes(body.model)) {
-      throw new NotFoundError(`The model \`${body.model}\` does not exist.`, "model");
-    }
-    const engine = deps.host.engine;
-    if (engine) requireTask(engine, "score", "rerank");
-    checkBatchSize(body.documents.length, deps.limits, "documents");
+    const host = hostFor(deps.hosts, body.model);
+    if (!host) throw new NotFoundError(`The model \`${body.model}\` does not exist.`, "model");
+    // Refused now as the synchronous route would refuse it (a 400 at once, not a failed job
+    // later); where no model is loaded (the jobs function), the rest is checked when it runs.
+    if (host.engine) checkRerank(deps, rerankOf(body));
+    else checkBatchSize(body.documents.length, deps.limits, "documents");
     validateCallbackUrl(body.callback_url, jobs.callbacks);
-    const idempotencyKey = c.req.header("idempotency-key") ?? null;
-    if (idempotencyKey !== null && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+    const given = c.req.header("idempotency-key") ?? null;
+    if (given !== null && !/^[\x21-\x7e]{1,255}$/.test(given)) {
       throw new EdgepoolError(
         `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters`,
         400,
@@ -213,6 +227,7 @@ export function registerJobs(
         "Idempotency-Key",
       );
     }
+    const idempotencyKey = given ?? webhookId;
     const request = JSON.stringify(body);
     const requestHash = await sha256Hex(request);
     const { job, created } = await store.jobs.enqueue({
@@ -235,6 +250,8 @@ export function registerJobs(
     }
     if (created) worker.kick();
     else c.header("idempotent-replayed", "true");
+    // A new job is billed when it runs (its admission kept until then); a replay is not billed.
+    c.set("billing", created ? "deferred" : "none");
     if (jobs.onAccepted && (created || (job.status === "queued" && job.attempts === 0))) {
       try {
         await jobs.onAccepted(job);
@@ -280,6 +297,7 @@ export function rerankJobs(
   store: Store,
   jobs: JobsOptions,
   log?: Logger,
+  meter?: Meter,
 ): { routes: AppModule; worker: JobWorker } {
   let mounted: App | null = null;
   const worker = rerankJobWorker(
@@ -290,6 +308,7 @@ export function rerankJobs(
     store,
     jobs,
     log,
+    meter,
   );
   const routes: AppModule = (app, deps) => {
     mounted = app;

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError, checkTaskParameters } from "../../core/index.js";
-import type { Engine, PromptOptions } from "../../engine/index.js";
+import type { Engine, PromptOptions, ScoreOptions } from "../../engine/index.js";
 import type { App, Ctx } from "../context.js";
 import { runScore, usage } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
@@ -138,8 +138,8 @@ function firstTokens(engine: Engine, text: string, n: number): string {
   return ids.length <= n ? text : engine.tokenizer.decode(ids.slice(0, n), true);
 }
 
-/** Jina/Cohere rerank, or TEI's `/rerank` shape when the body has `texts`. */
-export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
+/** A rerank request's checks, up to what it would run: the same 400s and 404s as running it. */
+function rerankInputs(deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
   const engine = engineFor(deps, body.model);
   requireTask(engine, "score", "rerank");
   checkTaskParameters("score", { dimensions: body.dimensions ?? null });
@@ -151,16 +151,33 @@ export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof Reran
   if (body.query === undefined) throw new BadRequestError("query is required", "query");
   if (docs.length === 0) throw new BadRequestError("documents must not be empty", "documents");
   checkBatchSize(docs.length, deps.limits, "documents");
-  const options = promptOptions(body);
+  const options: ScoreOptions = {
+    ...promptOptions(body),
+    scoreMode: body.score_mode ?? null,
+    instruction: body.instruction ?? null,
+  };
   if (tei && body.truncate) {
     options.truncatePromptTokens = -1;
     options.truncationSide = body.truncation_direction?.toLowerCase() === "left" ? "left" : "right";
   }
-  const results = await runScore(c, engine, [body.query], docs, {
+  return { engine, query: body.query, docs, given, tei, options };
+}
+
+/**
+ * Refuse a rerank request now exactly as running it would (schema aside): its model and task,
+ * batch size, characters and tokens per input. Rerank jobs are checked so at submission.
+ */
+export function checkRerank(deps: RouteDeps, body: z.infer<typeof RerankRequest>): void {
+  const { engine, query, docs, options } = rerankInputs(deps, body);
+  engine.tokenizeScore([query], docs, options);
+}
+
+/** Jina/Cohere rerank, or TEI's `/rerank` shape when the body has `texts`. */
+export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
+  const { engine, query, docs, given, tei, options } = rerankInputs(deps, body);
+  const results = await runScore(c, engine, [query], docs, {
     ...options,
     useActivation: body.raw_scores ? false : useActivationOf(c, body),
-    scoreMode: body.score_mode ?? null,
-    instruction: body.instruction ?? null,
   });
   const ranked = results
     .map((r, index) => ({ index, score: r.score }))
