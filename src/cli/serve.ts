@@ -244,7 +244,16 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const stack = async () => {
     const { log } = await logging;
     for (const note of vllm.notes) log.warn(note);
-    const services = await storeServices(values, log);
+    const services = await storeServices(values, log, process.env, {
+      redis: async (url, store, log) => {
+        const { RedisLimiter } = await import("../metering/redis-limiter.js");
+        return RedisLimiter.connect(
+          url,
+          (id, from) => store.ledger.spent(id, from),
+          (err) => log.error({ err: (err as Error).message }, "redis"),
+        );
+      },
+    });
     await Promise.race([
       sessionLoading,
       loading.then(

@@ -25,5 +25,5 @@ export async function functionStoreServices(
   values["ledger-flush-ms"] ??= "0";
   values["job-worker"] = "off";
   // A frozen instance reads no notification: its cached keys live --key-cache-ms at most.
-  return storeServices(values, log, env, false);
+  return storeServices(values, log, env, { watchKeys: false });
 }

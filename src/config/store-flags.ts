@@ -16,7 +16,13 @@ import {
   DEFAULT_LEDGER_FLUSH_MS,
   Meter,
 } from "../metering/meter.js";
-import { openStore, type Store, StoreSpecError, storeSpecFrom } from "../store/index.js";
+import {
+  type Limiter,
+  openStore,
+  type Store,
+  StoreSpecError,
+  storeSpecFrom,
+} from "../store/index.js";
 import { listFrom } from "./list.js";
 import { intFlag } from "./model-flags.js";
 import { UsageError } from "./usage-error.js";
@@ -33,6 +39,7 @@ export const SERVE_STORE_FLAGS = {
   "key-cache-ms": { type: "string" },
   "ledger-flush-ms": { type: "string" },
   billable: { type: "string" },
+  "limits-store": { type: "string" },
   "webhook-secret": { type: "string", multiple: true },
   "inbound-webhook-secret": { type: "string", multiple: true },
   "callback-allow-http": { type: "boolean" },
@@ -53,6 +60,8 @@ ${STORE_FLAG_HELP}
   --billable inference|all      what is billed (and admitted against quotas and rate limits):
                                 inference = model requests (POST) and jobs' reranks, not polls
                                 or usage reads (default); all = every authenticated request
+  --limits-store redis://…      count quotas and rate limits in Redis (one round trip there per
+                                admission) instead of the store's key_usage table
   --key-cache-ms N              Postgres: reuse a key lookup this long where a revocation's
                                 notification may be missed (default ${DEFAULT_KEY_CACHE_MS}; SQLite reads keys each time)
   --ledger-flush-ms N           a ledger commit waits this long for more rows to join it (default
@@ -100,8 +109,12 @@ export async function storeServices(
   values: Values,
   log: Logger,
   env: NodeJS.ProcessEnv = process.env,
-  /** Listen for key revocations (a long-lived process; not a function instance that freezes). */
-  watchKeys = true,
+  runtime: {
+    /** Listen for key revocations (a long-lived process; not a function instance that freezes). */
+    watchKeys?: boolean;
+    /** Counters in Redis (`--limits-store`); serve loads the client only when it is asked for. */
+    redis?: (url: string, store: Store, log: Logger) => Promise<Limiter>;
+  } = {},
 ): Promise<StoreServices | null> {
   const str = (k: keyof Values) => values[k] as string | undefined;
   const spec = storeSpecFrom(str("store"), env);
@@ -159,14 +172,31 @@ export async function storeServices(
   if (!BILLABLE_CHOICES.includes(billable)) {
     throw new UsageError(`--billable must be ${BILLABLE_CHOICES.join(" or ")}`);
   }
+  const limitsStore = str("limits-store");
+  if (limitsStore !== undefined && !/^rediss?:\/\//.test(limitsStore)) {
+    throw new UsageError("--limits-store must be a redis:// or rediss:// URL");
+  }
+  if (limitsStore !== undefined && !runtime.redis) {
+    throw new UsageError(
+      "--limits-store is for serve: functions count limits in their store (DATABASE_URL)",
+    );
+  }
   const store = await openCliStore(spec);
+  let limiter: Limiter | undefined;
+  try {
+    limiter = limitsStore ? await runtime.redis!(limitsStore, store, log) : undefined;
+  } catch (err) {
+    await store.close();
+    throw new UsageError(`--limits-store: ${(err as Error).message}`);
+  }
   const meter = new Meter(store, {
+    ...(limiter ? { limiter } : {}),
     keyCacheMs,
     ledgerFlushMs,
     billable,
     onError: (err, rows) => log.error({ err: (err as Error).message, rows }, "ledger write failed"),
   });
-  if (watchKeys) {
+  if (runtime.watchKeys !== false) {
     meter.watchKeys((err) =>
       log.warn(
         { err: (err as Error).message },

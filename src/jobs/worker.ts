@@ -7,9 +7,11 @@ import type { CallbackSigner } from "./signing.js";
  * Runs a job's rerank request (in-process, through the app): its status and JSON body, and the
  * statements that record its usage (committed with the result).
  */
-export type ExecuteJob = (
-  job: Job,
-) => Promise<{ status: number; body: string; usage?: readonly Statement[] }>;
+export type ExecuteJob = (job: Job) => Promise<{
+  status: number;
+  body: string;
+  usage?: { statements: readonly Statement[]; after: () => Promise<void> };
+}>;
 /** Sends a signed callback. */
 export type SendCallback = (
   url: string,
@@ -126,7 +128,14 @@ export class JobWorker {
         result = out.body;
         error =
           out.status >= 400 ? (JSON.parse(out.body)?.error?.message ?? "rerank failed") : null;
-        await this.o.store.jobs.saveResult(job.id, result, error, this.now(), out.usage);
+        await this.o.store.jobs.saveResult(
+          job.id,
+          result,
+          error,
+          this.now(),
+          out.usage?.statements,
+        );
+        await out.usage?.after().catch((err: unknown) => this.o.onError?.(err, job));
       }
       const at = new Date(this.now());
       const body = callbackBody(job, result, error, at);

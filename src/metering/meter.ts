@@ -179,15 +179,18 @@ export class Meter {
   }
 
   /**
-   * A job's ledger row and its counters' update, to commit with the job's result. The job was
-   * admitted at submission; a rerank that failed gives the admission back.
+   * A job's ledger row and its counters' update, to commit with the job's result (`statements`),
+   * and what to run once they are (`after`: a limiter outside the store). The job was admitted at
+   * submission; a rerank that failed gives the admission back.
    */
-  jobUsage(row: LedgerRow): Statement[] {
-    const billable = billableStatus(row.status);
-    return [
-      ...LedgerStore.inserts([row]),
-      ...this.limiter.settleStatements([settlement(row, row.keyId, billable ? 0 : 1)]),
-    ];
+  jobUsage(row: LedgerRow): { statements: Statement[]; after: () => Promise<void> } {
+    const settled = [settlement(row, row.keyId, billableStatus(row.status) ? 0 : 1)];
+    return {
+      statements: [...LedgerStore.inserts([row]), ...this.limiter.settleStatements(settled)],
+      after: async () => {
+        await this.limiter.settleAfter?.(settled);
+      },
+    };
   }
 
   /** Every row recorded so far, committed. */

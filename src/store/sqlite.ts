@@ -16,10 +16,28 @@ export class SqliteExecutor implements SqlExecutor {
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
-    this.db.exec("PRAGMA journal_mode = WAL");
+    // First, so that what follows waits for other processes opening the same file.
+    this.db.exec("PRAGMA busy_timeout = 5000");
+    this.walMode();
     // NORMAL in WAL mode: a commit survives a process crash; only power loss can undo the last ones.
     this.db.exec("PRAGMA synchronous = NORMAL");
-    this.db.exec("PRAGMA busy_timeout = 5000");
+  }
+
+  /**
+   * WAL mode, once several processes opening a new file at once have let go of it: switching
+   * the journal mode can be refused as "locked" without waiting for the busy timeout.
+   */
+  private walMode(): void {
+    const until = Date.now() + 5000;
+    for (;;) {
+      try {
+        this.db.exec("PRAGMA journal_mode = WAL");
+        return;
+      } catch (err) {
+        if (!/locked|busy/i.test((err as Error).message) || Date.now() > until) throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      }
+    }
   }
 
   private prepare(sql: string) {

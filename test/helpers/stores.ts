@@ -83,3 +83,26 @@ export async function testBackends(): Promise<TestBackend[]> {
   if (unavailable) console.warn(`Skipping the Postgres store tests: ${unavailable}`);
   return [sqliteBackend(), postgresBackend(unavailable)];
 }
+
+export const TEST_REDIS_URL = process.env.EDGEPOOL_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** Null when a Redis server answers at TEST_REDIS_URL, else why not (its tests are skipped). */
+export async function redisUnavailable(): Promise<string | null> {
+  const { createClient } = await import("@redis/client");
+  const client = createClient({
+    url: TEST_REDIS_URL,
+    socket: { connectTimeout: 3000, reconnectStrategy: false },
+  });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+    return null;
+  } catch (err) {
+    const why = `no Redis answers at ${TEST_REDIS_URL} (${(err as Error).message}); set EDGEPOOL_TEST_REDIS_URL to run the Redis tests`;
+    console.warn(`Skipping the Redis tests: ${why}`);
+    return why;
+  } finally {
+    await client.quit().catch(() => undefined);
+  }
+}

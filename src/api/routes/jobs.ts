@@ -160,8 +160,9 @@ export function rerankJobWorker(
       );
       const body = await res.text();
       // One row per job, whatever recomputes it: its id is the job's.
-      const usage = meter && row ? meter.jobUsage({ ...(row as LedgerRow), id: job.id }) : [];
-      return { status: res.status, body, usage };
+      const usage =
+        meter && row ? meter.jobUsage({ ...(row as LedgerRow), id: job.id }) : undefined;
+      return { status: res.status, body, ...(usage ? { usage } : {}) };
     },
     send: (url, body, headers) =>
       postCallback(url, body, headers, {
