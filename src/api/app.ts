@@ -56,9 +56,9 @@ export interface AppOptions {
    */
   models?: readonly ModelHost[];
   /**
-   * Route families a runtime adds beyond the inference routes (`/v1/usage`, `/v1/rerank/jobs`):
-   * passed in rather than imported, so that a runtime without them (the edge Worker) bundles none
-   * of their code.
+   * Route families a runtime adds beyond the inference routes (`/v1/usage`, `/v1/rerank/jobs`,
+   * the `/docs` page): passed in rather than imported, so that a runtime without them (the edge
+   * Worker) bundles none of their code.
    */
   modules?: readonly AppModule[];
 }
@@ -130,7 +130,11 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   registerTeiRoot(app, deps, { version: options.version ?? "0.0.0" });
   registerTokenize(app, deps);
   for (const mount of options.modules ?? []) mount(app, deps);
-  registerMeta(app, deps, { version: options.version ?? "0.0.0", metrics });
+  registerMeta(app, deps, {
+    version: options.version ?? "0.0.0",
+    metrics,
+    auth: (options.apiKeys?.length ?? 0) > 0 || meter !== undefined,
+  });
 
   app.notFound((c) =>
     c.json(errorBody(`Route ${c.req.method} ${c.req.path} not found`, "NotFoundError", 404), 404),

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { staticKeyId } from "../metering/api-keys.js";
 import type { ApiKey } from "../store/index.js";
 import type { ApiEnv } from "./context.js";
+import { isDocsPath } from "./docs.js";
 import { AuthenticationError } from "./errors.js";
 import { internalPrincipal } from "./internal.js";
 
@@ -26,14 +27,15 @@ export function checkApiKeys(keys: readonly string[], source = "API key"): strin
   return [...keys];
 }
 
-const PUBLIC = new Set(["/health", "/ping", "/metrics", "/version", "/openapi.json", "/docs"]);
+const PUBLIC = new Set(["/health", "/ping", "/metrics", "/version", "/openapi.json"]);
 
 /** Finds the live stored key for a presented secret (by its hash), or null. */
 export type KeyResolver = (secret: string) => Promise<ApiKey | null>;
 
 /**
  * Bearer (or `x-api-key`) authentication against any of the static `keys` (empty or blank ones
- * are refused) or, with `resolve`, the keys in the store; health, metrics and docs stay public.
+ * are refused) or, with `resolve`, the keys in the store; health, metrics, the spec and the API
+ * page (`/docs` and its files) stay public.
  * Sets the request's `principal`.
  */
 export function apiKeyAuth(
@@ -48,7 +50,10 @@ export function apiKeyAuth(
       c.set("principal", internal);
       return next();
     }
-    if ((staticKeys.length === 0 && !resolve) || PUBLIC.has(c.req.path)) return next();
+    const path = c.req.path;
+    if ((staticKeys.length === 0 && !resolve) || PUBLIC.has(path) || isDocsPath(path)) {
+      return next();
+    }
     const header = c.req.header("authorization") ?? "";
     const token = /^bearer\s+/i.test(header)
       ? header.replace(/^bearer\s+/i, "").trim()

@@ -36,11 +36,19 @@ const errorResponses = Object.fromEntries(
   ]),
 );
 
+/** Named request examples, checked against the body schema; the first fills Swagger UI's "Try it out". */
+export type RequestExamples<S extends z.ZodType> = Record<
+  string,
+  { summary: string; value: z.input<S> }
+>;
+
 export interface PostSpec<S extends z.ZodType> {
   paths: string[];
   summary: string;
   tag: string;
   body: S;
+  /** Every route documents at least one example request (`/openapi.json`, the `/docs` page). */
+  examples: RequestExamples<S>;
   response: z.ZodType;
   /** Sees the parsed JSON before validation (e.g. to pick the error shape by the body's form). */
   inspect?: (c: Ctx, json: Record<string, unknown>) => void;
@@ -61,7 +69,10 @@ export function postRoute<S extends z.ZodType>(
         summary: spec.summary,
         tags: [spec.tag],
         request: {
-          body: { content: { "application/json": { schema: spec.body } }, required: true },
+          body: {
+            content: { "application/json": { schema: spec.body, examples: spec.examples } },
+            required: true,
+          },
         },
         responses: {
           200: { description: "OK", content: { "application/json": { schema: spec.response } } },

@@ -173,6 +173,32 @@ export function registerCohere(app: App, deps: RouteDeps): void {
       summary: "Embed (Cohere v2)",
       tag: "Cohere",
       body: CohereEmbedRequest,
+      examples: {
+        inputs: {
+          summary: "v2 inputs of content parts",
+          value: {
+            inputs: [{ content: [{ type: "text", text: "Paris is the capital of France." }] }],
+            input_type: "search_document",
+            embedding_types: ["float"],
+          },
+        },
+        texts: {
+          summary: "Documents to index",
+          value: {
+            texts: ["Paris is the capital of France.", "The Eiffel Tower is in Paris."],
+            input_type: "search_document",
+            embedding_types: ["float"],
+          },
+        },
+        int8: {
+          summary: "A query, int8 and binary",
+          value: {
+            texts: ["What is the capital of France?"],
+            input_type: "search_query",
+            embedding_types: ["int8", "ubinary"],
+          },
+        },
+      },
       response: CohereEmbedResponse,
     },
     async (c, body) => {
@@ -194,6 +220,16 @@ export function registerCohere(app: App, deps: RouteDeps): void {
       summary: "Embed (Cohere v1: cohere-ai v7's CohereClient, LangChain's CohereEmbeddings)",
       tag: "Cohere",
       body: CohereEmbedRequest,
+      examples: {
+        texts: {
+          summary: "Plain float lists",
+          value: { texts: ["Paris is the capital of France."], input_type: "search_document" },
+        },
+        types: {
+          summary: "By type",
+          value: { texts: ["What is the capital of France?"], embedding_types: ["float", "int8"] },
+        },
+      },
       response: CohereEmbedV1Response,
     },
     async (c, body) => {

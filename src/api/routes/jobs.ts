@@ -192,7 +192,26 @@ export function registerJobs(
       summary: "Rerank in the background; the signed result is POSTed to callback_url",
       tags: ["Rerank"],
       request: {
-        body: { content: { "application/json": { schema: RerankJobRequest } }, required: true },
+        body: {
+          content: {
+            "application/json": {
+              schema: RerankJobRequest,
+              examples: {
+                job: {
+                  summary: "Rerank; the result is POSTed to callback_url",
+                  value: {
+                    query: "What is the capital of France?",
+                    documents: ["Paris is the capital of France.", "The cat sat on the mat."],
+                    top_n: 1,
+                    callback_url: "https://example.com/hooks/rerank",
+                    metadata: { ticket: 42 },
+                  } satisfies z.input<typeof RerankJobRequest>,
+                },
+              },
+            },
+          },
+          required: true,
+        },
       },
       responses: {
         202: { description: "Stored", content: { "application/json": { schema: JobAccepted } } },
@@ -273,7 +292,11 @@ export function registerJobs(
       path: "/v1/rerank/jobs/{id}",
       summary: "A rerank job: status, attempts, and the result once done",
       tags: ["Rerank"],
-      request: { params: z.object({ id: z.string() }) },
+      request: {
+        params: z.object({
+          id: z.string().openapi({ example: "job_9f2c4e0a1b7d4c3e8f6a5b4c3d2e1f00" }),
+        }),
+      },
       responses: {
         200: { description: "The job", content: { "application/json": { schema: JobView } } },
         404: {

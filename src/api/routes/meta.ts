@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App, Ctx } from "../context.js";
-import { docsPage } from "../docs.js";
 import type { Metrics } from "../metrics.js";
 import type { RouteDeps } from "../route.js";
 import { created } from "../route.js";
@@ -28,12 +27,16 @@ const ModelList = z
   })
   .openapi("ModelList");
 
+/** The scheme Swagger UI's "Authorize" fills: every request then sends `Authorization: Bearer KEY`. */
+const BEARER = "apiKey";
+
 function documentGet(
   app: App,
   path: string,
   summary: string,
   schema: z.ZodType,
   type = "application/json",
+  isPublic = false,
 ): void {
   app.openAPIRegistry.registerPath(
     createRoute({
@@ -41,6 +44,7 @@ function documentGet(
       path,
       summary,
       tags: ["Operations"],
+      ...(isPublic ? { security: [] } : {}),
       responses: {
         200: { description: "OK", content: { [type]: { schema } } },
         503: {
@@ -55,9 +59,11 @@ function documentGet(
 export interface MetaOptions {
   version: string;
   metrics: Metrics | null;
+  /** Whether requests need an API key (static keys or a metering store). */
+  auth: boolean;
 }
 
-/** `/v1/models`, `/health`, `/ping`, `/version`, `/metrics`, `/openapi.json`, `/docs`. */
+/** `/v1/models`, `/health`, `/ping`, `/version`, `/metrics`, `/openapi.json`. */
 export function registerMeta(app: App, deps: RouteDeps, opts: MetaOptions): void {
   const startedAt = created();
   documentGet(app, "/v1/models", "List served models", ModelList);
@@ -84,8 +90,10 @@ export function registerMeta(app: App, deps: RouteDeps, opts: MetaOptions): void
     "/health",
     "200 when every model is ready, 503 while one is loading or after a failure",
     z.string(),
+    "application/json",
+    true,
   );
-  documentGet(app, "/ping", "Same as /health", z.string());
+  documentGet(app, "/ping", "Same as /health", z.string(), "application/json", true);
   const health = (c: Ctx) => {
     for (const host of deps.hosts) host.require();
     return c.body(null, 200);
@@ -94,18 +102,32 @@ export function registerMeta(app: App, deps: RouteDeps, opts: MetaOptions): void
   app.get("/ping", health);
   app.post("/ping", health);
 
-  documentGet(app, "/version", "Server version", z.object({ version: z.string() }));
+  documentGet(
+    app,
+    "/version",
+    "Server version",
+    z.object({ version: z.string() }),
+    "application/json",
+    true,
+  );
   app.get("/version", (c) => c.json({ version: opts.version }));
 
   const { metrics } = opts;
   if (metrics) {
-    documentGet(app, "/metrics", "Prometheus metrics", z.string(), "text/plain");
+    documentGet(app, "/metrics", "Prometheus metrics", z.string(), "text/plain", true);
     app.get("/metrics", async (c) => {
       c.header("content-type", metrics.registry.contentType);
       return c.body(await metrics.registry.metrics());
     });
   }
 
+  app.openAPIRegistry.registerComponent("securitySchemes", BEARER, {
+    type: "http",
+    scheme: "bearer",
+    description: opts.auth
+      ? "An API key of this server, sent as `Authorization: Bearer KEY` (`x-api-key: KEY` works too)."
+      : "This server runs without API keys: requests need none. Behind a gateway that requires one (the edge Worker), give it here.",
+  });
   const spec = () =>
     app.getOpenAPIDocument({
       openapi: "3.0.3",
@@ -115,7 +137,8 @@ export function registerMeta(app: App, deps: RouteDeps, opts: MetaOptions): void
         description:
           "Pooling-model inference: vLLM pooling, OpenAI embeddings, Cohere/Jina rerank and TEI routes.",
       },
+      // Without keys, an empty requirement makes the key optional.
+      security: opts.auth ? [{ [BEARER]: [] }] : [{ [BEARER]: [] }, {}],
     });
   app.get("/openapi.json", (c) => c.json(spec()));
-  app.get("/docs", (c) => c.html(docsPage(spec())));
 }

@@ -38,6 +38,18 @@ export function registerOpenAI(app: App, deps: RouteDeps): void {
       summary: "Create embeddings (OpenAI)",
       tag: "OpenAI",
       body: EmbeddingRequest,
+      examples: {
+        batch: {
+          summary: "Two texts",
+          value: {
+            input: ["What is deep learning?", "Deep learning is a subset of machine learning."],
+          },
+        },
+        text: {
+          summary: "One text, base64 floats",
+          value: { input: "What is deep learning?", encoding_format: "base64" },
+        },
+      },
       response: EmbeddingResponse,
     },
     async (c, body) => {

@@ -100,6 +100,19 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       summary: "Run any pooling task",
       tag: "vLLM",
       body: PoolingRequest,
+      examples: {
+        default: {
+          summary: "The model's own task",
+          value: {
+            input: ["What is deep learning?", "Deep learning is a subset of machine learning."],
+          },
+        },
+        embed: { summary: "Embeddings", value: { input: "What is deep learning?", task: "embed" } },
+        token_embed: {
+          summary: "One vector per token",
+          value: { input: "What is deep learning?", task: "token_embed" },
+        },
+      },
       response: z.union([PoolingResponse, PluginResponse]),
     },
     async (c, body) => {
@@ -181,6 +194,12 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       summary: "Classify sequences",
       tag: "vLLM",
       body: ClassificationRequest,
+      examples: {
+        batch: {
+          summary: "Two texts",
+          value: { input: ["Loved every minute of it.", "The plot made no sense at all."] },
+        },
+      },
       response: ClassificationResponse,
     },
     async (c, body) => {

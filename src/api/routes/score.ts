@@ -214,6 +214,22 @@ export function registerScore(app: App, deps: RouteDeps): void {
       summary: "Score pairs (1:1, 1:N, N:N)",
       tag: "vLLM",
       body: ScoreRequest,
+      examples: {
+        one_to_many: {
+          summary: "One query against two texts",
+          value: {
+            text_1: "What is the capital of France?",
+            text_2: ["Paris is the capital of France.", "The cat sat on the mat."],
+          },
+        },
+        queries: {
+          summary: "queries/documents, pair by pair",
+          value: {
+            queries: ["What is the capital of France?", "Where is the Eiffel Tower?"],
+            documents: ["Paris is the capital of France.", "The Eiffel Tower is in Paris."],
+          },
+        },
+      },
       response: ScoreResponse,
     },
     async (c, body) => {
@@ -248,6 +264,28 @@ export function registerScore(app: App, deps: RouteDeps): void {
       summary: "Rerank documents for a query (Jina / Cohere; TEI with `texts`)",
       tag: "Rerank",
       body: RerankRequest,
+      examples: {
+        documents: {
+          summary: "Jina / Cohere",
+          value: {
+            query: "What is the capital of France?",
+            documents: [
+              "Paris is the capital of France.",
+              "The cat sat on the mat.",
+              "France is in Europe.",
+            ],
+            top_n: 2,
+          },
+        },
+        tei: {
+          summary: "TEI (texts)",
+          value: {
+            query: "What is the capital of France?",
+            texts: ["Paris is the capital of France.", "The cat sat on the mat."],
+            return_text: true,
+          },
+        },
+      },
       response: RerankResponse,
       // TEI's form (`texts`, no `documents`) gets TEI's error shape.
       inspect: (c, json) => {

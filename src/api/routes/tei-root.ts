@@ -164,6 +164,35 @@ export function registerTeiRoot(app: App, deps: RouteDeps, opts: TeiRootOptions)
         description:
           "A TEI /embed, /predict or /similarity body (`inputs`, optional Inference API `parameters`), or a TEI /rerank body (`query`, `texts`)",
       }),
+      examples: {
+        embed: {
+          summary: "Embed (or classify, on a classifier)",
+          value: { inputs: "What is deep learning?" },
+        },
+        similarity: {
+          summary: "Sentence similarity",
+          value: {
+            inputs: {
+              source_sentence: "What is deep learning?",
+              sentences: [
+                "Deep learning is a subset of machine learning.",
+                "The cat sat on the mat.",
+              ],
+            },
+          },
+        },
+        rerank: {
+          summary: "Rerank (a reranker)",
+          value: {
+            query: "What is the capital of France?",
+            texts: ["Paris is the capital of France.", "The cat sat on the mat."],
+          },
+        },
+        parameters: {
+          summary: "Inference API parameters",
+          value: { inputs: ["What is deep learning?"], parameters: { truncate: true } },
+        },
+      },
       response: z.unknown(),
     },
     (c, body) => root(c, deps, body as JsonObject),

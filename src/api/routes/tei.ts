@@ -153,6 +153,16 @@ export function registerTei(app: App, deps: RouteDeps): void {
       summary: "Embed (TEI)",
       tag: "TEI",
       body: TeiEmbedRequest,
+      examples: {
+        text: { summary: "One text", value: { inputs: "What is deep learning?" } },
+        batch: {
+          summary: "A batch, truncated to the model's length",
+          value: {
+            inputs: ["What is deep learning?", "Deep learning is a subset of machine learning."],
+            truncate: true,
+          },
+        },
+      },
       response: Vectors,
     },
     (c, body) => teiEmbed(c, deps, body),
@@ -165,6 +175,7 @@ export function registerTei(app: App, deps: RouteDeps): void {
       summary: "Token embeddings, not normalized (TEI)",
       tag: "TEI",
       body: TeiEmbedRequest.omit({ normalize: true, dimensions: true }),
+      examples: { text: { summary: "One text", value: { inputs: "What is deep learning?" } } },
       response: z.array(Vectors),
     },
     async (c, body) => {
@@ -191,6 +202,9 @@ export function registerTei(app: App, deps: RouteDeps): void {
       body: TeiEmbedRequest.omit({ normalize: true, dimensions: true }).extend({
         sparse_format: SparseFormat.nullish(),
       }),
+      examples: {
+        text: { summary: "One text", value: { inputs: "What is deep learning?" } },
+      },
       response: z.array(z.array(SparseEntry)),
     },
     async (c, body) => {
@@ -210,6 +224,15 @@ export function registerTei(app: App, deps: RouteDeps): void {
       summary: "Classify sequences or pairs (TEI)",
       tag: "TEI",
       body: TeiPredictRequest,
+      examples: {
+        text: { summary: "One text", value: { inputs: "I like you. I love you." } },
+        batch: {
+          summary: "A batch of texts and pairs",
+          value: {
+            inputs: [["I like you."], ["What is the capital of France?", "Paris is the capital."]],
+          },
+        },
+      },
       response: TeiPredictResponse,
     },
     (c, body) => teiPredict(c, deps, body),
@@ -222,6 +245,20 @@ export function registerTei(app: App, deps: RouteDeps): void {
       summary: "Cosine similarity of a source sentence to others (TEI)",
       tag: "TEI",
       body: TeiSimilarityRequest,
+      examples: {
+        sentences: {
+          summary: "One sentence against two",
+          value: {
+            inputs: {
+              source_sentence: "What is deep learning?",
+              sentences: [
+                "Deep learning is a subset of machine learning.",
+                "The cat sat on the mat.",
+              ],
+            },
+          },
+        },
+      },
       response: z.array(z.number()),
     },
     (c, body) => teiSimilarity(c, deps, body),

@@ -31,6 +31,12 @@ export function registerTokenize(app: App, deps: RouteDeps): void {
       summary: "Tokenize a prompt or chat messages",
       tag: "vLLM",
       body: TokenizeRequest,
+      examples: {
+        prompt: {
+          summary: "A prompt, with the token strings",
+          value: { prompt: "What is deep learning?", return_token_strs: true },
+        },
+      },
       response: z.object({
         count: z.number().int(),
         max_model_len: z.number().int(),
@@ -73,6 +79,13 @@ export function registerTokenize(app: App, deps: RouteDeps): void {
       summary: "Turn token ids back into text",
       tag: "vLLM",
       body: DetokenizeRequest,
+      examples: {
+        bert: {
+          summary:
+            "[CLS] hello world [SEP] in bert-base-uncased (ids are the model's: see /tokenize)",
+          value: { tokens: [101, 7592, 2088, 102] },
+        },
+      },
       response: z.object({ prompt: z.string() }),
     },
     (c, body) => {

@@ -22,11 +22,15 @@ const Instant = z
   });
 
 const UsageQuery = z.strictObject({
-  from: Instant.optional().openapi({ description: "Inclusive; default: start of this UTC month" }),
+  from: Instant.optional().openapi({
+    description: "Inclusive; default: start of this UTC month",
+    example: "2026-01-01",
+  }),
   to: Instant.optional().openapi({
     description: "Exclusive; a bare date means the end of that day",
+    example: "2026-01-31",
   }),
-  group_by: z.enum(["day", "route", "model"]).optional(),
+  group_by: z.enum(["day", "route", "model"]).optional().openapi({ example: "day" }),
 });
 
 const Totals = z.object({
