@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { App } from "../api/context.js";
+import { registerDocs } from "../api/docs.js";
 import { errorBody } from "../api/errors.js";
 import type { EdgeCache, RequestGeo } from "./bindings.js";
 import { CACHEABLE_ROUTES, cacheKey, storeResponse } from "./cache.js";
@@ -95,6 +96,29 @@ interface Served {
  */
 export function createGateway(deps: GatewayDeps = defaultDeps) {
   const app = new Hono<{ Bindings: EdgeEnv }>();
+
+  // The API page, public as on the origins; its packaged files are wrangler static assets.
+  registerDocs(app);
+  app.get("/openapi.json", async (c) => {
+    const config = readConfig(c.env);
+    if (config.origins.length === 0 && config.localModel) {
+      return (await localModelApp(c.env, config)).fetch(new Request(c.req.url));
+    }
+    const headers = new Headers({ accept: "application/json" });
+    if (config.originApiKey) headers.set("authorization", `Bearer ${config.originApiKey}`);
+    const geo = (c.req.raw as unknown as { cf?: RequestGeo }).cf;
+    try {
+      const { response } = await forward(
+        { method: "GET", path: "/openapi.json", headers, body: null },
+        orderOrigins(config.origins, geo),
+        config.originTimeoutMs,
+      );
+      return response;
+    } catch (err) {
+      if (!(err instanceof AllOriginsFailed)) throw err;
+      return problem(502, err.message, "BadGatewayError");
+    }
+  });
 
   app.all("*", async (c) => {
     const req = c.req.raw;

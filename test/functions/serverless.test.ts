@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DOCS_FILES } from "../../src/api/docs.js";
 import { FAMILY_NAMES, ROUTE_FAMILIES } from "../../src/api/index.js";
 import { pinModel } from "../../src/models/index.js";
 import { fixture } from "../helpers/fixtures.js";
@@ -136,7 +137,13 @@ describe("serverless.yml", () => {
         expect(posts.sort()).toEqual(ROUTE_FAMILIES[f].map((p) => `POST ${p}`).sort());
       }
       expect(routes.get("embeddings")).toEqual(
-        expect.arrayContaining(["GET /health", "GET /v1/models", "GET /openapi.json"]),
+        expect.arrayContaining([
+          "GET /health",
+          "GET /v1/models",
+          "GET /openapi.json",
+          "GET /docs",
+          "GET /docs/{file+}",
+        ]),
       );
       for (const [, i] of ofType("AWS::ApiGatewayV2::Integration")) {
         expect(i.Properties.PayloadFormatVersion).toBe("2.0");
@@ -229,6 +236,15 @@ describe("serverless.yml", () => {
             (n) => n.startsWith("dist/functions/") && !n.startsWith(`dist/functions/${f}/`),
           ),
         ).toEqual([]);
+        // The API page's files travel with the function /docs is routed to, and only with it.
+        const docs = names.filter((n) => n.startsWith("node_modules/swagger-ui-dist/"));
+        expect(docs.sort()).toEqual(
+          f === "embeddings"
+            ? ["LICENSE", "NOTICE", "package.json", ...Object.keys(DOCS_FILES)]
+                .map((n) => `node_modules/swagger-ui-dist/${n}`)
+                .sort()
+            : [],
+        );
         expect(buffer.length).toBeLessThan(50 * MB); // direct-upload limit
         expect(unzipped).toBeLessThan(250 * MB); // Lambda's unzipped limit
         const bundle = entries
@@ -244,15 +260,19 @@ describe("serverless.yml", () => {
         unzip(join(out, "embeddings.zip"), dir);
         const script = `
           const { handler } = await import(${JSON.stringify(join(dir, "dist/functions/embeddings/index.js"))});
-          const body = JSON.stringify({ input: "a cat" });
-          const r = await handler({ version: "2.0", routeKey: "$default", rawPath: "/v1/embeddings",
+          const call = (method, path, body) => handler({ version: "2.0", routeKey: "$default", rawPath: path,
             rawQueryString: "", headers: { "content-type": "application/json" }, body, isBase64Encoded: false,
-            requestContext: { http: { method: "POST", path: "/v1/embeddings", protocol: "HTTP/1.1",
+            requestContext: { http: { method, path, protocol: "HTTP/1.1",
               sourceIp: "203.0.113.7", userAgent: "t" }, domainName: "x.lambda-url.eu-west-1.on.aws",
               accountId: "anonymous", apiId: "x", domainPrefix: "x", requestId: "r", routeKey: "$default",
               stage: "$default", time: "", timeEpoch: 0 } }, {});
+          const r = await call("POST", "/v1/embeddings", JSON.stringify({ input: "a cat" }));
+          const page = await call("GET", "/docs", "");
+          const js = await call("GET", "/docs/swagger-ui-bundle.js", "");
           const ort = (await import("node:module")).createRequire(${JSON.stringify(join(dir, "dist/functions/embeddings/index.js"))}).resolve("onnxruntime-node");
-          console.log(JSON.stringify({ status: r.statusCode, dims: JSON.parse(r.body).data[0].embedding.length, ort }));`;
+          console.log(JSON.stringify({ status: r.statusCode, dims: JSON.parse(r.body).data[0].embedding.length, ort,
+            docs: [page.statusCode, page.headers["content-security-policy"], page.body],
+            js: [js.statusCode, Buffer.from(js.body, js.isBase64Encoded ? "base64" : "utf8").toString("base64")] }));`;
         const res = await run(["--input-type=module", "-e", script], {
           EDGEPOOL_MODEL_URI: fixture("bert-embed-mean"),
           EDGEPOOL_LOG_LEVEL: "warn",
@@ -262,10 +282,30 @@ describe("serverless.yml", () => {
           status: number;
           dims: number;
           ort: string;
+          docs: [number, string, string];
+          js: [number, string];
         };
         expect(last.status, res.out).toBe(200);
         expect(last.dims).toBe(32);
         expect(last.ort.startsWith(dir)).toBe(true);
+        // The same page as the server's, its files read from the zip's own swagger-ui-dist.
+        const server = await startServer(["--model", fixture("bert-embed-mean")]);
+        try {
+          const page = await fetch(`${server.url}/docs`);
+          expect(last.docs).toEqual([
+            200,
+            page.headers.get("content-security-policy"),
+            await page.text(),
+          ]);
+        } finally {
+          await server.stop();
+        }
+        expect(last.js[0]).toBe(200);
+        expect(
+          Buffer.from(last.js[1], "base64").equals(
+            readFileSync(join(dir, "node_modules/swagger-ui-dist/swagger-ui-bundle.js")),
+          ),
+        ).toBe(true);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
