@@ -14,6 +14,7 @@ import { engineFor, notServed, postRoute, type RouteDeps } from "../route.js";
 import { ErrorResponse } from "../schemas.js";
 import { RerankRequest, rerank } from "./score.js";
 import {
+  SIMILARITY_EXAMPLE,
   TeiEmbedRequest,
   TeiPredictRequest,
   TeiSimilarityRequest,
@@ -169,18 +170,7 @@ export function registerTeiRoot(app: App, deps: RouteDeps, opts: TeiRootOptions)
           summary: "Embed (or classify, on a classifier)",
           value: { inputs: "What is deep learning?" },
         },
-        similarity: {
-          summary: "Sentence similarity",
-          value: {
-            inputs: {
-              source_sentence: "What is deep learning?",
-              sentences: [
-                "Deep learning is a subset of machine learning.",
-                "The cat sat on the mat.",
-              ],
-            },
-          },
-        },
+        similarity: { summary: "Sentence similarity", value: SIMILARITY_EXAMPLE },
         rerank: {
           summary: "Rerank (a reranker)",
           value: {

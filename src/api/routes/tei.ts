@@ -43,6 +43,14 @@ export const TeiSimilarityRequest = z
   })
   .openapi("TeiSimilarityRequest");
 
+/** A TEI /similarity body (also an example of the Inference Endpoint root). */
+export const SIMILARITY_EXAMPLE = {
+  inputs: {
+    source_sentence: "What is deep learning?",
+    sentences: ["Deep learning is a subset of machine learning.", "The cat sat on the mat."],
+  },
+} satisfies z.input<typeof TeiSimilarityRequest>;
+
 function truncation(body: {
   truncate?: boolean | null;
   truncation_direction?: string | null;
@@ -246,18 +254,7 @@ export function registerTei(app: App, deps: RouteDeps): void {
       tag: "TEI",
       body: TeiSimilarityRequest,
       examples: {
-        sentences: {
-          summary: "One sentence against two",
-          value: {
-            inputs: {
-              source_sentence: "What is deep learning?",
-              sentences: [
-                "Deep learning is a subset of machine learning.",
-                "The cat sat on the mat.",
-              ],
-            },
-          },
-        },
+        sentences: { summary: "One sentence against two", value: SIMILARITY_EXAMPLE },
       },
       response: z.array(z.number()),
     },
