@@ -29,9 +29,11 @@ export const MODEL_FLAGS = {
   "s3-timeout": { type: "string" },
   "max-batch-size": { type: "string" },
   "max-batch-tokens": { type: "string" },
+  "max-batch-tokens-per-request": { type: "string" },
   "max-concurrent-requests": { type: "string" },
   "min-batch-efficiency": { type: "string" },
   "max-input-chars": { type: "string" },
+  "max-request-tokens": { type: "string" },
   workers: { type: "string" },
   "intra-op-threads": { type: "string" },
   "inter-op-threads": { type: "string" },
@@ -75,11 +77,19 @@ export const MODEL_FLAGS_HELP = `Model options:
   --max-batch-size N          most sequences per micro-batch (default ${ENGINE_DEFAULTS.maxBatchSize})
   --max-batch-tokens N        padded-token budget per micro-batch, longest × count
                               (default ${ENGINE_DEFAULTS.maxBatchTokens})
+  --max-batch-tokens-per-request N
+                              most tokens of one request per micro-batch: a larger request
+                              runs as several, interleaved with other requests', which wait
+                              for about one such share (default ${ENGINE_DEFAULTS.maxBatchTokensPerRequest})
   --max-concurrent-requests N requests queued or running before 429 (default ${ENGINE_DEFAULTS.maxConcurrentRequests})
   --min-batch-efficiency F    keep real/computed tokens per micro-batch ≥ F, 0–1
                               (default ${ENGINE_DEFAULTS.minBatchEfficiency}; 0 packs by budget alone)
   --max-input-chars N         longest text input in characters, refused (400) before
                               tokenizing (default ${ENGINE_DEFAULTS.maxInputChars})
+  --max-request-tokens N      most prompt tokens one request may run, summed over its inputs
+                              after tokenization (a cross-encoder pair counts its joined
+                              tokens); more is refused (413) before any compute
+                              (default ${ENGINE_DEFAULTS.maxRequestTokens})
   --workers N                 worker threads with a session each; 0 = the event loop's thread
                               (no thread hop for a lone request, one session in memory)
   --intra-op-threads N        ONNX Runtime threads per session (default: the machine's cores
@@ -184,10 +194,15 @@ export function engineOptions(values: ModelFlagValues): EngineOptions {
   set("maxBatchSize", intFlag("max-batch-size", values["max-batch-size"]));
   set("maxBatchTokens", intFlag("max-batch-tokens", values["max-batch-tokens"]));
   set(
+    "maxBatchTokensPerRequest",
+    intFlag("max-batch-tokens-per-request", values["max-batch-tokens-per-request"]),
+  );
+  set(
     "maxConcurrentRequests",
     intFlag("max-concurrent-requests", values["max-concurrent-requests"]),
   );
   set("maxInputChars", intFlag("max-input-chars", values["max-input-chars"]));
+  set("maxRequestTokens", intFlag("max-request-tokens", values["max-request-tokens"]));
   set("workers", intFlag("workers", values.workers, 0));
   const mapped = oneOf("mapped-weights", values["mapped-weights"], ["on", "off", "auto"] as const);
   if (mapped !== undefined) opts.mappedWeights = mapped === "auto" ? "auto" : mapped === "on";

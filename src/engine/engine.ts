@@ -45,6 +45,7 @@ import {
   type PromptOptions,
   truncationLimit,
 } from "./prompts.js";
+import { checkRequestTokens, tokenizeWithin } from "./request-tokens.js";
 import { type RequestTimings, Scheduler } from "./scheduler.js";
 import { resolveScoreTemplate, type ScoreTemplate } from "./score-template.js";
 import { readTokenHeads } from "./token-heads.js";
@@ -92,6 +93,11 @@ export interface EngineOptions {
   minBatchEfficiency?: number;
   /** Longest text prompt in characters, refused (400) before it is tokenized. */
   maxInputChars?: number;
+  /**
+   * Most prompt tokens one request may run (summed over its inputs after tokenization; a
+   * cross-encoder pair counts its joined tokens); more is refused (413) before any compute.
+   */
+  maxRequestTokens?: number;
   /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
   workers?: number;
   session?: Omit<SessionOptions, "device">;
@@ -195,6 +201,7 @@ export class Engine {
   readonly scoreTemplate: ScoreTemplate | null;
   readonly autoTruncate: boolean;
   readonly maxInputChars: number;
+  readonly maxRequestTokens: number;
   /** Where deprecation and compatibility warnings go. */
   readonly warn: (message: string) => void;
   /** The ONNX file served. */
@@ -219,6 +226,7 @@ export class Engine {
     scoreTemplate: ScoreTemplate | null;
     autoTruncate: boolean;
     maxInputChars: number;
+    maxRequestTokens: number;
     vocabSize: number;
     warn: (message: string) => void;
     onnxPath: string;
@@ -226,6 +234,7 @@ export class Engine {
     this.scoreTemplate = parts.scoreTemplate;
     this.autoTruncate = parts.autoTruncate;
     this.maxInputChars = parts.maxInputChars;
+    this.maxRequestTokens = parts.maxRequestTokens;
     this.warn = parts.warn;
     this.onnxPath = parts.onnxPath;
     this.prompts = parts.prompts;
@@ -356,6 +365,7 @@ export class Engine {
       scoreTemplate: resolveScoreTemplate(opts.scoreTemplate, config),
       autoTruncate: opts.autoTruncate ?? false,
       maxInputChars: opts.maxInputChars ?? ENGINE_DEFAULTS.maxInputChars,
+      maxRequestTokens: opts.maxRequestTokens ?? ENGINE_DEFAULTS.maxRequestTokens,
       vocabSize,
       warn: opts.onWarning ?? defaultWarning,
       onnxPath: folder.onnxPath,
@@ -537,6 +547,7 @@ export class Engine {
     inputs: readonly TokenizedPrompt[],
     ctx: RunContext = {},
   ): Promise<SequenceOutput[]> {
+    checkRequestTokens(inputs, this.maxRequestTokens);
     const { outputs, timings } = await this.scheduler.submit(inputs, ctx.signal);
     if (ctx.timings) {
       ctx.timings.queueMs += timings.queueMs;
@@ -562,7 +573,9 @@ export class Engine {
   ): TokenizedPrompt[] {
     this.pooler.validate(task, params);
     const { maxLen, tooLong } = this.promptLimit(task);
-    return prompts.map((p) => this.tokenize(p, params, maxLen, tooLong));
+    return tokenizeWithin(prompts, this.maxRequestTokens, (p) =>
+      this.tokenize(p, params, maxLen, tooLong),
+    );
   }
 
   async poolTokenized(
@@ -600,14 +613,19 @@ export class Engine {
         );
       }
       if (this.pooler.spec.kind === "classify") {
-        return pairIndices(left.length, right.length).map(([i, j]) =>
-          this.scoreTemplate
-            ? this.tokenizeTemplated(left[i]!, right[j]!, opts)
-            : this.tokenizePair(left[i]!, right[j]!, opts),
+        return tokenizeWithin(
+          pairIndices(left.length, right.length),
+          this.maxRequestTokens,
+          ([i, j]) =>
+            this.scoreTemplate
+              ? this.tokenizeTemplated(left[i]!, right[j]!, opts)
+              : this.tokenizePair(left[i]!, right[j]!, opts),
         );
       }
     }
-    return [...left, ...right].map((t) => this.tokenize(t, opts));
+    return tokenizeWithin([...left, ...right], this.maxRequestTokens, (t) =>
+      this.tokenize(t, opts),
+    );
   }
 
   /**

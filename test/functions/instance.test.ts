@@ -182,6 +182,7 @@ describe("a function instance", () => {
     const env = {
       EDGEPOOL_MODEL_URI: fixture("bert-embed-mean"),
       EDGEPOOL_MAX_CLIENT_BATCH_SIZE: "10000",
+      EDGEPOOL_MAX_REQUEST_TOKENS: "1000000",
     };
 
     it("a buffered response over it is a 413 naming the limit, never a 502", async () => {

@@ -10,6 +10,9 @@ describe("the size of an answer is bounded before running, large answers stream"
       fixture("bert-embed-mean"),
       "--max-response-bytes",
       "20000000",
+      // This suite is about the answer's size: let the requests' token counts through.
+      "--max-request-tokens",
+      "1000000",
     ]);
   });
   afterAll(async () => {
