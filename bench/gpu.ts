@@ -84,13 +84,13 @@ const model = await loadOnnxModel(folder.onnxPath, folder.config, { device });
 if (model.fallback) console.error(`--device ${device}: running on the CPU (${model.fallback})`);
 const output = model.outputs[0]!.name;
 const batchCount = Math.ceil(seqs.length / batchSize);
-await model.run(padBatch(seqs.slice(0, batchSize), 0, "right"), output);
+await model.run(padBatch(seqs.slice(0, batchSize), 0, "right"), [{ name: output }]);
 let sequences = 0;
 const t0 = performance.now();
 for (let b = 0; performance.now() - t0 < seconds * 1000; b = (b + 1) % batchCount) {
   // padBatch's arrays are handed to ONNX Runtime; build each run's batch afresh.
   const batch = padBatch(seqs.slice(b * batchSize, (b + 1) * batchSize), 0, "right");
-  await model.run(batch, output);
+  await model.run(batch, [{ name: output }]);
   sequences += batch.batch;
 }
 const raw = sequences / ((performance.now() - t0) / 1000);

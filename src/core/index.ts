@@ -1,6 +1,7 @@
 export * from "./activation.js";
 export * from "./chunked.js";
 export * from "./classifier-from-token.js";
+export * from "./colbert.js";
 export * from "./dense.js";
 export * from "./deprecated.js";
 export * from "./encoding.js";
@@ -15,5 +16,7 @@ export * from "./pooling.js";
 export * from "./runner.js";
 export * from "./safetensors.js";
 export * from "./scoring.js";
+export * from "./splade.js";
+export * from "./splade-config.js";
 export * from "./tasks.js";
 export * from "./token-heads.js";

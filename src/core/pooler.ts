@@ -22,6 +22,7 @@ import {
   type TokenStates,
 } from "./pooling.js";
 import type { PoolerKind } from "./runner.js";
+import type { SparseVector } from "./splade.js";
 import { type ModelOutputKind, type PoolingTask, supportedTasks } from "./tasks.js";
 import {
   colbertVectors,
@@ -96,6 +97,8 @@ export function checkTaskParameters(task: PoolingTask, params: PoolingParams): v
 export interface SequenceOutput {
   states: TokenStates;
   tokenIds: readonly number[];
+  /** A read reduced in the session (SPLADE): the sequence's sparse vector; `states` is empty. */
+  sparse?: SparseVector;
 }
 
 export type PooledOutput = Float32Array | Float32Array[];

@@ -1,4 +1,4 @@
-import type { OutputGather, PaddedBatch } from "./batch.js";
+import type { OutputRead, PaddedBatch } from "./batch.js";
 import type { ModelOutput, OnnxModel, OutputTensor, RunDevice } from "./onnx-model.js";
 
 /** Where micro-batches run: in this thread, or in a pool of worker threads. */
@@ -13,7 +13,8 @@ export interface Backend {
   readonly device: RunDevice;
   /** Why `--device auto` fell back to the CPU, or null. */
   readonly fallback: string | null;
-  run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor>;
+  /** Run a micro-batch; one result per read, in order (several reads of one run share it). */
+  run(batch: PaddedBatch, reads: readonly OutputRead[]): Promise<OutputTensor[]>;
   close(): Promise<void>;
 }
 
@@ -36,8 +37,8 @@ export class InThreadBackend implements Backend {
     this.fallback = model.fallback;
   }
 
-  run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor> {
-    return this.model.run(batch, output, gather);
+  run(batch: PaddedBatch, reads: readonly OutputRead[]): Promise<OutputTensor[]> {
+    return this.model.run(batch, reads);
   }
 
   close(): Promise<void> {

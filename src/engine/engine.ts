@@ -286,13 +286,11 @@ export class Engine {
     const fromToken = Engine.classifierColumns(kind, config, tokenizer, backend);
     const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
     const probeStart = performance.now();
-    const probe = await backend.run(
-      padBatch([{ ids: [padId], typeIds: null }], padId, "right"),
-      output.name,
-      fromToken ? { positions: [0], columns: fromToken } : undefined,
-    );
+    const [probe] = await backend.run(padBatch([{ ids: [padId], typeIds: null }], padId, "right"), [
+      { name: output.name, ...(fromToken ? { lastTokenColumns: fromToken } : {}) },
+    ]);
     opts.onPhase?.("first_run", performance.now() - probeStart);
-    const outputSize = probe.dims[probe.dims.length - 1]!;
+    const outputSize = probe!.dims[probe!.dims.length - 1]!;
     const poolerConfig = resolvePoolerConfig({
       explicit: parsePoolerConfig(opts.poolerConfig, opts.onWarning ?? defaultWarning),
       sentenceTransformers: folder.stPooling,

@@ -14,7 +14,7 @@ interface Probe {
 
 async function runs(p: Probe, ids: number[]): Promise<boolean> {
   try {
-    await p.backend.run(padBatch([{ ids, typeIds: null }], p.padId, p.side), p.output);
+    await p.backend.run(padBatch([{ ids, typeIds: null }], p.padId, p.side), [{ name: p.output }]);
     return true;
   } catch {
     return false;

@@ -4,7 +4,9 @@ import type { InferenceSession, Tensor } from "onnxruntime-node";
 import { ModelConfigError } from "../core/errors.js";
 import type { ModelConfig } from "../core/model-config.js";
 import type { ModelOutputKind } from "../core/tasks.js";
-import { gatherOutput, type OutputGather, type PaddedBatch } from "./batch.js";
+import { applyRead, type OutputRead, type OutputTensor, type PaddedBatch } from "./batch.js";
+
+export type { OutputRead, OutputTensor } from "./batch.js";
 
 /** Where the session runs: `auto` tries CUDA and falls back to the CPU. */
 export type Device = "cpu" | "cuda" | "auto";
@@ -14,11 +16,6 @@ export type RunDevice = Exclude<Device, "auto">;
 export interface ModelOutput {
   name: string;
   kind: ModelOutputKind;
-}
-
-export interface OutputTensor {
-  data: Float32Array;
-  dims: readonly number[];
 }
 
 /** The `Tensor` class of whichever ONNX Runtime package (node or web) made the session. */
@@ -92,8 +89,8 @@ export class OnnxModel {
     return this.outputs.find((o) => o.kind === kind);
   }
 
-  /** Run one padded micro-batch and return the named output (only the gathered part, when given). */
-  async run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor> {
+  /** Run one padded micro-batch and return what each read keeps of the output it names. */
+  async run(batch: PaddedBatch, reads: readonly OutputRead[]): Promise<OutputTensor[]> {
     const T = this.Tensor;
     const dims = [batch.batch, batch.seqLen];
     const feeds: Record<string, Tensor> = {
@@ -114,15 +111,17 @@ export class OnnxModel {
       ]);
     }
     if (this.inputs.has("use_cache_branch")) feeds.use_cache_branch = new T("bool", [false], [1]);
-    const result = await this.session.run(feeds, [output], RUN_OPTIONS);
-    const tensor = result[output];
-    if (tensor?.type !== "float32") {
-      throw new ModelConfigError(
-        `ONNX output ${output} is ${tensor?.type ?? "missing"}, expected float32`,
-      );
-    }
-    const data = tensor.data as Float32Array;
-    return gather ? gatherOutput(data, tensor.dims, gather) : { data, dims: tensor.dims };
+    const names = [...new Set(reads.map((r) => r.name))];
+    const result = await this.session.run(feeds, names, RUN_OPTIONS);
+    return reads.map((read) => {
+      const tensor = result[read.name];
+      if (tensor?.type !== "float32") {
+        throw new ModelConfigError(
+          `ONNX output ${read.name} is ${tensor?.type ?? "missing"}, expected float32`,
+        );
+      }
+      return applyRead(tensor.data as Float32Array, tensor.dims, batch, read);
+    });
   }
 
   async release(): Promise<void> {

@@ -1,6 +1,6 @@
 import { CancelledError, type SequenceOutput, TooManyRequestsError } from "../core/index.js";
 import type { Backend } from "./backend.js";
-import { padBatch, type SequenceInput } from "./batch.js";
+import { type OutputRead, type OutputTensor, padBatch, type SequenceInput } from "./batch.js";
 import { FairQueue, type PackingLimits, type QueuedRequest, type QueueItem } from "./fair-queue.js";
 
 export interface SchedulerOptions {
@@ -31,7 +31,21 @@ export interface SchedulerOptions {
    * (LLM rerankers: the `no`/`yes` logits), gathered before the output leaves the session.
    */
   lastTokenColumns?: readonly number[];
+  /**
+   * Other reads a request may ask for by name instead of `output` (a graph with several outputs,
+   * as bge-m3's; SPLADE's reduction). A micro-batch of requests reading different ones runs once
+   * and fetches each.
+   */
+  reads?: Readonly<Record<string, SchedulerRead>>;
 }
+
+/** A named read: the output, what to keep of it, and whether a `[batch, seq]` output is per token. */
+export interface SchedulerRead extends OutputRead {
+  perToken?: boolean;
+}
+
+/** The read a request gets when it names none. */
+export const DEFAULT_READ = "default";
 
 /** What one request waited and computed, in milliseconds. */
 export interface RequestTimings {
@@ -55,6 +69,7 @@ export interface SchedulerStats {
 }
 
 interface RequestState extends QueuedRequest {
+  read: string;
   outputs: SequenceOutput[];
   /** Sequences without an output yet. */
   remaining: number;
@@ -154,10 +169,18 @@ export class Scheduler {
     }
   }
 
-  /** Queue the sequences of one request; resolves with their outputs in the given order. */
-  submit(seqs: readonly SequenceInput[], signal?: AbortSignal): Promise<ScheduledResult> {
+  /**
+   * Queue the sequences of one request; resolves with their outputs in the given order. `read`
+   * names one of the `reads` (the default output otherwise).
+   */
+  submit(
+    seqs: readonly SequenceInput[],
+    signal?: AbortSignal,
+    read: string = DEFAULT_READ,
+  ): Promise<ScheduledResult> {
     if (signal?.aborted) return Promise.reject(new CancelledError());
     try {
+      this.readSpec(read);
       this.checkCapacity();
     } catch (err) {
       return Promise.reject(err);
@@ -169,6 +192,7 @@ export class Scheduler {
     let request!: RequestState;
     const done = new Promise<ScheduledResult>((resolve, reject) => {
       request = {
+        read,
         tag: 0,
         arrival: this.arrivals++,
         inFlight: 0,
@@ -208,6 +232,16 @@ export class Scheduler {
       await nextTurn();
       this.fill();
     }
+  }
+
+  private readSpec(name: string): SchedulerRead {
+    if (name === DEFAULT_READ) {
+      const columns = this.opts.lastTokenColumns;
+      return { name: this.opts.output, ...(columns ? { lastTokenColumns: columns } : {}) };
+    }
+    const read = this.opts.reads?.[name];
+    if (!read) throw new RangeError(`No read '${name}' is configured`);
+    return read;
   }
 
   /** Hand micro-batches to the backend while it has free slots. */
@@ -287,33 +321,23 @@ export class Scheduler {
     this.stats.paddedTokens += seqLen * items.length;
     for (const item of items) this.stats.realTokens += item.seq.ids.length;
     try {
-      const columns = this.opts.lastTokenColumns;
-      const gather = columns
-        ? {
-            positions: items.map((item, b) => b * seqLen + starts[b]! + item.seq.ids.length - 1),
-            columns,
-          }
-        : undefined;
-      const { data, dims } = await this.backend.run(batch, this.opts.output, gather);
-      const perToken = dims.length === 3;
-      const dim = dims[dims.length - 1]!;
+      const keys = [...new Set(items.map((i) => i.request.read))];
+      const specs = keys.map((k) => this.readSpec(k));
+      const results = await this.backend.run(
+        batch,
+        specs.map(({ perToken: _, ...read }) => read),
+      );
       items.forEach((item, b) => {
         if (item.request.settled) return;
-        const ids = item.seq.ids;
-        let out: SequenceOutput;
-        if (perToken) {
-          const start = (b * seqLen + starts[b]!) * dim;
-          out = {
-            states: { data: data.slice(start, start + ids.length * dim), tokens: ids.length, dim },
-            tokenIds: ids,
-          };
-        } else {
-          out = {
-            states: { data: data.slice(b * dim, (b + 1) * dim), tokens: 1, dim },
-            tokenIds: ids,
-          };
-        }
-        item.request.outputs[item.index] = out;
+        const k = keys.indexOf(item.request.read);
+        item.request.outputs[item.index] = sliceOutput(
+          results[k]!,
+          specs[k]!,
+          b,
+          seqLen,
+          starts[b]!,
+          item.seq.ids,
+        );
         item.request.remaining--;
         this.finish(item.request);
       });
@@ -326,4 +350,43 @@ export class Scheduler {
       this.wake();
     }
   }
+}
+
+/**
+ * One sequence's part of a read's result: its sparse vector; its rows of a per-token output
+ * (`[batch, seq', dim]`, or `[batch, seq']` for a per-token read; a graph that drops the first
+ * `seq - seq'` positions, as bge-m3's `colbert_vecs`, gives that many fewer rows); or its row of
+ * a pooled `[batch, dim]` output.
+ */
+export function sliceOutput(
+  result: OutputTensor,
+  read: SchedulerRead,
+  b: number,
+  seqLen: number,
+  start: number,
+  ids: readonly number[],
+): SequenceOutput {
+  const { data, dims, sparse } = result;
+  if (sparse) {
+    const [from, to] = [sparse.offsets[b]!, sparse.offsets[b + 1]!];
+    return {
+      states: { data: new Float32Array(0), tokens: 0, dim: dims[1]! },
+      tokenIds: ids,
+      sparse: { indices: sparse.indices.slice(from, to), values: data.slice(from, to) },
+    };
+  }
+  const perToken = dims.length === 3 || (read.perToken === true && dims.length === 2);
+  if (!perToken) {
+    const dim = dims[dims.length - 1]!;
+    return {
+      states: { data: data.slice(b * dim, (b + 1) * dim), tokens: 1, dim },
+      tokenIds: ids,
+    };
+  }
+  const rows = dims[1]!;
+  const dim = dims.length === 3 ? dims[2]! : 1;
+  const skip = Math.max(0, seqLen - rows);
+  const tokens = Math.max(0, ids.length - skip);
+  const first = (b * rows + start) * dim;
+  return { states: { data: data.slice(first, first + tokens * dim), tokens, dim }, tokenIds: ids };
 }

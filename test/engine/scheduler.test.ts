@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancelledError, TooManyRequestsError } from "../../src/core/index.js";
 import { type Backend, InThreadBackend } from "../../src/engine/backend.js";
-import type { PaddedBatch } from "../../src/engine/batch.js";
+import type { OutputRead, PaddedBatch } from "../../src/engine/batch.js";
 import { readModelFolder } from "../../src/engine/node/model-folder.js";
 import { loadOnnxModel } from "../../src/engine/node/session.js";
 import { Scheduler, type SchedulerOptions } from "../../src/engine/scheduler.js";
@@ -38,7 +38,7 @@ class RecordingBackend implements Backend {
     return this.held.length;
   }
 
-  async run(batch: PaddedBatch, output: string) {
+  async run(batch: PaddedBatch, reads: readonly OutputRead[]) {
     const lengths = Array.from({ length: batch.batch }, (_, b) => {
       let n = 0;
       for (let t = 0; t < batch.seqLen; t++) n += Number(batch.attentionMask[b * batch.seqLen + t]);
@@ -49,7 +49,7 @@ class RecordingBackend implements Backend {
     );
     this.batches.push({ count: batch.batch, seqLen: batch.seqLen, lengths, firsts });
     if (this.hold) await new Promise<void>((r) => this.held.push(r));
-    return this.inner.run(batch, output);
+    return this.inner.run(batch, reads);
   }
 
   release() {

@@ -1,12 +1,17 @@
 import { parentPort } from "node:worker_threads";
 import type { ModelConfig } from "../../core/index.js";
-import type { OutputGather, PaddedBatch } from "../batch.js";
-import { loadOnnxModel, type OnnxModel, type SessionOptions } from "./session.js";
+import type { OutputRead, PaddedBatch } from "../batch.js";
+import {
+  loadOnnxModel,
+  type OnnxModel,
+  type OutputTensor,
+  type SessionOptions,
+} from "./session.js";
 
 /** Messages between the pool and a session worker. */
 export type WorkerRequest =
   | { type: "init"; init: WorkerInit }
-  | { type: "run"; id: number; batch: PaddedBatch; output: string; gather?: OutputGather }
+  | { type: "run"; id: number; batch: PaddedBatch; reads: readonly OutputRead[] }
   | { type: "close" };
 export type WorkerReply =
   | {
@@ -15,7 +20,7 @@ export type WorkerReply =
       device: OnnxModel["device"];
       fallback: string | null;
     }
-  | { type: "result"; id: number; data: Float32Array; dims: number[] }
+  | { type: "result"; id: number; outputs: OutputTensor[] }
   | { type: "error"; id: number | null; message: string; name: string };
 
 export interface WorkerInit {
@@ -50,13 +55,22 @@ try {
     }
     if (msg.type !== "run") return;
     try {
-      const { data, dims } = await model.run(msg.batch, msg.output, msg.gather);
-      // Copy out of ORT's buffer into one we own, then hand it over without another copy.
-      const owned = data.slice();
-      port.postMessage(
-        { type: "result", id: msg.id, data: owned, dims: [...dims] } satisfies WorkerReply,
-        [owned.buffer],
-      );
+      const results = await model.run(msg.batch, msg.reads);
+      // Copy out of ORT's buffer into ones we own (a reduced read owns its arrays already),
+      // then hand them over without another copy.
+      const transfer: ArrayBuffer[] = [];
+      const outputs = results.map((r): OutputTensor => {
+        const data = r.sparse ? r.data : r.data.slice();
+        transfer.push(data.buffer as ArrayBuffer);
+        if (r.sparse) {
+          transfer.push(
+            r.sparse.offsets.buffer as ArrayBuffer,
+            r.sparse.indices.buffer as ArrayBuffer,
+          );
+        }
+        return { data, dims: [...r.dims], ...(r.sparse ? { sparse: r.sparse } : {}) };
+      });
+      port.postMessage({ type: "result", id: msg.id, outputs } satisfies WorkerReply, transfer);
     } catch (err) {
       const e = err as Error;
       port.postMessage({

@@ -1,13 +1,13 @@
 import type { Worker } from "node:worker_threads";
 import { type ModelConfig, ModelConfigError } from "../../core/index.js";
 import type { Backend } from "../backend.js";
-import type { OutputGather, PaddedBatch } from "../batch.js";
+import type { OutputRead, PaddedBatch } from "../batch.js";
 import { takeWorker } from "./prewarm.js";
 import type { ModelOutput, OutputTensor, RunDevice, SessionOptions } from "./session.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./session-worker.js";
 
 interface Pending {
-  resolve: (t: OutputTensor) => void;
+  resolve: (t: OutputTensor[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -92,7 +92,7 @@ export class WorkerPoolBackend implements Backend {
     if (!p) return;
     this.pending.delete(msg.id);
     slot.busy--;
-    if (msg.type === "result") p.resolve({ data: msg.data, dims: msg.dims });
+    if (msg.type === "result") p.resolve(msg.outputs);
     else p.reject(new ModelConfigError(`ONNX Runtime failed: ${msg.message}`));
   }
 
@@ -101,13 +101,13 @@ export class WorkerPoolBackend implements Backend {
     this.pending.clear();
   }
 
-  run(batch: PaddedBatch, output: string, gather?: OutputGather): Promise<OutputTensor> {
+  run(batch: PaddedBatch, reads: readonly OutputRead[]): Promise<OutputTensor[]> {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     slot.busy++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const msg: WorkerRequest = { type: "run", id, batch, output, ...(gather ? { gather } : {}) };
+      const msg: WorkerRequest = { type: "run", id, batch, reads };
       const buffers = [batch.inputIds, batch.attentionMask, batch.tokenTypeIds, batch.positionIds];
       slot.worker.postMessage(
         msg,
