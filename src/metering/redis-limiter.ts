@@ -20,9 +20,12 @@ const PREFIX = "edgepool:limits:";
 const ADMIT = `
 local function s(n) return string.format('%.0f', n) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
-local now, ps, pe = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local interval, tolerance = tonumber(ARGV[4]), tonumber(ARGV[5])
-local rq, tq = tonumber(ARGV[6]), tonumber(ARGV[7])
+-- Redis's clock: requests admitted in the order they run here see times in that order.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local ps, pe = tonumber(ARGV[1]), tonumber(ARGV[2])
+local interval, tolerance = tonumber(ARGV[3]), tonumber(ARGV[4])
+local rq, tq = tonumber(ARGV[5]), tonumber(ARGV[6])
 local row = redis.call('HMGET', KEYS[1], 'ps', 'pe', 'requests', 'tokens', 'tat')
 local cur = tonumber(row[1]) >= ps
 local requests = cur and tonumber(row[3]) or 0
@@ -49,7 +52,7 @@ return 1`;
 /** A key's first row, from the ledger's figures (unless another instance made it first). */
 const SEED = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'ps', ARGV[1], 'pe', ARGV[2], 'requests', ARGV[3], 'tokens', ARGV[4], 'tat', ARGV[5])
+redis.call('HSET', KEYS[1], 'ps', ARGV[1], 'pe', ARGV[2], 'requests', ARGV[3], 'tokens', ARGV[4], 'tat', '0')
 redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', tonumber(ARGV[2]) + 86400000))
 return 1`;
 
@@ -105,14 +108,12 @@ export class RedisLimiter implements Limiter {
 
   async admit(
     limits: KeyLimits,
-    now: number,
+    _now: number,
     period: { start: number; end: number },
   ): Promise<Refusal | null> {
     const key = PREFIX + limits.keyId;
-    const nowUs = now * 1000;
     const rate = gcra(limits.rateLimit);
     const args = [
-      nowUs,
       period.start,
       period.end,
       rate.interval,
@@ -127,7 +128,7 @@ export class RedisLimiter implements Limiter {
       if (code === 2) return { limit: "tokens", periodEnd: value };
       if (code === 3) return { limit: "rate", retryAfterMs: value / 1000 };
       const seed = await this.spent(limits.keyId, period.start);
-      await this.run(SEED, key, [period.start, period.end, seed.requests, seed.tokens, nowUs]);
+      await this.run(SEED, key, [period.start, period.end, seed.requests, seed.tokens]);
     }
     throw new Error(`could not create the limits of key ${limits.keyId} in Redis`);
   }

@@ -1,4 +1,4 @@
-import { first, type SqlExecutor, type Statement } from "./sql.js";
+import { first, type SqlExecutor, type Statement, writeAll } from "./sql.js";
 
 /** queued → running (leased) → succeeded | failed; a lapsed lease makes a running job due again. */
 export type JobStatus = "queued" | "running" | "succeeded" | "failed";
@@ -162,7 +162,7 @@ export class JobStore {
     now: number,
     also: readonly Statement[] = [],
   ): Promise<void> {
-    await this.db.batch([
+    await writeAll(this.db, [
       {
         sql: "UPDATE rerank_jobs SET result = ?, error = ?, updated_at = ? WHERE id = ?",
         params: [result, error, now, id],

@@ -1,4 +1,4 @@
-import { first, type SqlExecutor, type SqlValue, type Statement } from "./sql.js";
+import { first, type SqlExecutor, type SqlValue, type Statement, writeAll } from "./sql.js";
 
 /** One metered request. */
 export interface LedgerRow {
@@ -75,14 +75,11 @@ export class LedgerStore {
   constructor(private readonly db: SqlExecutor) {}
 
   /**
-   * Append rows, and run `also` (their counters' updates), in one transaction; a row whose id is
-   * already there is skipped. A single statement goes alone: it is atomic by itself.
+   * Append rows, and run `also` (their counters' updates), all or none; a row whose id is already
+   * there is skipped.
    */
   async append(rows: readonly LedgerRow[], also: readonly Statement[] = []): Promise<void> {
-    const statements = [...LedgerStore.inserts(rows), ...also];
-    if (statements.length === 0) return;
-    if (statements.length === 1) await this.db.run(statements[0]!.sql, statements[0]!.params);
-    else await this.db.batch(statements);
+    await writeAll(this.db, [...LedgerStore.inserts(rows), ...also]);
   }
 
   /** The INSERTs that append `rows` (a row whose id is already there is skipped). */

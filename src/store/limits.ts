@@ -59,7 +59,16 @@ export function gcra(limit: number | null): { interval: number; tolerance: numbe
 
 /** Period and usage of a counter row as the statement sees them. */
 const CURRENT = "period_start >= ?";
-const ARRIVAL = "(CASE WHEN tat > ? THEN tat ELSE ? END)";
+
+/**
+ * The database's clock in microseconds, read as the row is written: concurrent admissions then
+ * see times in the order they update the row (two instances' clocks, or two requests that read
+ * the time a moment apart, would not), and instances' clocks need not agree.
+ */
+const CLOCK_US = {
+  sqlite: "CAST(unixepoch('subsec') * 1000000 AS BIGINT)",
+  postgres: "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
+} as const;
 
 /**
  * One statement admits a request: the key's row counts it in the current period (rolling the
@@ -67,17 +76,21 @@ const ARRIVAL = "(CASE WHEN tat > ? THEN tat ELSE ? END)";
  * neither quota is used up and the rate limit allows it. Atomic in SQLite, Postgres and D1, so
  * instances sharing the store admit exactly what the limits allow.
  */
-const ADMIT = `UPDATE key_usage SET
+function admitSql(dialect: "sqlite" | "postgres"): string {
+  const now = CLOCK_US[dialect];
+  const arrival = `(CASE WHEN tat > ${now} THEN tat ELSE ${now} END)`;
+  return `UPDATE key_usage SET
   requests = (CASE WHEN ${CURRENT} THEN requests ELSE 0 END) + 1,
   tokens = CASE WHEN ${CURRENT} THEN tokens ELSE 0 END,
   period_end = CASE WHEN ${CURRENT} THEN period_end ELSE ? END,
   period_start = CASE WHEN ${CURRENT} THEN period_start ELSE ? END,
-  tat = ${ARRIVAL} + ?
+  tat = ${arrival} + ?
 WHERE key_id = ?
   AND (CASE WHEN ${CURRENT} THEN requests ELSE 0 END) < ?
   AND (CASE WHEN ${CURRENT} THEN tokens ELSE 0 END) < ?
-  AND ${ARRIVAL} - ? <= ?
+  AND ${arrival} - ${now} <= ?
 RETURNING requests`;
+}
 
 interface UsageRow {
   period_start: number;
@@ -85,6 +98,7 @@ interface UsageRow {
   requests: number;
   tokens: number;
   tat: number;
+  now_us: number;
 }
 
 /**
@@ -96,6 +110,8 @@ interface UsageRow {
  */
 export class SqlLimiter implements Limiter {
   private readonly admissions: SqlExecutor;
+  private readonly admitSql: string;
+  private readonly clock: string;
 
   constructor(
     db: SqlExecutor,
@@ -106,14 +122,15 @@ export class SqlLimiter implements Limiter {
     ) => Promise<{ requests: number; tokens: number }>,
   ) {
     this.admissions = db.relaxed?.() ?? db;
+    this.admitSql = admitSql(db.dialect);
+    this.clock = CLOCK_US[db.dialect];
   }
 
   async admit(
     limits: KeyLimits,
-    now: number,
+    _now: number,
     period: { start: number; end: number },
   ): Promise<Refusal | null> {
-    const nowUs = now * 1000;
     const rate = gcra(limits.rateLimit);
     const requestQuota = limits.requestQuota ?? UNLIMITED;
     const tokenQuota = limits.tokenQuota ?? UNLIMITED;
@@ -125,25 +142,21 @@ export class SqlLimiter implements Limiter {
       period.end,
       ps,
       ps,
-      nowUs,
-      nowUs,
       rate.interval,
       limits.keyId,
       ps,
       requestQuota,
       ps,
       tokenQuota,
-      nowUs,
-      nowUs,
-      nowUs,
       rate.tolerance,
     ];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const admitted = await this.admissions.all(ADMIT, params);
+      const admitted = await this.admissions.all(this.admitSql, params);
       if (admitted.length > 0) return null;
       const row = await first<UsageRow>(
         this.admissions,
-        "SELECT period_start, period_end, requests, tokens, tat FROM key_usage WHERE key_id = ?",
+        `SELECT period_start, period_end, requests, tokens, tat, ${this.clock} AS now_us
+         FROM key_usage WHERE key_id = ?`,
         [limits.keyId],
       );
       if (!row) {
@@ -151,8 +164,8 @@ export class SqlLimiter implements Limiter {
         const seed = await this.spent(limits.keyId, ps);
         await this.admissions.run(
           `INSERT INTO key_usage (key_id, period_start, period_end, requests, tokens, tat)
-           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING`,
-          [limits.keyId, ps, period.end, seed.requests, seed.tokens, nowUs],
+           VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (key_id) DO NOTHING`,
+          [limits.keyId, ps, period.end, seed.requests, seed.tokens],
         );
         continue;
       }
@@ -160,6 +173,7 @@ export class SqlLimiter implements Limiter {
       const periodEnd = current ? Number(row.period_end) : period.end;
       if (current && Number(row.requests) >= requestQuota) return { limit: "requests", periodEnd };
       if (current && Number(row.tokens) >= tokenQuota) return { limit: "tokens", periodEnd };
+      const nowUs = Number(row.now_us);
       const arrival = Math.max(Number(row.tat), nowUs);
       if (arrival - nowUs > rate.tolerance) {
         return { limit: "rate", retryAfterMs: (arrival - rate.tolerance - nowUs) / 1000 };

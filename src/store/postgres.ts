@@ -11,6 +11,16 @@ export function numberedParams(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/** A postgres:// URL whose connections start with `-c` each setting, beside its own `options`. */
+function withSettings(connectionString: string, settings: readonly string[]): string {
+  if (settings.length === 0) return connectionString;
+  const url = new URL(connectionString);
+  const given = url.searchParams.get("options");
+  const added = settings.map((s) => `-c ${s}`).join(" ");
+  url.searchParams.set("options", given ? `${given} ${added}` : added);
+  return url.toString();
+}
+
 export interface PostgresOptions {
   connectionString: string;
   /** Tables live in this schema (created if missing); default: the server's search_path. */
@@ -36,18 +46,16 @@ export class PostgresExecutor implements SqlExecutor {
     if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
       throw new Error(`Invalid Postgres schema name '${schema}'`);
     }
+    const settings = [
+      ...(schema ? [`search_path=${schema}`] : []),
+      ...(asyncCommit ? ["synchronous_commit=off"] : []),
+    ];
     this.pool = new pg.Pool({
-      connectionString: options.connectionString,
+      connectionString: withSettings(options.connectionString, settings),
       max: options.max ?? 10,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on("error", () => undefined);
-    // Queued before any query of the new connection.
-    if (asyncCommit)
-      this.pool.on("connect", (c) => {
-        c.query("SET synchronous_commit = off").catch(() => undefined);
-      });
   }
 
   /** The same database through connections that commit without waiting for the WAL flush. */
@@ -101,8 +109,10 @@ export class PostgresExecutor implements SqlExecutor {
     let retry: NodeJS.Timeout | null = null;
     const connect = async (delayMs: number) => {
       const c = new pg.Client({
-        connectionString: this.options.connectionString,
-        ...(this.options.schema ? { options: `-c search_path=${this.options.schema}` } : {}),
+        connectionString: withSettings(
+          this.options.connectionString,
+          this.options.schema ? [`search_path=${this.options.schema}`] : [],
+        ),
       });
       const lost = (err: unknown) => {
         if (client !== c) return;
@@ -135,6 +145,22 @@ export class PostgresExecutor implements SqlExecutor {
       client = null;
       await c?.end().catch(() => undefined);
     };
+  }
+
+  /**
+   * Writes that do not read each other's effects, as one statement (data-modifying CTEs): one
+   * round trip and one commit instead of BEGIN, each statement and COMMIT.
+   */
+  async writeAll(statements: readonly Statement[]): Promise<void> {
+    if (statements.length === 0) return;
+    const sql =
+      statements.length === 1
+        ? statements[0]!.sql
+        : `WITH ${statements.map((s, i) => `w${i} AS (${s.sql})`).join(", ")} SELECT 1`;
+    await this.pool.query(
+      numberedParams(sql),
+      statements.flatMap((s) => (s.params ?? []) as SqlValue[]),
+    );
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,11 @@ export interface SqlExecutor {
   /** Several statements in one transaction: all or none (D1's `batch`). */
   batch(statements: readonly Statement[]): Promise<void>;
   /**
+   * Writes (INSERT, UPDATE) none of which reads another's effects, all or none, in as few round
+   * trips as the database allows (Postgres: one statement). Default: `batch`.
+   */
+  writeAll?(statements: readonly Statement[]): Promise<void>;
+  /**
    * An executor for writes that may be forgotten by a crash of the database server (never by a
    * crash of this process): Postgres commits them without waiting for the disk. Default: this one.
    */
@@ -34,6 +39,12 @@ export interface SqlExecutor {
     onGap: (err: unknown) => void,
   ): () => Promise<void>;
   close(): Promise<void>;
+}
+
+/** Independent writes, all or none: the executor's `writeAll` where it has one, else `batch`. */
+export function writeAll(db: SqlExecutor, statements: readonly Statement[]): Promise<void> {
+  if (statements.length === 0) return Promise.resolve();
+  return db.writeAll ? db.writeAll(statements) : db.batch(statements);
 }
 
 export async function first<T>(
