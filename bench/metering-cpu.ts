@@ -1,5 +1,7 @@
-// In-process cost of metering per request (no HTTP, no inference): app.request on GET /v1/models
-// with a static key and no store, versus a stored key on SQLite and on Postgres; interleaved.
+// In-process cost of metering per request (no HTTP, no inference): app.request on POST /tokenize
+// (billable, tokenizing only) with a static key and no store, versus a stored key with a quota
+// and a rate limit (an admission and a committed ledger row per request) on SQLite and on
+// Postgres; interleaved, one request at a time.
 //   node --import tsx bench/metering-cpu.ts [--n 20000] [--rounds 5]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -62,7 +64,11 @@ try {
       const headers = { authorization: `Bearer ${c.key}` };
       const t = performance.now();
       for (let i = 0; i < n; i++) {
-        const res = await c.app.request("/v1/models", { headers });
+        const res = await c.app.request("/tokenize", {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json" },
+          body: '{"prompt":"a short sentence"}',
+        });
         if (res.status !== 200) throw new Error(`${name}: ${res.status}`);
         await res.arrayBuffer();
       }

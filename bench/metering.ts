@@ -6,7 +6,9 @@
 // Every metered row is committed before its response (group commit) and every request of the
 // stored key takes one atomic admission on the store (quota and rate limit counters).
 // Prints each configuration's median p50 (c=1) and per-request time (c=64) and the difference
-// from `none`.   node --import tsx bench/metering.ts [--rounds 5] [--c 1,64] [--requests 3000]
+// from `none`, and the CPU each request cost: the server process's, plus on Postgres the
+// database backends serving it (found by application_name) — on a busy machine the CPU per
+// request moves far less than the times do.   node --import tsx bench/metering.ts [--rounds 5] [--c 1,64] [--requests 3000]
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +17,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { runLoad } from "./lib/load.js";
 import { ROOT } from "./lib/models.js";
-import { type Child, spawnServer } from "./lib/procs.js";
+import { type Child, processCpuMs, spawnServer } from "./lib/procs.js";
 import { median } from "./lib/stats.js";
 
 const { values } = parseArgs({
@@ -40,7 +42,18 @@ await admin.query(`CREATE SCHEMA ${schema}`);
 const pgUrl = new URL(values.database!);
 pgUrl.searchParams.set("options", `-c search_path=${schema}`);
 
+const appName = `edgepool-bench-${process.pid}`;
+pgUrl.searchParams.set("application_name", appName);
 const stores = { sqlite: `sqlite:${join(dir, "bench.db")}`, postgres: pgUrl.toString() };
+
+/** CPU ms of the Postgres backends serving the bench's server (by application_name). */
+async function dbCpuMs(): Promise<number> {
+  const { rows } = await admin.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+    [appName],
+  );
+  return rows.reduce((sum, r) => sum + processCpuMs(r.pid), 0);
+}
 function storedKey(spec: string): string {
   const out = execFileSync(process.execPath, [
     BIN,
@@ -108,12 +121,14 @@ try {
   }
   for (const c of values.c!.split(",").map(Number)) {
     const perRequest: Record<Name, number[]> = { none: [], sqlite: [], postgres: [] };
+    const cpuUs: Record<Name, number[]> = { none: [], sqlite: [], postgres: [] };
     const p50: Record<Name, number[]> = { none: [], sqlite: [], postgres: [] };
     for (let round = 0; round < Number(values.rounds); round++) {
       // Rotate the order each round, so that drift on the machine hits every configuration alike.
       const order = names.map((_, i) => names[(i + round) % names.length]!);
       for (const name of order) {
         const { server, key } = configs[name];
+        const cpu0 = processCpuMs(server.proc.pid!) + (name === "postgres" ? await dbCpuMs() : 0);
         const r = await runLoad(
           `${server.url}/v1/embeddings`,
           bodies(c === 1 ? 400 : Number(values.requests)),
@@ -124,6 +139,8 @@ try {
         );
         if (r.errors > 0) throw new Error(`${name}: ${r.errors} failed requests`);
         perRequest[name].push((r.seconds * 1000) / r.requests);
+        const cpu1 = processCpuMs(server.proc.pid!) + (name === "postgres" ? await dbCpuMs() : 0);
+        cpuUs[name].push(((cpu1 - cpu0) * 1000) / r.requests);
         p50[name].push(r.p50);
       }
     }
@@ -134,6 +151,8 @@ try {
         msPerRequest: +median(perRequest[name]).toFixed(3),
         addedP50Ms: +(median(p50[name]) - median(p50.none)).toFixed(3),
         addedMsPerRequest: +(median(perRequest[name]) - median(perRequest.none)).toFixed(3),
+        cpuUsPerRequest: Math.round(median(cpuUs[name])),
+        addedCpuUsPerRequest: Math.round(median(cpuUs[name]) - median(cpuUs.none)),
       };
     }
     report[`c${c}`] = row;

@@ -114,3 +114,14 @@ export function mainThreadCpuMs(pid: number): number {
   // Fields 14 and 15 (utime, stime) of proc(5), counted after the command name.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
+
+/** CPU time (user + system) of a whole process, all its threads, in ms; 0 once it is gone. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}

@@ -57,61 +57,95 @@ export function gcra(limit: number | null): { interval: number; tolerance: numbe
   return { interval, tolerance: (limit - 1) * interval };
 }
 
-/** Period and usage of a counter row as the statement sees them. */
-const CURRENT = "period_start >= ?";
-
 /**
  * The database's clock in microseconds, read as the row is written: concurrent admissions then
  * see times in the order they update the row (two instances' clocks, or two requests that read
  * the time a moment apart, would not), and instances' clocks need not agree.
  */
-const CLOCK_US = {
-  sqlite: "CAST(unixepoch('subsec') * 1000000 AS BIGINT)",
-  postgres: "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
+const DIALECT = {
+  sqlite: { now: "CAST(unixepoch('subsec') * 1000000 AS BIGINT)", min: "min", max: "max" },
+  postgres: {
+    now: "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
+    min: "LEAST",
+    max: "GREATEST",
+  },
 } as const;
 
-/**
- * One statement admits a request: the key's row counts it in the current period (rolling the
- * period over when it has ended) and advances the rate limit's theoretical arrival time, only if
- * neither quota is used up and the rate limit allows it. Atomic in SQLite, Postgres and D1, so
- * instances sharing the store admit exactly what the limits allow.
- */
-function admitSql(dialect: "sqlite" | "postgres"): string {
-  const now = CLOCK_US[dialect];
-  const arrival = `(CASE WHEN tat > ${now} THEN tat ELSE ${now} END)`;
-  return `UPDATE key_usage SET
-  requests = (CASE WHEN ${CURRENT} THEN requests ELSE 0 END) + 1,
-  tokens = CASE WHEN ${CURRENT} THEN tokens ELSE 0 END,
-  period_end = CASE WHEN ${CURRENT} THEN period_end ELSE ? END,
-  period_start = CASE WHEN ${CURRENT} THEN period_start ELSE ? END,
-  tat = ${arrival} + ?
-WHERE key_id = ?
-  AND (CASE WHEN ${CURRENT} THEN requests ELSE 0 END) < ?
-  AND (CASE WHEN ${CURRENT} THEN tokens ELSE 0 END) < ?
-  AND ${arrival} - ${now} <= ?
-RETURNING requests`;
+/** `:name` placeholders → `?` in order, and the names in that order. */
+function named(sql: string): { sql: string; names: string[] } {
+  const names: string[] = [];
+  const out = sql.replace(/:([a-z]+)/g, (_, name: string) => {
+    names.push(name);
+    return name === "key" ? "?" : "CAST(? AS BIGINT)";
+  });
+  return { sql: out, names };
 }
 
-interface UsageRow {
-  period_start: number;
-  period_end: number;
+/**
+ * One statement admits up to `n` requests of a key at once: as many as the request quota, the
+ * token quota (all while it is not used up) and the rate limit (GCRA) allow, counted in the
+ * current period (rolled over when it has ended). Atomic in SQLite, Postgres and D1, so every
+ * instance on a store together admits exactly what the limits allow; it returns how many it
+ * admitted and the row, which says why the others were not.
+ */
+function admitSql(dialect: "sqlite" | "postgres") {
+  const { now, min, max } = DIALECT[dialect];
+  const cur = "period_start >= :ps";
+  const req = `(CASE WHEN ${cur} THEN requests ELSE 0 END)`;
+  const tok = `(CASE WHEN ${cur} THEN tokens ELSE 0 END)`;
+  const arrival = `${max}(tat, ${now})`;
+  const byRate = `(CASE WHEN :interval = 0 THEN :n WHEN ${arrival} - ${now} > :tolerance THEN 0
+    ELSE (:tolerance - (${arrival} - ${now})) / :interval + 1 END)`;
+  const k = `${max}(0, ${min}(:n, :rq - ${req}, (CASE WHEN ${tok} < :tq THEN :n ELSE 0 END), ${byRate}))`;
+  return named(`UPDATE key_usage SET
+  requests = ${req} + ${k},
+  tokens = ${tok},
+  period_end = CASE WHEN ${cur} THEN period_end ELSE :pe END,
+  period_start = CASE WHEN ${cur} THEN period_start ELSE :ps END,
+  tat = CASE WHEN ${k} > 0 THEN ${arrival} + ${k} * :interval ELSE tat END,
+  admitted = ${k}
+WHERE key_id = :key
+RETURNING admitted, requests, tokens, period_end, tat, ${now} AS now_us`);
+}
+
+interface AdmittedRow {
+  admitted: number;
   requests: number;
   tokens: number;
+  period_end: number;
   tat: number;
   now_us: number;
 }
 
+interface Waiting {
+  limits: KeyLimits;
+  period: { start: number; end: number };
+  resolve: (refusal: Refusal | null) => void;
+  reject: (err: unknown) => void;
+}
+
+/** After the requests arriving now (Node), or at once where there is no such turn (Workers). */
+const soon: (fn: () => void) => void =
+  typeof globalThis.setImmediate === "function"
+    ? (fn) => void globalThis.setImmediate(fn)
+    : (fn) => void setTimeout(fn, 0);
+
+/** Most requests of one key admitted by one statement. */
+const MAX_BATCH = 1000;
+
 /**
  * Quotas and rate limits on the store's `key_usage` table: one row per key holding the current
- * period's admitted requests and tokens and the rate limit's state. Admissions commit without
- * waiting for the disk where the store allows it (Postgres `synchronous_commit = off`: a
- * database crash, not a process crash, can forget the last admissions); settlements go in the
- * ledger rows' own transaction.
+ * period's admitted requests and tokens and the rate limit's state. The requests of a key that
+ * arrive together are admitted by one statement (at most one under way per key and instance).
+ * Admissions commit without waiting for the disk where the store allows it (Postgres
+ * `synchronous_commit = off`: a database crash, not a process crash, can forget the last
+ * admissions); settlements go in the ledger rows' own transaction.
  */
 export class SqlLimiter implements Limiter {
   private readonly admissions: SqlExecutor;
-  private readonly admitSql: string;
-  private readonly clock: string;
+  private readonly admit_: { sql: string; names: string[] };
+  private readonly waiting = new Map<string, Waiting[]>();
+  private readonly busy = new Set<string>();
 
   constructor(
     db: SqlExecutor,
@@ -122,65 +156,72 @@ export class SqlLimiter implements Limiter {
     ) => Promise<{ requests: number; tokens: number }>,
   ) {
     this.admissions = db.relaxed?.() ?? db;
-    this.admitSql = admitSql(db.dialect);
-    this.clock = CLOCK_US[db.dialect];
+    this.admit_ = admitSql(db.dialect);
   }
 
-  async admit(
+  admit(
     limits: KeyLimits,
     _now: number,
     period: { start: number; end: number },
   ): Promise<Refusal | null> {
-    const rate = gcra(limits.rateLimit);
-    const requestQuota = limits.requestQuota ?? UNLIMITED;
-    const tokenQuota = limits.tokenQuota ?? UNLIMITED;
-    const ps = period.start;
-    const params = [
-      ps,
-      ps,
-      ps,
-      period.end,
-      ps,
-      ps,
-      rate.interval,
-      limits.keyId,
-      ps,
-      requestQuota,
-      ps,
-      tokenQuota,
-      rate.tolerance,
-    ];
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const admitted = await this.admissions.all(this.admitSql, params);
-      if (admitted.length > 0) return null;
-      const row = await first<UsageRow>(
-        this.admissions,
-        `SELECT period_start, period_end, requests, tokens, tat, ${this.clock} AS now_us
-         FROM key_usage WHERE key_id = ?`,
-        [limits.keyId],
-      );
-      if (!row) {
-        // The key's first limited request on this store: its row starts from the ledger.
-        const seed = await this.spent(limits.keyId, ps);
-        await this.admissions.run(
-          `INSERT INTO key_usage (key_id, period_start, period_end, requests, tokens, tat)
-           VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (key_id) DO NOTHING`,
-          [limits.keyId, ps, period.end, seed.requests, seed.tokens],
-        );
-        continue;
+    return new Promise((resolve, reject) => {
+      const queue = this.waiting.get(limits.keyId);
+      if (queue) queue.push({ limits, period, resolve, reject });
+      else this.waiting.set(limits.keyId, [{ limits, period, resolve, reject }]);
+      if (!this.busy.has(limits.keyId)) {
+        this.busy.add(limits.keyId);
+        soon(() => void this.drain(limits.keyId));
       }
-      const current = Number(row.period_start) >= ps;
-      const periodEnd = current ? Number(row.period_end) : period.end;
-      if (current && Number(row.requests) >= requestQuota) return { limit: "requests", periodEnd };
-      if (current && Number(row.tokens) >= tokenQuota) return { limit: "tokens", periodEnd };
-      const nowUs = Number(row.now_us);
-      const arrival = Math.max(Number(row.tat), nowUs);
-      if (arrival - nowUs > rate.tolerance) {
-        return { limit: "rate", retryAfterMs: (arrival - rate.tolerance - nowUs) / 1000 };
+    });
+  }
+
+  /** Admit the key's waiting requests, a statement at a time, until none wait. */
+  private async drain(keyId: string): Promise<void> {
+    for (;;) {
+      const queue = this.waiting.get(keyId) ?? [];
+      const batch = queue.splice(0, MAX_BATCH);
+      if (queue.length === 0) this.waiting.delete(keyId);
+      if (batch.length === 0) break;
+      try {
+        const row = await this.run(batch);
+        const admitted = Number(row.admitted);
+        const refusal = admitted < batch.length ? refusalOf(row, batch[0]!.limits) : null;
+        batch.forEach((w, i) => {
+          w.resolve(i < admitted ? null : refusal);
+        });
+      } catch (err) {
+        for (const w of batch) w.reject(err);
       }
-      // Another instance changed the row meanwhile (a refund, a new period): try again.
     }
-    return { limit: "rate", retryAfterMs: 1000 };
+    this.busy.delete(keyId);
+  }
+
+  private async run(batch: Waiting[]): Promise<AdmittedRow> {
+    const { limits, period } = batch[0]!;
+    const rate = gcra(limits.rateLimit);
+    const values: Record<string, string | number> = {
+      key: limits.keyId,
+      n: batch.length,
+      ps: period.start,
+      pe: period.end,
+      rq: limits.requestQuota ?? UNLIMITED,
+      tq: limits.tokenQuota ?? UNLIMITED,
+      interval: rate.interval,
+      tolerance: rate.tolerance,
+    };
+    const params = this.admit_.names.map((n) => values[n]!);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const row = await first<AdmittedRow>(this.admissions, this.admit_.sql, params);
+      if (row) return row;
+      // The key's first limited request on this store: its row starts from the ledger.
+      const seed = await this.spent(limits.keyId, period.start);
+      await this.admissions.run(
+        `INSERT INTO key_usage (key_id, period_start, period_end, requests, tokens, tat, admitted)
+         VALUES (?, ?, ?, ?, ?, 0, 0) ON CONFLICT (key_id) DO NOTHING`,
+        [limits.keyId, period.start, period.end, seed.requests, seed.tokens],
+      );
+    }
+    throw new Error(`could not create the counters of key ${limits.keyId}`);
   }
 
   settleStatements(settlements: readonly Settlement[]): Statement[] {
@@ -191,6 +232,19 @@ export class SqlLimiter implements Limiter {
       params: [s.tokens, s.refund, s.refund, s.keyId, s.at, s.at],
     }));
   }
+}
+
+/** Why the requests a statement did not admit were refused, from the row it returned. */
+function refusalOf(row: AdmittedRow, limits: KeyLimits): Refusal {
+  const periodEnd = Number(row.period_end);
+  if (Number(row.requests) >= (limits.requestQuota ?? UNLIMITED)) {
+    return { limit: "requests", periodEnd };
+  }
+  if (Number(row.tokens) >= (limits.tokenQuota ?? UNLIMITED)) return { limit: "tokens", periodEnd };
+  const rate = gcra(limits.rateLimit);
+  const now = Number(row.now_us);
+  const wait = Math.max(Number(row.tat), now) - rate.tolerance - now;
+  return { limit: "rate", retryAfterMs: Math.max(wait, 1000) / 1000 };
 }
 
 /**

@@ -11,6 +11,11 @@ export function numberedParams(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/** Statements prepared once seen this often, at most this many (each connection keeps them). */
+const PREPARE_AFTER = 3;
+const MAX_PREPARED = 200;
+const MAX_SEEN = 2000;
+
 /** A postgres:// URL whose connections start with `-c` each setting, beside its own `options`. */
 function withSettings(connectionString: string, settings: readonly string[]): string {
   if (settings.length === 0) return connectionString;
@@ -37,6 +42,8 @@ export class PostgresExecutor implements SqlExecutor {
   readonly dialect = "postgres" as const;
   private readonly pool: pg.Pool;
   private relaxedExecutor: PostgresExecutor | null = null;
+  private readonly seen = new Map<string, { count: number; name: string | null; text?: string }>();
+  private prepared = 0;
 
   constructor(
     private readonly options: PostgresOptions,
@@ -72,13 +79,33 @@ export class PostgresExecutor implements SqlExecutor {
     return db;
   }
 
+  /**
+   * A query, as a named (prepared) statement once its text has come up a few times: Postgres then
+   * parses and plans it once per connection, not on every request. At most MAX_PREPARED texts.
+   */
+  private query(sql: string, params: readonly SqlValue[]) {
+    let seen = this.seen.get(sql);
+    if (!seen && this.seen.size < MAX_SEEN) {
+      seen = { count: 0, name: null };
+      this.seen.set(sql, seen);
+    }
+    if (seen && !seen.name && ++seen.count >= PREPARE_AFTER && this.prepared < MAX_PREPARED) {
+      seen.name = `edgepool_${++this.prepared}`;
+    }
+    const text = seen?.text ?? numberedParams(sql);
+    if (seen) seen.text = text;
+    return seen?.name
+      ? this.pool.query({ name: seen.name, text, values: params as SqlValue[] })
+      : this.pool.query(text, params as SqlValue[]);
+  }
+
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const res = await this.pool.query(numberedParams(sql), params as SqlValue[]);
+    const res = await this.query(sql, params);
     return res.rows as T[];
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const res = await this.pool.query(numberedParams(sql), params as SqlValue[]);
+    const res = await this.query(sql, params);
     return res.rowCount ?? 0;
   }
 
@@ -157,8 +184,8 @@ export class PostgresExecutor implements SqlExecutor {
       statements.length === 1
         ? statements[0]!.sql
         : `WITH ${statements.map((s, i) => `w${i} AS (${s.sql})`).join(", ")} SELECT 1`;
-    await this.pool.query(
-      numberedParams(sql),
+    await this.query(
+      sql,
       statements.flatMap((s) => (s.params ?? []) as SqlValue[]),
     );
   }

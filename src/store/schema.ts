@@ -65,7 +65,8 @@ export const SCHEMA: readonly string[] = [
     period_end BIGINT NOT NULL,
     requests BIGINT NOT NULL,
     tokens BIGINT NOT NULL,
-    tat BIGINT NOT NULL
+    tat BIGINT NOT NULL,
+    admitted BIGINT NOT NULL DEFAULT 0
   )`,
 ];
 
