@@ -10,6 +10,8 @@ import { fixture } from "../helpers/fixtures.js";
 import { ROOT, type RunningServer, startServer } from "../helpers/server.js";
 
 const unavailable = browserUnavailable();
+/** Swagger UI renders a large spec: on a loaded 2-core machine one test took up to ~60 s. */
+const BROWSER_TEST_MS = 240_000;
 
 interface Sent {
   status: number;
@@ -54,7 +56,7 @@ async function sendEmbeddingsFromPage(page: Page, base: string, key: string, sho
     ]);
     const status = op.locator(".live-responses-table tbody .response-col_status").first();
     await expect
-      .poll(async () => (await status.textContent())?.trim())
+      .poll(async () => (await status.textContent())?.trim(), { timeout: 60_000 })
       .toBe(String(response.status()));
     return {
       status: response.status(),
@@ -102,7 +104,7 @@ describe.skipIf(unavailable)("/docs in headless Chromium", () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await openBrowser();
-  });
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
   });
@@ -116,7 +118,9 @@ describe.skipIf(unavailable)("/docs in headless Chromium", () => {
       await server?.stop();
     });
 
-    it("works offline: the page is public, a request sent from it needs the key and gets vectors", async () => {
+    it("works offline: the page is public, a request sent from it needs the key and gets vectors", {
+      timeout: BROWSER_TEST_MS,
+    }, async () => {
       const page = await browser.context.newPage();
       const errors = consoleErrors(page);
       const { example, anonymous, authorized } = await sendEmbeddingsFromPage(
@@ -143,7 +147,9 @@ describe.skipIf(unavailable)("/docs in headless Chromium", () => {
         return window.__inline ?? false;
       })()`);
       expect(inline).toBe(false);
-      await expect.poll(() => errors.join("\n")).toMatch(/Content Security Policy/);
+      await expect
+        .poll(() => errors.join("\n"), { timeout: 30_000 })
+        .toMatch(/Content Security Policy/);
       expect(browser.offsite).toEqual([]);
       await page.close();
     });
@@ -186,7 +192,9 @@ describe.skipIf(unavailable)("/docs in headless Chromium", () => {
       if (outdir) await rm(outdir, { recursive: true, force: true });
     });
 
-    it("serves the same page; a request sent from it passes the gateway's key check to the origin", async () => {
+    it("serves the same page; a request sent from it passes the gateway's key check to the origin", {
+      timeout: BROWSER_TEST_MS,
+    }, async () => {
       const page = await browser.context.newPage();
       const errors = consoleErrors(page);
       const { example, anonymous, authorized } = await sendEmbeddingsFromPage(

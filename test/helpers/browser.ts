@@ -50,6 +50,8 @@ export async function openBrowser(): Promise<Browser> {
     args: ARGS,
     viewport: { width: 1280, height: 900 },
   });
+  // Generous: a shared, loaded CI machine renders Swagger UI slowly; nothing here waits on timing.
+  context.setDefaultTimeout(120_000);
   const offsite: string[] = [];
   await context.route("**/*", (route) => {
     const { hostname } = new URL(route.request().url());
