@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createApp } from "../src/api/index.js";
-import { Engine } from "../src/engine/index.js";
+import { loadEngine } from "../src/engine/index.js";
 import { Meter, newId, newSecret } from "../src/metering/index.js";
 import { openStore, type Store } from "../src/store/index.js";
 import { ROOT } from "./lib/models.js";
@@ -25,7 +25,7 @@ const { values } = parseArgs({
     },
   },
 });
-const engine = await Engine.load({
+const engine = await loadEngine({
   model: join(ROOT, "test", "fixtures", "models", "bert-embed-mean"),
 });
 const dir = mkdtempSync(join(tmpdir(), "edgepool-bench-meter-"));

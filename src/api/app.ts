@@ -95,7 +95,7 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   app.use(teiErrorStyle);
   const meter = options.meter;
   app.use(apiKeyAuth(options.apiKeys ?? [], meter && ((secret) => meter.authenticate(secret))));
-  if (meter) app.use(metering(meter, host));
+  if (meter) app.use(metering(meter));
   const limitBody = bodyLimit({
     maxSize: payloadLimit,
     onError: () => {

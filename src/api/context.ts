@@ -11,6 +11,8 @@ export interface Timing {
   inputTokens: number;
   /** Inputs (prompts, or pairs for scoring) the request ran. */
   inputs: number;
+  /** The served name of the model the request ran on; null before (or without) a run. */
+  model: string | null;
 }
 
 /** Who is calling: a stored API key, or a static `--api-key` (no record in the store). */

@@ -29,18 +29,6 @@ export class PayloadTooLargeError extends EdgepoolError {
   }
 }
 
-/** A request whose answer would exceed `--max-response-bytes`, refused before any compute. */
-export class ResponseTooLargeError extends EdgepoolError {
-  constructor(estimate: number, limit: number, param: string) {
-    super(
-      `The response would be about ${estimate} bytes, over the limit of ${limit} bytes: send fewer or shorter inputs`,
-      413,
-      "BadRequestError",
-      param,
-    );
-  }
-}
-
 export class AuthenticationError extends EdgepoolError {
   constructor() {
     super("Invalid or missing API key", 401, "AuthenticationError");

@@ -1,115 +1,53 @@
-import type { PoolingParams, PoolingTask } from "../core/index.js";
-import type {
-  Engine,
-  LexicalResult,
-  PooledResult,
-  Prompt,
-  PromptOptions,
-  RunContext,
-  ScoreOptions,
-  ScoreResult,
-  TokenizedPrompt,
-} from "../engine/index.js";
+import type { PoolingTask } from "../core/index.js";
+import type { Engine } from "../engine/engine.js";
+import type { EngineRequest, RunMetadata, RunResultOf } from "../engine/types.js";
 import type { Ctx } from "./context.js";
-import { checkOutputSize } from "./output-size.js";
+import { engineFor, notServed, type RouteDeps, requireTask } from "./route.js";
 
-function timed<T>(c: Ctx, key: "tokenization", fn: () => T): T {
-  const start = performance.now();
-  try {
-    return fn();
-  } finally {
-    c.get("timing")[key] += performance.now() - start;
-  }
+/** What a route asks of the one inference call. */
+export interface Inference<R extends EngineRequest> {
+  /** The request's `model`; null or absent picks the first model served. */
+  model?: string | null | undefined;
+  /**
+   * What the model must serve (`sparse`: a sparse head), checked before the request is built:
+   * else a 404 naming `route` (default: the task).
+   */
+  needs?: PoolingTask | "sparse";
+  route?: string;
+  /** The engine request, built once the model is known (prompt names, chat templates). */
+  request: (engine: Engine) => R;
 }
 
-/** Run engine work with the request's cancellation signal; record its queue and inference time. */
-async function scheduled<T>(c: Ctx, fn: (ctx: RunContext) => Promise<T>): Promise<T> {
-  const timings = { queueMs: 0, inferenceMs: 0 };
-  try {
-    return await fn({ signal: c.req.raw.signal, timings });
-  } finally {
-    const t = c.get("timing");
-    t.queue += timings.queueMs;
-    t.inference += timings.inferenceMs;
-  }
+/** Add a run's metadata to the request's: timing headers, `/metrics` and the ledger read it. */
+function record(c: Ctx, m: RunMetadata): void {
+  const t = c.get("timing");
+  t.model = m.model;
+  t.tokenization += m.tokenizationMs;
+  t.queue += m.queueMs;
+  t.inference += m.inferenceMs;
+  t.inputTokens += m.promptTokens;
+  t.inputs += m.inputs;
+  c.set("outputBytes", m.outputBytes);
 }
 
-function countTokens(
+/**
+ * The one way a route runs inference: the request's model (404 unknown, 503 not ready), the task
+ * it needs (404), then `engine.run` with the request's abort signal and response limit. The run's
+ * metadata (model, tokens, timings) is recorded on the request's context.
+ */
+export async function infer<R extends EngineRequest>(
   c: Ctx,
-  tokenized: readonly { promptTokenIds: number[] }[] | readonly TokenizedPrompt[],
-): void {
-  let n = 0;
-  for (const t of tokenized) n += "ids" in t ? t.ids.length : t.promptTokenIds.length;
-  const timing = c.get("timing");
-  timing.inputTokens += n;
-  timing.inputs += tokenized.length;
-}
-
-/** Tokenize (timed), then run a pooling task (timed), recording the request's token count. */
-export async function runPool(
-  c: Ctx,
-  engine: Engine,
-  task: PoolingTask,
-  prompts: readonly Prompt[],
-  options: PromptOptions & PoolingParams,
-): Promise<PooledResult[]> {
-  engine.scheduler.checkCapacity();
-  const tokenized = timed(c, "tokenization", () => engine.prepare(task, prompts, options));
-  return runTokenized(c, engine, task, tokenized, options);
-}
-
-export async function runTokenized(
-  c: Ctx,
-  engine: Engine,
-  task: PoolingTask,
-  tokenized: readonly TokenizedPrompt[],
-  params: PoolingParams,
-): Promise<PooledResult[]> {
-  checkOutputSize(c, engine, task, tokenized, params);
-  countTokens(c, tokenized);
-  return scheduled(c, (ctx) => engine.poolTokenized(task, tokenized, params, ctx));
-}
-
-export function tokenizeTimed<T>(c: Ctx, fn: () => T): T {
-  return timed(c, "tokenization", fn);
-}
-
-export async function runScore(
-  c: Ctx,
-  engine: Engine,
-  left: readonly string[],
-  right: readonly string[],
-  options: ScoreOptions,
-): Promise<ScoreResult[]> {
-  engine.scheduler.checkCapacity();
-  const results = await scheduled(c, (ctx) => engine.score(left, right, options, ctx));
-  countTokens(c, results);
-  return results;
-}
-
-/** Sparse (lexical) weights of a model with a sparse head, timed as the other runs. */
-export async function runLexical(
-  c: Ctx,
-  engine: Engine,
-  prompts: readonly Prompt[],
-  options: PromptOptions,
-): Promise<LexicalResult[]> {
-  const tokenized = timed(c, "tokenization", () => {
-    engine.pooler.validate("token_classify");
-    return engine.prepare("token_classify", prompts, options);
+  deps: RouteDeps,
+  spec: Inference<R>,
+): Promise<RunResultOf<R> & { engine: Engine }> {
+  const engine = engineFor(deps, spec.model);
+  const { needs, route } = spec;
+  if (needs === "sparse" && !engine.pooler.sparse) throw notServed(engine, route ?? "embed_sparse");
+  if (needs && needs !== "sparse") requireTask(engine, needs, route);
+  const out = await engine.run(spec.request(engine), {
+    signal: c.req.raw.signal,
+    maxResponseBytes: c.get("maxResponseBytes"),
   });
-  countTokens(c, tokenized);
-  return scheduled(c, (ctx) => engine.lexicalTokenized(tokenized, ctx));
-}
-
-/** `task: "plugin"`: the IO-processor plugin's request, timed and counted as the other runs. */
-export async function runPlugin(c: Ctx, engine: Engine, data: unknown) {
-  const out = await scheduled(c, (ctx) => engine.runPlugin(data, ctx));
-  countTokens(c, out.results);
-  return out;
-}
-
-export function usage(results: readonly { promptTokenIds: number[] }[]) {
-  const n = results.reduce((s, r) => s + r.promptTokenIds.length, 0);
-  return { prompt_tokens: n, total_tokens: n, completion_tokens: 0, prompt_tokens_details: null };
+  record(c, out.metadata);
+  return { ...out, engine };
 }

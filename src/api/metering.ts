@@ -3,7 +3,6 @@ import { EdgepoolError } from "../core/index.js";
 import type { Admission, Meter } from "../metering/index.js";
 import type { ApiEnv } from "./context.js";
 import { ServiceUnavailableError } from "./errors.js";
-import type { ModelHost } from "./host.js";
 import { internalPrincipal, internalUsage } from "./internal.js";
 
 /**
@@ -12,7 +11,7 @@ import { internalPrincipal, internalUsage } from "./internal.js";
  * is released. A job submission (`billing: "deferred"`) keeps its admission for the job's own
  * row, written with its result; polls and usage reads are not billed.
  */
-export function metering(meter: Meter, host: ModelHost): MiddlewareHandler<ApiEnv> {
+export function metering(meter: Meter): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const principal = c.get("principal");
     if (!principal || !meter.bills(c.req.method)) return next();
@@ -39,7 +38,7 @@ export function metering(meter: Meter, host: ModelHost): MiddlewareHandler<ApiEn
           id: crypto.randomUUID(),
           keyId: principal.keyId,
           route,
-          model: timing.inputs > 0 ? (host.servedNames[0] ?? null) : null,
+          model: timing.model,
           inputs: timing.inputs,
           promptTokens: timing.inputTokens,
           status: status ?? c.res.status,

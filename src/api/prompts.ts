@@ -1,6 +1,8 @@
 import type { z } from "@hono/zod-openapi";
 import { BadRequestError } from "../core/index.js";
-import type { ChatOptions, Engine, Prompt, PromptOptions } from "../engine/index.js";
+import type { ChatOptions } from "../engine/chat.js";
+import type { Engine } from "../engine/engine.js";
+import type { Prompt, PromptOptions } from "../engine/prompts.js";
 import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../engine/template-limits.js";
 import type { PromptFields } from "./schemas.js";
 

@@ -1,11 +1,10 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import { NotFoundError, type PoolingTask } from "../core/index.js";
-import type { Engine } from "../engine/index.js";
+import type { Engine } from "../engine/engine.js";
 import { readBody } from "./body.js";
 import type { App, Ctx } from "./context.js";
 import { isMounted } from "./families.js";
 import { hostFor, type ModelHost } from "./host.js";
-import { usage } from "./inference.js";
 import type { Limits } from "./prompts.js";
 import { ErrorResponse } from "./schemas.js";
 import { warnIgnoredFields } from "./warnings.js";
@@ -117,6 +116,12 @@ export function servedName(deps: RouteDeps, model: string | null | undefined): s
 
 export function requestId(c: Ctx): string {
   return c.get("requestId");
+}
+
+/** OpenAI's `usage`, counted from the results' prompt tokens. */
+export function usage(results: readonly { promptTokenIds: number[] }[]) {
+  const n = results.reduce((s, r) => s + r.promptTokenIds.length, 0);
+  return { prompt_tokens: n, total_tokens: n, completion_tokens: 0, prompt_tokens_details: null };
 }
 
 export function created(): number {

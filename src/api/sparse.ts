@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError, type LexicalWeight } from "../core/index.js";
-import type { Engine } from "../engine/index.js";
+import type { Engine } from "../engine/engine.js";
 
 /**
  * Forms of a sparse embedding: TEI's `[{index, value}]` (index = token id), or

@@ -48,6 +48,7 @@ export function timing(
       inference: 0,
       inputTokens: 0,
       inputs: 0,
+      model: null,
     };
     c.set("timing", t);
     c.set("maxResponseBytes", options.maxResponseBytes);

@@ -36,6 +36,18 @@ export class TooManyRequestsError extends EdgepoolError {
   }
 }
 
+/** A request whose answer would exceed the response limit (`--max-response-bytes`), refused before any compute. */
+export class ResponseTooLargeError extends EdgepoolError {
+  constructor(estimate: number, limit: number, param: string) {
+    super(
+      `The response would be about ${estimate} bytes, over the limit of ${limit} bytes: send fewer or shorter inputs`,
+      413,
+      "BadRequestError",
+      param,
+    );
+  }
+}
+
 /** The caller went away (client disconnected) before the work ran. */
 export class CancelledError extends EdgepoolError {
   constructor() {

@@ -1,7 +1,7 @@
 import { buildApp } from "../api/app.js";
 import type { App } from "../api/context.js";
+import { assembleEngine } from "../engine/assemble.js";
 import { InThreadBackend } from "../engine/backend.js";
-import { Engine } from "../engine/engine.js";
 import { parseModelFolder } from "../engine/folder.js";
 import { OnnxModel } from "../engine/onnx-model.js";
 import { TextTokenizer } from "../engine/tokenizer.js";
@@ -24,7 +24,7 @@ export async function loadLocalModel(
   const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
   const session = await createWebSession(await reader.read(folder.onnxFile));
   const backend = new InThreadBackend(new OnnxModel(session, WebTensor, folder.config));
-  const engine = await Engine.assemble(
+  const engine = await assembleEngine(
     { model: local.model, servedModelName: local.model },
     folder,
     folder.config,

@@ -1,6 +1,6 @@
 import type { PoolingParams, PoolingTask } from "../core/index.js";
-import type { PooledResult } from "./engine.js";
 import type { Prompt, PromptOptions } from "./prompts.js";
+import type { PooledResult } from "./types.js";
 
 /** What a plugin asks the engine to pool for one request. */
 export interface IOProcessorInput {

@@ -4,9 +4,10 @@ import {
   type PoolingTask,
   resolveUseActivation,
 } from "../core/index.js";
-import type { Engine, EngineOptions, PooledResult, ScoreOptions } from "./engine.js";
-import { loadEngine } from "./node/load.js";
+import type { Engine } from "./engine.js";
+import { type EngineOptions, loadEngine } from "./node/load.js";
 import { asPromptList, type Prompt, type PromptOptions } from "./prompts.js";
+import type { EngineRequest, PooledResult, RunResultOf, ScoreOptions } from "./types.js";
 
 export type LLMOptions = EngineOptions;
 
@@ -90,6 +91,11 @@ export class LLM {
     return this.engine.maxModelLen;
   }
 
+  /** The library has no caller to lose: its runs have no signal and no response limit. */
+  private run<R extends EngineRequest>(req: R): Promise<RunResultOf<R>> {
+    return this.engine.run(req, {});
+  }
+
   /** Options with the deprecated activation spellings folded into `useActivation`. */
   private params<T extends DeprecatedActivationOptions & { useActivation?: boolean | null }>(
     options: T,
@@ -108,7 +114,7 @@ export class LLM {
   ): Promise<PoolingRequestOutput<{ embedding: number[] }>[]> {
     const { promptName, ...rest } = options;
     const list = this.engine.withPrompt(asPromptList(prompts), promptName);
-    const results = await this.engine.pool("embed", list, this.params(rest));
+    const { results } = await this.run({ task: "embed", prompts: list, params: this.params(rest) });
     return wrap(results, (r) => ({ embedding: Array.from(r.output as Float32Array) }));
   }
 
@@ -116,7 +122,11 @@ export class LLM {
     prompts: Prompt | readonly Prompt[],
     options: ClassifyOptions = {},
   ): Promise<PoolingRequestOutput<{ probs: number[] }>[]> {
-    const results = await this.engine.pool("classify", asPromptList(prompts), this.params(options));
+    const { results } = await this.run({
+      task: "classify",
+      prompts: asPromptList(prompts),
+      params: this.params(options),
+    });
     return wrap(results, (r) => ({ probs: Array.from(r.output as Float32Array) }));
   }
 
@@ -152,7 +162,11 @@ export class LLM {
     }
     if (task === "plugin") return this.plugin(input);
     const { poolingTask: _, ...rest } = options;
-    const results = await this.engine.pool(task, asPromptList(prompts), this.params(rest));
+    const { results } = await this.run({
+      task,
+      prompts: asPromptList(prompts),
+      params: this.params(rest),
+    });
     return wrap(results, (r) => ({ data: toData(r.output) }));
   }
 
@@ -161,7 +175,7 @@ export class LLM {
    * plugin turns `data` into prompts and the pooled outputs into `outputs.data`.
    */
   async plugin(data: unknown): Promise<PoolingRequestOutput<{ data: unknown }>[]> {
-    const { response, results } = await this.engine.runPlugin(data);
+    const { response, results } = await this.run({ task: "plugin", data });
     return [
       {
         promptTokenIds: results.flatMap((r) => r.promptTokenIds),
@@ -179,7 +193,11 @@ export class LLM {
     prompts: Prompt | readonly Prompt[],
     options: PromptOptions = {},
   ): Promise<PoolingRequestOutput<{ weights: SparseEntry[] }>[]> {
-    const results = await this.engine.lexical(asPromptList(prompts), options);
+    const { results } = await this.run({
+      task: "lexical",
+      prompts: asPromptList(prompts),
+      options,
+    });
     const tok = this.engine.tokenizer;
     return results.map((r) => ({
       promptTokenIds: r.promptTokenIds,
@@ -205,7 +223,12 @@ export class LLM {
   ): Promise<PoolingRequestOutput<{ score: number }>[]> {
     const left = typeof text1 === "string" ? [text1] : [...text1];
     const right = typeof text2 === "string" ? [text2] : [...text2];
-    const results = await this.engine.score(left, right, this.params(options));
+    const { results } = await this.run({
+      task: "score",
+      queries: left,
+      documents: right,
+      options: this.params(options),
+    });
     return results.map((r) => ({
       promptTokenIds: r.promptTokenIds,
       outputs: { score: r.score },

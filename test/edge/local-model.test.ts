@@ -31,7 +31,7 @@ describe("in-Worker model: many inferences in one isolate", () => {
 
   const expectEmbeddings = async (input: string[], text: string) => {
     const body = JSON.parse(text) as { data: Array<{ embedding: number[] }> };
-    const expected = await engine.pool("embed", input);
+    const { results: expected } = await engine.run({ task: "embed", prompts: input }, {});
     expect(body.data).toHaveLength(input.length);
     for (let i = 0; i < input.length; i++) {
       expect(

@@ -267,7 +267,7 @@ describe("edge Worker under workerd", () => {
     expect(body.model).toBe("edge-mini");
     const engine = await loadEngine({ model: fixture("bert-embed-mean") });
     try {
-      const expected = await engine.pool("embed", input);
+      const { results: expected } = await engine.run({ task: "embed", prompts: input }, {});
       for (let i = 0; i < input.length; i++) {
         expect(
           maxAbsDiff(body.data[i]!.embedding, Array.from(expected[i]!.output as Float32Array)),

@@ -55,7 +55,8 @@ describe("--device", () => {
     try {
       expect(engine.device).toBe("cpu");
       expect(engine.deviceFallback).toMatch(/CUDA unavailable/);
-      const [out] = await engine.pool("embed", ["hello world"]);
+      const { results } = await engine.run({ task: "embed", prompts: ["hello world"] }, {});
+      const out = results[0];
       expect(out!.output.length).toBeGreaterThan(0);
     } finally {
       await engine.close();

@@ -17,6 +17,11 @@ async function expectRefused(engine: Engine, run: () => Promise<unknown>, tokens
   expect(engine.scheduler.stats.batches).toBe(before);
 }
 
+const embedAll = async (engine: Engine, prompts: string[]) =>
+  (await engine.run({ task: "embed", prompts }, {})).results;
+const score = async (engine: Engine, queries: string[], documents: string[]) =>
+  (await engine.run({ task: "score", queries, documents }, {})).results;
+
 describe("maxRequestTokens (library)", () => {
   let embed: Engine;
   let cross: Engine;
@@ -38,16 +43,16 @@ describe("maxRequestTokens (library)", () => {
 
   it("runs a request of exactly the limit and refuses one token more with a 413 naming the flag", async () => {
     const sum = counts[0]! + counts[1]! + counts[2]!;
-    await expect(embed.pool("embed", texts)).resolves.toHaveLength(3);
+    await expect(embedAll(embed, texts)).resolves.toHaveLength(3);
     await expectRefused(
       embed,
-      () => embed.pool("embed", [...texts, "x"]),
+      () => embedAll(embed, [...texts, "x"]),
       new RegExp(`has ${sum + counts[3]!} prompt tokens, over the limit of ${sum} per request`),
     );
     // Refused while tokenizing: the count so far, not the whole request's.
     await expectRefused(
       embed,
-      () => embed.pool("embed", [...texts, "x", ...texts]),
+      () => embedAll(embed, [...texts, "x", ...texts]),
       new RegExp(`has at least ${sum + counts[3]!} prompt tokens`),
     );
   });
@@ -62,10 +67,10 @@ describe("maxRequestTokens (library)", () => {
       maxRequestTokens: running,
     });
     try {
-      await expect(limited.score([query], docs)).resolves.toHaveLength(3);
+      await expect(score(limited, [query], docs)).resolves.toHaveLength(3);
       await expectRefused(
         limited,
-        () => limited.score([query], [...docs, "one more"]),
+        () => score(limited, [query], [...docs, "one more"]),
         new RegExp(`over the limit of ${running} per request`),
       );
     } finally {
@@ -82,11 +87,11 @@ describe("maxRequestTokens (library)", () => {
     const limit = pairTokens[0]! + pairTokens[1]!;
     cross = await loadEngine({ model: fixture("bert-cross-encoder"), maxRequestTokens: limit });
     await expect(
-      cross.score(["what makes noise?"], ["a dog barked", "birds sing at dawn"]),
+      score(cross, ["what makes noise?"], ["a dog barked", "birds sing at dawn"]),
     ).resolves.toHaveLength(2);
     await expectRefused(
       cross,
-      () => cross.score(["what makes noise?"], ["a dog barked", "birds sing at dawn", "a cat"]),
+      () => score(cross, ["what makes noise?"], ["a dog barked", "birds sing at dawn", "a cat"]),
       new RegExp(`over the limit of ${limit} per request`),
     );
   });

@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Engine, type EngineOptions } from "../../src/engine/index.js";
+import { type EngineOptions, loadEngine } from "../../src/engine/index.js";
 import {
   createFunction,
   type FunctionOptions,
@@ -33,7 +33,7 @@ async function makeFunction(family: "embeddings" | "tokenize", env: NodeJS.Proce
     logStream,
     loader: (o) => {
       loads.push(o);
-      return Engine.load(o);
+      return loadEngine(o);
     },
   };
   const fn = await createFunction(family, opts);

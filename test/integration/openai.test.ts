@@ -91,9 +91,14 @@ describe("OpenAI embeddings with the official client", () => {
     );
     expect(res.body.id).toBe("embd-abc-123");
     expect(res.headers.get("x-request-id")).toBe("abc-123");
-    for (const h of ["x-total-time", "x-tokenization-time", "x-queue-time", "x-inference-time"]) {
-      expect(Number(res.headers.get(h))).toBeGreaterThanOrEqual(0);
+    const timings = ["x-total-time", "x-tokenization-time", "x-queue-time", "x-inference-time"];
+    for (const h of [...timings, "x-compute-tokens"]) expect(res.headers.has(h), h).toBe(true);
+    for (const h of timings) expect(res.headers.get(h), h).toMatch(/^\d+\.\d{3}$/);
+    // Work happened: it was timed (a queue may be empty: 0 is a fair wait).
+    for (const h of ["x-total-time", "x-tokenization-time", "x-inference-time"]) {
+      expect(Number(res.headers.get(h)), h).toBeGreaterThan(0);
     }
+    expect(Number(res.headers.get("x-compute-tokens"))).toBe(res.body.usage.prompt_tokens);
   });
 
   it("the client surfaces our errors as its typed errors", async () => {

@@ -253,6 +253,11 @@ describe("HTTP routes", () => {
       });
       expect(top.body.results).toHaveLength(1);
       expect(top.body.results[0].document).toBeUndefined();
+      // The cross-encoder's run is timed like an embedding's.
+      for (const h of ["x-tokenization-time", "x-inference-time", "x-compute-tokens"]) {
+        expect(top.headers.has(h), h).toBe(true);
+        expect(Number(top.headers.get(h)), h).toBeGreaterThan(0);
+      }
     }
     const tei = await postJson(url("cross", "/rerank"), {
       query: "q",

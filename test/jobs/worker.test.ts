@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/index.js";
-import { Engine } from "../../src/engine/index.js";
+import { type Engine, loadEngine } from "../../src/engine/index.js";
 import {
   CallbackSigner,
   DEFAULT_CALLBACK_POLICY,
@@ -35,7 +35,7 @@ describe.each(backends)("job retries on $name (fake clock)", (backend: TestBacke
 
   beforeAll(async () => {
     if (backend.unavailable) return;
-    engine = await Engine.load({ model: fixture("bert-cross-encoder"), servedModelName: "ce" });
+    engine = await loadEngine({ model: fixture("bert-cross-encoder"), servedModelName: "ce" });
     const created = await backend.create();
     drop = created.drop;
     store = await created.open();

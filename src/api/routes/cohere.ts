@@ -7,11 +7,12 @@ import {
   quantizeInt8,
   quantizeUint8,
 } from "../../core/index.js";
-import type { Engine, PromptOptions } from "../../engine/index.js";
+import type { Engine } from "../../engine/engine.js";
+import type { PromptOptions } from "../../engine/prompts.js";
 import type { App, Ctx } from "../context.js";
-import { runPool } from "../inference.js";
+import { infer } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
-import { engineFor, postRoute, type RouteDeps, requestId, requireTask } from "../route.js";
+import { postRoute, type RouteDeps, requestId } from "../route.js";
 
 const EmbeddingType = z.enum(["float", "int8", "uint8", "binary", "ubinary", "base64"]);
 
@@ -118,24 +119,27 @@ function textsOf(body: EmbedBody): string[] {
 
 /** Embed a Cohere request's texts into the requested types; shared by v1 and v2. */
 async function embedByType(c: Ctx, deps: RouteDeps, body: EmbedBody) {
-  const engine = engineFor(deps, body.model);
-  requireTask(engine, "embed");
-  const texts = textsOf(body);
-  checkBatchSize(texts.length, deps.limits, "texts");
-  texts.forEach((t, i) => {
-    if (t.length === 0) throw new BadRequestError(`texts[${i}] must not be empty`, "texts");
-  });
-  const prefix = promptFor(engine, body.input_type);
-  const results = await runPool(
-    c,
-    engine,
-    "embed",
-    texts.map((t) => prefix + t),
-    {
-      ...truncation(body.truncate, body.max_tokens),
-      dimensions: body.output_dimension ?? null,
+  let texts: string[] = [];
+  const { results } = await infer(c, deps, {
+    model: body.model,
+    needs: "embed",
+    request: (engine) => {
+      texts = textsOf(body);
+      checkBatchSize(texts.length, deps.limits, "texts");
+      texts.forEach((t, i) => {
+        if (t.length === 0) throw new BadRequestError(`texts[${i}] must not be empty`, "texts");
+      });
+      const prefix = promptFor(engine, body.input_type);
+      return {
+        task: "embed",
+        prompts: texts.map((t) => prefix + t),
+        params: {
+          ...truncation(body.truncate, body.max_tokens),
+          dimensions: body.output_dimension ?? null,
+        },
+      };
     },
-  );
+  });
   const vectors = results.map((r) => r.output as Float32Array);
   const embeddings: Record<string, number[][] | string[]> = {};
   for (const type of body.embedding_types ?? ["float"]) {

@@ -2,17 +2,9 @@ import { z } from "@hono/zod-openapi";
 import { binaryResponse, isBinaryFormat } from "../bytes.js";
 import type { App } from "../context.js";
 import { pooledJson } from "../format.js";
-import { runPool, usage } from "../inference.js";
+import { infer } from "../inference.js";
 import { requestPrompts } from "../prompts.js";
-import {
-  created,
-  engineFor,
-  postRoute,
-  type RouteDeps,
-  requestId,
-  requireTask,
-  servedName,
-} from "../route.js";
+import { created, postRoute, type RouteDeps, requestId, servedName, usage } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
 import { useActivationOf } from "../warnings.js";
 
@@ -53,13 +45,18 @@ export function registerOpenAI(app: App, deps: RouteDeps): void {
       response: EmbeddingResponse,
     },
     async (c, body) => {
-      const engine = engineFor(deps, body.model);
-      requireTask(engine, "embed");
-      const { prompts, options } = requestPrompts(body, engine, deps.limits);
-      const results = await runPool(c, engine, "embed", prompts, {
-        ...options,
-        dimensions: body.dimensions ?? null,
-        useActivation: useActivationOf(c, body),
+      const { results } = await infer(c, deps, {
+        model: body.model,
+        needs: "embed",
+        request: (engine) => {
+          const { prompts, options } = requestPrompts(body, engine, deps.limits);
+          const params = {
+            ...options,
+            dimensions: body.dimensions ?? null,
+            useActivation: useActivationOf(c, body),
+          };
+          return { task: "embed", prompts, params };
+        },
       });
       const envelope = {
         id: `embd-${requestId(c)}`,

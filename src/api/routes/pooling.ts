@@ -1,22 +1,19 @@
 import { z } from "@hono/zod-openapi";
-import { argmax, BadRequestError, labelOf, type PoolingTask } from "../../core/index.js";
+import { argmax, BadRequestError, labelOf } from "../../core/index.js";
+import type { Engine } from "../../engine/engine.js";
+import type { PoolTask } from "../../engine/types.js";
 import { binaryResponse, isBinaryFormat } from "../bytes.js";
-import type { App } from "../context.js";
+import type { App, Ctx } from "../context.js";
 import { formatPooled } from "../format.js";
-import { runLexical, runPlugin, runPool, usage } from "../inference.js";
+import { infer } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
 import { requestPrompts } from "../prompts.js";
-import {
-  created,
-  engineFor,
-  listBody,
-  postRoute,
-  type RouteDeps,
-  requestId,
-  requireTask,
-} from "../route.js";
+import { created, listBody, postRoute, type RouteDeps, requestId, usage } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
 import { formatSparse, requireSparse, SparseEntry, SparseFormat } from "../sparse.js";
+
+type PoolingBody = z.infer<typeof PoolingRequest>;
+
 import { useActivationOf } from "../warnings.js";
 
 const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
@@ -91,6 +88,37 @@ const ClassificationResponse = ListResponse(
   }),
 );
 
+/** `/pooling`'s task when the request names none: embed, else the model's first. */
+function defaultTask(engine: Engine): PoolTask {
+  return engine.tasks.includes("embed")
+    ? "embed"
+    : (engine.tasks.find((t) => t !== "score") as PoolTask);
+}
+
+/** `token_classify` on a sparse model as lexical weights (`sparse_format`). */
+async function sparse(c: Ctx, deps: RouteDeps, body: PoolingBody, format: SparseFormat) {
+  const { results, engine } = await infer(c, deps, {
+    model: body.model,
+    request: (engine) => {
+      const { prompts, options } = requestPrompts(body, engine, deps.limits);
+      if ((body.task ?? defaultTask(engine)) !== "token_classify") {
+        throw new BadRequestError(
+          "sparse_format applies to task 'token_classify'",
+          "sparse_format",
+        );
+      }
+      requireSparse(engine);
+      return { task: "lexical", prompts, options };
+    },
+  });
+  const data = results.map((r, index) => ({
+    index,
+    object: "pooling",
+    data: formatSparse(engine, r.weights, format),
+  }));
+  return c.json(listBody(c, deps, body.model, "pool", data, results));
+}
+
 /** vLLM's `/pooling` (any task) and `/classify`. */
 export function registerPooling(app: App, deps: RouteDeps): void {
   postRoute(
@@ -116,14 +144,12 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       response: z.union([PoolingResponse, PluginResponse]),
     },
     async (c, body) => {
-      const engine = engineFor(deps, body.model);
-      const fallback = engine.tasks.includes("embed")
-        ? "embed"
-        : engine.tasks.find((t) => t !== "score")!;
-      const task = body.task ?? fallback;
-      if (task === "plugin") {
+      if (body.task === "plugin") {
         // vLLM's IOProcessorResponse: the plugin's `data`, with the request id and time.
-        const { response, results } = await runPlugin(c, engine, body.data);
+        const { response, results } = await infer(c, deps, {
+          model: body.model,
+          request: () => ({ task: "plugin", data: body.data }),
+        });
         return c.json({
           request_id: `pool-${requestId(c)}`,
           created_at: created(),
@@ -131,38 +157,21 @@ export function registerPooling(app: App, deps: RouteDeps): void {
           usage: usage(results),
         });
       }
-      const { prompts, options } = requestPrompts(body, engine, deps.limits);
-      if (body.sparse_format) {
-        if (task !== "token_classify") {
-          throw new BadRequestError(
-            "sparse_format applies to task 'token_classify'",
-            "sparse_format",
-          );
-        }
-        requireSparse(engine);
-        const sparse = await runLexical(c, engine, prompts, options);
-        const format = body.sparse_format;
-        return c.json(
-          listBody(
-            c,
-            deps,
-            body.model,
-            "pool",
-            sparse.map((r, index) => ({
-              index,
-              object: "pooling",
-              data: formatSparse(engine, r.weights, format),
-            })),
-            sparse,
-          ),
-        );
-      }
-      const results = await runPool(c, engine, task as PoolingTask, prompts, {
-        ...options,
-        dimensions: body.dimensions ?? null,
-        useActivation: useActivationOf(c, body),
-        stepTagId: body.step_tag_id ?? null,
-        returnedTokenIds: body.returned_token_ids ?? null,
+      if (body.sparse_format) return sparse(c, deps, body, body.sparse_format);
+      const task = body.task;
+      const { results } = await infer(c, deps, {
+        model: body.model,
+        request: (engine) => {
+          const { prompts, options } = requestPrompts(body, engine, deps.limits);
+          const params = {
+            ...options,
+            dimensions: body.dimensions ?? null,
+            useActivation: useActivationOf(c, body),
+            stepTagId: body.step_tag_id ?? null,
+            returnedTokenIds: body.returned_token_ids ?? null,
+          };
+          return { task: task ?? defaultTask(engine), prompts, params };
+        },
       });
       if (isBinaryFormat(body.encoding_format)) {
         const envelope = listBody(c, deps, body.model, "pool", [], results);
@@ -203,13 +212,18 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       response: ClassificationResponse,
     },
     async (c, body) => {
-      const engine = engineFor(deps, body.model);
-      requireTask(engine, "classify");
-      const { prompts, options } = requestPrompts(body, engine, deps.limits);
-      const results = await runPool(c, engine, "classify", prompts, {
-        ...options,
-        dimensions: body.dimensions ?? null,
-        useActivation: useActivationOf(c, body),
+      const { results, engine } = await infer(c, deps, {
+        model: body.model,
+        needs: "classify",
+        request: (engine) => {
+          const { prompts, options } = requestPrompts(body, engine, deps.limits);
+          const params = {
+            ...options,
+            dimensions: body.dimensions ?? null,
+            useActivation: useActivationOf(c, body),
+          };
+          return { task: "classify", prompts, params };
+        },
       });
       return c.json(
         listBody(

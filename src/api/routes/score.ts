@@ -1,8 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError, checkTaskParameters } from "../../core/index.js";
-import type { Engine, PromptOptions, ScoreOptions } from "../../engine/index.js";
+import type { Engine } from "../../engine/engine.js";
+import type { PromptOptions } from "../../engine/prompts.js";
+import type { ScoreRequest as PairsRequest, ScoreOptions } from "../../engine/types.js";
 import type { App, Ctx } from "../context.js";
-import { runScore, usage } from "../inference.js";
+import { infer } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
 import {
   engineFor,
@@ -12,6 +14,7 @@ import {
   requestId,
   requireTask,
   servedName,
+  usage,
 } from "../route.js";
 import { DeprecatedActivation, ListResponse } from "../schemas.js";
 import { useActivationOf } from "../warnings.js";
@@ -138,13 +141,21 @@ function firstTokens(engine: Engine, text: string, n: number): string {
   return ids.length <= n ? text : engine.tokenizer.decode(ids.slice(0, n), true);
 }
 
-/** A rerank request's checks, up to what it would run: the same 400s and 404s as running it. */
-function rerankInputs(deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
-  const engine = engineFor(deps, body.model);
-  requireTask(engine, "score", "rerank");
-  checkTaskParameters("score", { dimensions: body.dimensions ?? null });
+/** The texts a rerank request ranks: `documents`, or TEI's `texts`. */
+function givenTexts(body: z.infer<typeof RerankRequest>): { tei: boolean; given: string[] } {
   const tei = body.documents === undefined && body.texts !== undefined;
-  const given = tei ? body.texts! : texts(body.documents ?? []);
+  return { tei, given: tei ? body.texts! : texts(body.documents ?? []) };
+}
+
+/** What a rerank request runs, refusing what running it refuses before the run. */
+function rerankRequest(
+  engine: Engine,
+  deps: RouteDeps,
+  body: z.infer<typeof RerankRequest>,
+  useActivation: boolean | null,
+): PairsRequest {
+  checkTaskParameters("score", { dimensions: body.dimensions ?? null });
+  const { tei, given } = givenTexts(body);
   const docs = body.max_tokens_per_doc
     ? given.map((d) => firstTokens(engine, d, body.max_tokens_per_doc!))
     : given;
@@ -153,6 +164,7 @@ function rerankInputs(deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
   checkBatchSize(docs.length, deps.limits, "documents");
   const options: ScoreOptions = {
     ...promptOptions(body),
+    useActivation: body.raw_scores ? false : useActivation,
     scoreMode: body.score_mode ?? null,
     instruction: body.instruction ?? null,
   };
@@ -160,7 +172,7 @@ function rerankInputs(deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
     options.truncatePromptTokens = -1;
     options.truncationSide = body.truncation_direction?.toLowerCase() === "left" ? "left" : "right";
   }
-  return { engine, query: body.query, docs, given, tei, options };
+  return { task: "score", queries: [body.query], documents: docs, options };
 }
 
 /**
@@ -168,16 +180,19 @@ function rerankInputs(deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
  * batch size, characters and tokens per input. Rerank jobs are checked so at submission.
  */
 export function checkRerank(deps: RouteDeps, body: z.infer<typeof RerankRequest>): void {
-  const { engine, query, docs, options } = rerankInputs(deps, body);
-  engine.tokenizeScore([query], docs, options);
+  const engine = engineFor(deps, body.model);
+  requireTask(engine, "score", "rerank");
+  engine.check(rerankRequest(engine, deps, body, null));
 }
 
 /** Jina/Cohere rerank, or TEI's `/rerank` shape when the body has `texts`. */
 export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof RerankRequest>) {
-  const { engine, query, docs, given, tei, options } = rerankInputs(deps, body);
-  const results = await runScore(c, engine, [query], docs, {
-    ...options,
-    useActivation: body.raw_scores ? false : useActivationOf(c, body),
+  const { tei, given } = givenTexts(body);
+  const { results } = await infer(c, deps, {
+    model: body.model,
+    needs: "score",
+    route: "rerank",
+    request: (engine) => rerankRequest(engine, deps, body, useActivationOf(c, body)),
   });
   const ranked = results
     .map((r, index) => ({ index, score: r.score }))
@@ -233,16 +248,21 @@ export function registerScore(app: App, deps: RouteDeps): void {
       response: ScoreResponse,
     },
     async (c, body) => {
-      const engine = engineFor(deps, body.model);
-      requireTask(engine, "score");
-      checkTaskParameters("score", { dimensions: body.dimensions ?? null });
-      const [left, right] = scoreSides(body);
-      checkBatchSize(Math.max(left.length, right.length), deps.limits, "text_2");
-      const results = await runScore(c, engine, left, right, {
-        ...promptOptions(body),
-        useActivation: useActivationOf(c, body),
-        scoreMode: body.score_mode ?? null,
-        instruction: body.instruction ?? null,
+      const { results } = await infer(c, deps, {
+        model: body.model,
+        needs: "score",
+        request: () => {
+          checkTaskParameters("score", { dimensions: body.dimensions ?? null });
+          const [queries, documents] = scoreSides(body);
+          checkBatchSize(Math.max(queries.length, documents.length), deps.limits, "text_2");
+          const options = {
+            ...promptOptions(body),
+            useActivation: useActivationOf(c, body),
+            scoreMode: body.score_mode ?? null,
+            instruction: body.instruction ?? null,
+          };
+          return { task: "score", queries, documents, options };
+        },
       });
       return c.json(
         listBody(

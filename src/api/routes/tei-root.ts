@@ -7,7 +7,7 @@ import {
   ownValue,
   setOwn,
 } from "../../core/index.js";
-import type { Engine } from "../../engine/index.js";
+import type { Engine } from "../../engine/engine.js";
 import { validate } from "../body.js";
 import type { App, Ctx } from "../context.js";
 import { engineFor, notServed, postRoute, type RouteDeps } from "../route.js";

@@ -1,11 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js";
-import type { Engine, PromptOptions, TokenizedPrompt } from "../../engine/index.js";
+import type { Engine } from "../../engine/engine.js";
+import type { PromptOptions } from "../../engine/prompts.js";
 import type { App, Ctx } from "../context.js";
-import { runLexical, runPool, runTokenized, tokenizeTimed } from "../inference.js";
+import { infer } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
 import { checkBatchSize, promptsFromInput } from "../prompts.js";
-import { engineFor, notServed, postRoute, type RouteDeps, requireTask } from "../route.js";
+import { postRoute, type RouteDeps } from "../route.js";
 import { Input } from "../schemas.js";
 import { formatSparse, SparseEntry, SparseFormat } from "../sparse.js";
 
@@ -75,21 +76,23 @@ type Body<S extends z.ZodType> = z.infer<S>;
 
 /** TEI `/embed`. */
 export async function teiEmbed(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedRequest>) {
-  const engine = engineFor(deps, null);
-  requireTask(engine, "embed");
-  const prompts = withPrefix(engine, body.inputs, deps.limits, body.prompt_name);
-  const results = await runPool(c, engine, "embed", prompts, {
-    ...truncation(body),
-    dimensions: body.dimensions ?? null,
-    useActivation: body.normalize ?? null,
+  const { results } = await infer(c, deps, {
+    needs: "embed",
+    request: (engine) => ({
+      task: "embed",
+      prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
+      params: {
+        ...truncation(body),
+        dimensions: body.dimensions ?? null,
+        useActivation: body.normalize ?? null,
+      },
+    }),
   });
   return c.json(results.map((r) => Array.from(r.output as Float32Array)));
 }
 
 /** TEI `/predict`: one text, one pair, or a batch of `[text]` / `[text_a, text_b]`. */
 export async function teiPredict(c: Ctx, deps: RouteDeps, body: Body<typeof TeiPredictRequest>) {
-  const engine = engineFor(deps, null);
-  requireTask(engine, "classify", "predict");
   const single =
     typeof body.inputs === "string" ||
     (body.inputs.length === 2 &&
@@ -99,21 +102,18 @@ export async function teiPredict(c: Ctx, deps: RouteDeps, body: Body<typeof TeiP
   const batch = items.map((s) => (Array.isArray(s) && s.length === 1 ? s[0]! : s)) as Array<
     string | [string, string]
   >;
-  if (batch.length === 0) throw new BadRequestError("inputs must not be empty", "inputs");
-  checkBatchSize(batch.length, deps.limits, "inputs");
-  const opts = truncation(body);
-  engine.pooler.validate("classify");
-  const tokenized: TokenizedPrompt[] = tokenizeTimed(c, () =>
-    batch.map((s) => {
-      if (typeof s === "string") {
-        if (!s) throw new BadRequestError("inputs must not hold empty texts", "inputs");
-        return engine.tokenize(s, opts);
+  const { results, engine } = await infer(c, deps, {
+    needs: "classify",
+    route: "predict",
+    request: () => {
+      if (batch.length === 0) throw new BadRequestError("inputs must not be empty", "inputs");
+      checkBatchSize(batch.length, deps.limits, "inputs");
+      if (batch.includes("")) {
+        throw new BadRequestError("inputs must not hold empty texts", "inputs");
       }
-      return engine.tokenizePair(s[0], s[1], opts);
-    }),
-  );
-  const results = await runTokenized(c, engine, "classify", tokenized, {
-    useActivation: body.raw_scores ? false : null,
+      const params = { ...truncation(body), useActivation: body.raw_scores ? false : null };
+      return { task: "classify", prompts: batch, params };
+    },
   });
   const predictions = results.map((r) =>
     Array.from(r.output as Float32Array, (score, i) => ({
@@ -130,18 +130,18 @@ export async function teiSimilarity(
   deps: RouteDeps,
   body: Body<typeof TeiSimilarityRequest>,
 ) {
-  const engine = engineFor(deps, null);
-  requireTask(engine, "embed", "similarity");
   const { source_sentence, sentences } = body.inputs;
-  if (sentences.length === 0)
-    throw new BadRequestError("sentences must not be empty", "inputs.sentences");
-  const prompts = withPrefix(
-    engine,
-    [source_sentence, ...sentences],
-    deps.limits,
-    body.prompt_name,
-  );
-  const results = await runPool(c, engine, "embed", prompts, truncation(body));
+  const { results } = await infer(c, deps, {
+    needs: "embed",
+    route: "similarity",
+    request: (engine) => {
+      if (sentences.length === 0)
+        throw new BadRequestError("sentences must not be empty", "inputs.sentences");
+      const texts = [source_sentence, ...sentences];
+      const prompts = withPrefix(engine, texts, deps.limits, body.prompt_name);
+      return { task: "embed", prompts, params: truncation(body) };
+    },
+  });
   const [source, ...others] = results.map((r) => r.output as Float32Array);
   return c.json(others.map((v) => cosineSimilarity(source!, v)));
 }
@@ -187,12 +187,13 @@ export function registerTei(app: App, deps: RouteDeps): void {
       response: z.array(Vectors),
     },
     async (c, body) => {
-      const engine = engineFor(deps, null);
-      requireTask(engine, "token_embed");
-      const prompts = withPrefix(engine, body.inputs, deps.limits, body.prompt_name);
-      const results = await runPool(c, engine, "token_embed", prompts, {
-        ...truncation(body),
-        useActivation: false,
+      const { results } = await infer(c, deps, {
+        needs: "token_embed",
+        request: (engine) => ({
+          task: "token_embed",
+          prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
+          params: { ...truncation(body), useActivation: false },
+        }),
       });
       return jsonResponse(
         c,
@@ -216,10 +217,14 @@ export function registerTei(app: App, deps: RouteDeps): void {
       response: z.array(z.array(SparseEntry)),
     },
     async (c, body) => {
-      const engine = engineFor(deps, null);
-      if (!engine.pooler.sparse) throw notServed(engine, "embed_sparse");
-      const prompts = withPrefix(engine, body.inputs, deps.limits, body.prompt_name);
-      const results = await runLexical(c, engine, prompts, truncation(body));
+      const { results, engine } = await infer(c, deps, {
+        needs: "sparse",
+        request: (engine) => ({
+          task: "lexical",
+          prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
+          options: truncation(body),
+        }),
+      });
       const format = body.sparse_format ?? "index_value";
       return c.json(results.map((r) => formatSparse(engine, r.weights, format)));
     },

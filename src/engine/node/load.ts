@@ -1,9 +1,16 @@
-import { applyHfOverrides } from "../../core/index.js";
+import { applyHfOverrides, type JsonObject } from "../../core/index.js";
 import "./bounded-template.js";
-import { defaultCacheDir, resolveModel } from "../../models/index.js";
+import {
+  type Dtype,
+  defaultCacheDir,
+  type ModelSourceOptions,
+  resolveModel,
+} from "../../models/index.js";
+import { type AssembleOptions, assembleEngine, defaultWarning } from "../assemble.js";
 import { type Backend, InThreadBackend } from "../backend.js";
-import { defaultWarning, Engine, type EngineOptions } from "../engine.js";
+import type { Engine } from "../engine.js";
 import type { IOProcessor } from "../io-processor.js";
+import type { Device } from "../onnx-model.js";
 import { TextTokenizer } from "../tokenizer.js";
 import { fileGraphCheckMemo } from "./graph-check-memo.js";
 import { mappedWeightsGraph } from "./mapped-weights.js";
@@ -12,6 +19,44 @@ import { loadIOProcessor } from "./plugin-loader.js";
 import type { SessionOptions } from "./session.js";
 import { defaultIntraOpThreads } from "./threads.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
+
+/** Options of a model loaded with onnxruntime-node: where it comes from, how its session runs. */
+export interface EngineOptions extends AssembleOptions {
+  /**
+   * A local model folder (Hugging Face / optimum layout), a pinned `s3://` / `r2://` URI, or a
+   * Hub id `org/name[@revision]` (downloaded into the cache).
+   */
+  model: string;
+  /** ONNX variant: fp32 (`onnx/model.onnx`), fp16 or q8 (`model_fp16.onnx`, `model_quantized.onnx`). */
+  dtype?: Dtype;
+  /** Cache folder, bucket endpoint and Hub settings for non-local models. */
+  store?: Omit<ModelSourceOptions, "dtype">;
+  /** vLLM's `--hf-overrides`: merged into config.json in memory. */
+  hfOverrides?: JsonObject;
+  device?: Device;
+  /** ONNX file inside the folder, e.g. `onnx/model_quantized.onnx`. */
+  onnxFile?: string;
+  /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
+  workers?: number;
+  session?: Omit<SessionOptions, "device">;
+  /**
+   * Create the session from a copy of the graph whose weights are in a page-aligned external
+   * data file in the model cache (written at the first load), which ONNX Runtime maps instead of
+   * copying: less memory and a faster session start, for one more copy of the weights on disk.
+   * `auto` (the default) is on, except on AWS Lambda (whose instances start with an empty cache)
+   * and for a folder verified against its manifest (pinned or downloaded: the copy would be read
+   * unverified; pin with `--mapped-weights` instead). `true` maps a verified folder too, with a
+   * warning.
+   */
+  mappedWeights?: boolean | "auto";
+  /**
+   * An IO-processor plugin for `task: "plugin"`: a built-in name (`nearest-label`), a module
+   * path, or the plugin itself. Default: `io_processor_plugin` in `config.json`, else none.
+   */
+  ioProcessorPlugin?: string | IOProcessor | null;
+  /** Called once the ONNX session has started loading and the tokenizer is built (servers load their HTTP stack then). */
+  onSessionLoading?: () => void;
+}
 
 /** Resolve the model (folder, bucket or Hub), read it, and start its sessions with onnxruntime-node. */
 export async function loadEngine(opts: EngineOptions): Promise<Engine> {
@@ -84,16 +129,17 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   }
   const backend = await starting;
   try {
-    const engine = await Engine.assemble(opts, folder, config, tokenizer, backend, await memo);
     const plugin = opts.ioProcessorPlugin ?? config.io_processor_plugin;
-    if (typeof plugin === "string" || (plugin && typeof plugin === "object")) {
-      engine.ioProcessor = await loadIOProcessor(plugin as string | IOProcessor);
-    }
-    return engine;
+    const ioProcessor =
+      typeof plugin === "string" || (plugin && typeof plugin === "object")
+        ? await loadIOProcessor(plugin as string | IOProcessor)
+        : null;
+    return await assembleEngine(opts, folder, config, tokenizer, backend, {
+      graphChecks: await memo,
+      ioProcessor,
+    });
   } catch (err) {
     await backend.close();
     throw err;
   }
 }
-
-Engine.load = loadEngine;

@@ -1,0 +1,113 @@
+import {
+  chunkRanges,
+  type Pooler,
+  type PoolingParams,
+  type PoolingTask,
+  type SequenceOutput,
+} from "../core/index.js";
+import { contextLengthError } from "./prompts.js";
+import type { LexicalResult, PooledResult, TokenizedPrompt } from "./types.js";
+
+/**
+ * A run once its inputs are tokenized and checked: the sequences to forward, how many numbers
+ * its answer holds (the response-size check), and how the forward outputs become its results.
+ */
+export interface Plan<T> {
+  inputs: readonly TokenizedPrompt[];
+  values: number;
+  finish(outputs: readonly SequenceOutput[]): T;
+}
+
+const tokenCount = (tokenized: readonly TokenizedPrompt[]) =>
+  tokenized.reduce((n, t) => n + t.ids.length, 0);
+
+/** How many numbers a task answers for these prompts (per prompt, or per token for token tasks). */
+export function outputValues(
+  pooler: Pooler,
+  task: PoolingTask,
+  tokenized: readonly TokenizedPrompt[],
+  params: PoolingParams,
+): number {
+  const { outputSize, poolerConfig } = pooler.spec;
+  switch (task) {
+    case "embed":
+      return tokenized.length * (params.dimensions ?? pooler.embeddingSize);
+    case "token_embed":
+      return tokenCount(tokenized) * (params.dimensions ?? outputSize);
+    case "token_classify":
+      return tokenCount(tokenized) * (poolerConfig.returnedTokenIds?.length ?? outputSize);
+    default:
+      return tokenized.length * outputSize;
+  }
+}
+
+/**
+ * Pool a task over tokenized prompts. Prompts over `max_model_len` (embeddings with chunked
+ * processing) run as chunks of `max_model_len`, all in the same forward; each prompt's chunks are
+ * then combined by the pooler. Results keep the input order.
+ */
+export function poolPlan(
+  pooler: Pooler,
+  maxModelLen: number,
+  task: PoolingTask,
+  tokenized: readonly TokenizedPrompt[],
+  params: PoolingParams,
+): Plan<PooledResult[]> {
+  const values = outputValues(pooler, task, tokenized, params);
+  if (!tokenized.some((t) => t.ids.length > maxModelLen)) {
+    return {
+      inputs: tokenized,
+      values,
+      finish: (outputs) =>
+        outputs.map((o, i) => ({
+          promptTokenIds: tokenized[i]!.ids,
+          output: pooler.run(task, o, params),
+        })),
+    };
+  }
+  if (task !== "embed") {
+    throw contextLengthError(maxModelLen, Math.max(...tokenized.map((t) => t.ids.length)));
+  }
+  const chunks: TokenizedPrompt[] = [];
+  const owners = tokenized.map((t) =>
+    chunkRanges(t.ids.length, maxModelLen).map(([a, b]) => {
+      chunks.push({ ids: t.ids.slice(a, b), typeIds: t.typeIds?.slice(a, b) ?? null });
+      return chunks.length - 1;
+    }),
+  );
+  return {
+    inputs: chunks,
+    values,
+    finish: (outputs) =>
+      tokenized.map((t, i) => {
+        const mine = owners[i]!.map((k) => outputs[k]!);
+        return {
+          promptTokenIds: t.ids,
+          output:
+            mine.length === 1
+              ? pooler.run(task, mine[0]!, params)
+              : pooler.runChunked(mine, params),
+        };
+      }),
+  };
+}
+
+/**
+ * Sparse (lexical) weights: `{tokenId, weight}` per distinct non-special token. The answer holds
+ * at most two numbers per token.
+ */
+export function lexicalPlan(
+  pooler: Pooler,
+  isSpecial: (id: number) => boolean,
+  tokenized: readonly TokenizedPrompt[],
+): Plan<LexicalResult[]> {
+  return {
+    inputs: tokenized,
+    values: 2 * tokenCount(tokenized),
+    finish: (outputs) =>
+      outputs.map((o, i) => ({
+        promptTokenIds: tokenized[i]!.ids,
+        weights: pooler.lexical(o, isSpecial),
+      })),
+  };
+}
