@@ -50,12 +50,16 @@ describe("EDGEPOOL_MAX_REQUEST_TOKENS in a function", () => {
   });
 
   it("refuses a limit that is not a positive integer at configuration", async () => {
+    // A configuration that does not parse is logged as an error (the log level is part of it):
+    // read here, not printed.
+    const logged: Array<{ level: number; err?: string }> = [];
     const bad = await createFunction("rerank", {
       env: {
         EDGEPOOL_MODEL_URI: fixture("bert-cross-encoder"),
         EDGEPOOL_MAX_REQUEST_TOKENS: "lots",
         EDGEPOOL_LOG_LEVEL: "silent",
       },
+      logStream: { write: (line: string) => void logged.push(JSON.parse(line)) },
     });
     const res = (await bad.handler(
       httpApiEvent("POST", "/v1/rerank", { body: { query: QUERY, documents: DOCS } }) as never,
@@ -65,5 +69,12 @@ describe("EDGEPOOL_MAX_REQUEST_TOKENS in a function", () => {
     expect(JSON.parse(res.body).error.message).toMatch(
       /EDGEPOOL_MAX_REQUEST_TOKENS must be an integer ≥ 1/,
     );
+    expect(logged.length).toBeGreaterThan(0);
+    for (const line of logged) {
+      expect(line).toMatchObject({
+        level: 50,
+        err: "EDGEPOOL_MAX_REQUEST_TOKENS must be an integer ≥ 1",
+      });
+    }
   });
 });
