@@ -1,10 +1,12 @@
 import type { z } from "@hono/zod-openapi";
-import { BadRequestError } from "../core/index.js";
+import { type ActivationSpellings, BadRequestError, type PoolingParams } from "../core/index.js";
 import type { ChatOptions } from "../engine/chat.js";
 import type { Engine } from "../engine/engine.js";
 import type { Prompt, PromptOptions } from "../engine/prompts.js";
 import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../engine/template-limits.js";
+import type { Ctx } from "./context.js";
 import type { PromptFields } from "./schemas.js";
+import { useActivationOf } from "./warnings.js";
 
 type PromptRequest = {
   [K in keyof typeof PromptFields]?: z.infer<(typeof PromptFields)[K]>;
@@ -103,4 +105,20 @@ export function requestPrompts(
     prompts: engine.withPrompt(promptsFromInput(body.input, limits), body.prompt_name),
     options,
   };
+}
+
+/**
+ * A prompt-taking body's prompts and pooling parameters: its `input` or chat `messages`, prompt
+ * options, `dimensions` and `use_activation` (vLLM's deprecated spellings read as it, with a
+ * warning on the request).
+ */
+export function poolingInputs(
+  c: Ctx,
+  body: PromptRequest & ActivationSpellings & { dimensions?: number | null | undefined },
+  engine: Engine,
+  limits: Limits,
+): { prompts: Prompt[]; params: PromptOptions & PoolingParams } {
+  const { prompts, options } = requestPrompts(body, engine, limits);
+  const useActivation = useActivationOf(c, body);
+  return { prompts, params: { ...options, dimensions: body.dimensions ?? null, useActivation } };
 }

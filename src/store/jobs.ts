@@ -26,16 +26,18 @@ export interface Job {
   completedAt: number | null;
 }
 
-export interface NewJob {
-  id: string;
-  owner: string;
-  idempotencyKey: string | null;
-  requestHash: string;
-  request: string;
-  callbackUrl: string;
-  maxAttempts: number;
-  createdAt: number;
-}
+/** What a submission stores; the rest of a job starts from its defaults. */
+export type NewJob = Pick<
+  Job,
+  | "id"
+  | "owner"
+  | "idempotencyKey"
+  | "requestHash"
+  | "request"
+  | "callbackUrl"
+  | "maxAttempts"
+  | "createdAt"
+>;
 
 interface Row {
   id: string;

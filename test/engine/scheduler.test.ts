@@ -253,9 +253,23 @@ describe("scheduler", () => {
   });
 
   it("reports queue and inference time per request", async () => {
-    const s = make(new RecordingBackend(inner));
+    const backend = new RecordingBackend(inner);
+    const s = make(backend, { maxBatchSize: 1 });
+    const started = performance.now();
     const r = await s.submit([seq(5)]);
+    const elapsed = performance.now() - started;
+    // A run happened and was timed; both times lie within the call.
+    expect(r.timings.inferenceMs).toBeGreaterThan(0);
     expect(r.timings.queueMs).toBeGreaterThanOrEqual(0);
-    expect(r.timings.inferenceMs).toBeGreaterThanOrEqual(0);
+    expect(r.timings.queueMs + r.timings.inferenceMs).toBeLessThanOrEqual(elapsed);
+    // A request that waits behind a held run counts its wait as queue time.
+    backend.hold = true;
+    const first = s.submit([seq(5)]);
+    const second = s.submit([seq(6)]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    backend.release();
+    const [, waited] = await Promise.all([first, second]);
+    expect(waited.timings.queueMs).toBeGreaterThan(0);
+    expect(waited.timings.inferenceMs).toBeGreaterThan(0);
   });
 });

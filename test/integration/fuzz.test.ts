@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FAMILY_NAMES, familyPaths } from "../../src/api/families.js";
+import { TEI_ROUTES } from "../../src/api/tei-errors.js";
 import { fixture } from "../helpers/fixtures.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 
@@ -14,27 +16,10 @@ function rng(seed: number) {
   };
 }
 
-/** TEI-only routes answer errors in TEI's shape (`{error, error_type}`). */
-const TEI_PATHS = new Set(["/", "/invocations", "/embed", "/embed_all", "/predict", "/similarity"]);
+/** Every POST route (the route families' paths); TEI-only routes answer errors in TEI's shape. */
+const PATHS = familyPaths(FAMILY_NAMES);
+const TEI_PATHS = TEI_ROUTES;
 
-const PATHS = [
-  "/",
-  "/invocations",
-  "/v1/embeddings",
-  "/embeddings",
-  "/v2/embed",
-  "/pooling",
-  "/classify",
-  "/score",
-  "/rerank",
-  "/v2/rerank",
-  "/embed",
-  "/embed_all",
-  "/predict",
-  "/similarity",
-  "/tokenize",
-  "/detokenize",
-];
 const FIELDS = [
   "input",
   "inputs",

@@ -1,27 +1,8 @@
 import fc from "fast-check";
+import { FAMILY_NAMES, familyPaths } from "../../src/api/families.js";
 
-/** Every POST route of the server. */
-export const POST_PATHS = [
-  "/v1/embeddings",
-  "/embeddings",
-  "/v2/embed",
-  "/pooling",
-  "/classify",
-  "/score",
-  "/v1/score",
-  "/rerank",
-  "/v1/rerank",
-  "/v2/rerank",
-  "/embed",
-  "/embed_all",
-  "/embed_sparse",
-  "/predict",
-  "/similarity",
-  "/tokenize",
-  "/detokenize",
-  "/",
-  "/invocations",
-];
+/** Every POST route of the server: the route families' paths. */
+export const POST_PATHS = familyPaths(FAMILY_NAMES);
 
 const FIELDS = [
   "model",

@@ -3,10 +3,9 @@ import { binaryResponse, isBinaryFormat } from "../bytes.js";
 import type { App } from "../context.js";
 import { pooledJson } from "../format.js";
 import { infer } from "../inference.js";
-import { requestPrompts } from "../prompts.js";
+import { poolingInputs } from "../prompts.js";
 import { created, postRoute, type RouteDeps, requestId, servedName, usage } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
-import { useActivationOf } from "../warnings.js";
 
 export const EmbeddingRequest = z
   .object({ ...PromptFields, ...EmbeddingFields })
@@ -48,15 +47,10 @@ export function registerOpenAI(app: App, deps: RouteDeps): void {
       const { results } = await infer(c, deps, {
         model: body.model,
         needs: "embed",
-        request: (engine) => {
-          const { prompts, options } = requestPrompts(body, engine, deps.limits);
-          const params = {
-            ...options,
-            dimensions: body.dimensions ?? null,
-            useActivation: useActivationOf(c, body),
-          };
-          return { task: "embed", prompts, params };
-        },
+        request: (engine) => ({
+          task: "embed",
+          ...poolingInputs(c, body, engine, deps.limits),
+        }),
       });
       const envelope = {
         id: `embd-${requestId(c)}`,

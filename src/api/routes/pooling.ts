@@ -7,14 +7,12 @@ import type { App, Ctx } from "../context.js";
 import { formatPooled } from "../format.js";
 import { infer } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
-import { requestPrompts } from "../prompts.js";
+import { poolingInputs, requestPrompts } from "../prompts.js";
 import { created, listBody, postRoute, type RouteDeps, requestId, usage } from "../route.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
 import { formatSparse, requireSparse, SparseEntry, SparseFormat } from "../sparse.js";
 
 type PoolingBody = z.infer<typeof PoolingRequest>;
-
-import { useActivationOf } from "../warnings.js";
 
 const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
 
@@ -162,15 +160,16 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const { results } = await infer(c, deps, {
         model: body.model,
         request: (engine) => {
-          const { prompts, options } = requestPrompts(body, engine, deps.limits);
-          const params = {
-            ...options,
-            dimensions: body.dimensions ?? null,
-            useActivation: useActivationOf(c, body),
-            stepTagId: body.step_tag_id ?? null,
-            returnedTokenIds: body.returned_token_ids ?? null,
+          const { prompts, params } = poolingInputs(c, body, engine, deps.limits);
+          return {
+            task: task ?? defaultTask(engine),
+            prompts,
+            params: {
+              ...params,
+              stepTagId: body.step_tag_id ?? null,
+              returnedTokenIds: body.returned_token_ids ?? null,
+            },
           };
-          return { task: task ?? defaultTask(engine), prompts, params };
         },
       });
       if (isBinaryFormat(body.encoding_format)) {
@@ -215,15 +214,10 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       const { results, engine } = await infer(c, deps, {
         model: body.model,
         needs: "classify",
-        request: (engine) => {
-          const { prompts, options } = requestPrompts(body, engine, deps.limits);
-          const params = {
-            ...options,
-            dimensions: body.dimensions ?? null,
-            useActivation: useActivationOf(c, body),
-          };
-          return { task: "classify", prompts, params };
-        },
+        request: (engine) => ({
+          task: "classify",
+          ...poolingInputs(c, body, engine, deps.limits),
+        }),
       });
       return c.json(
         listBody(
