@@ -4,9 +4,10 @@
  * onnxruntime-node's linux/x64 binaries only. Prints a size table; fails when a bundle reaches the
  * limit.
  */
-import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { build } from "esbuild";
+import { ROUTE_FAMILIES } from "../src/api/families.js";
 import { NODE_BUNDLE } from "./esbuild-node.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -14,6 +15,12 @@ export const FUNCTIONS_DIR = join(ROOT, "functions");
 export const OUT_DIR = join(ROOT, "dist", "functions");
 /** Each function's code must stay under this (the model comes from the bucket). */
 export const BUNDLE_LIMIT = 2 * 1024 * 1024;
+/** Functions that load no model: their bundle must not import ONNX Runtime (their zip has none). */
+export const NO_MODEL = new Set(["rerank-jobs"]);
+/** The package's version, answered by `GET /version`. */
+export const VERSION = (
+  JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }
+).version;
 
 /** Entries in functions/ that are not Lambda functions: the Cloudflare Worker (built by wrangler). */
 export const NOT_LAMBDA = new Set(["edge.ts"]);
@@ -34,13 +41,23 @@ function dirSize(path: string): number {
 export async function buildFunction(name: string): Promise<number> {
   const outdir = join(OUT_DIR, name);
   rmSync(outdir, { recursive: true, force: true });
-  await build({
+  const result = await build({
     ...NODE_BUNDLE,
     entryPoints: { index: join(FUNCTIONS_DIR, `${name}.ts`) },
     outdir,
     minify: true,
+    metafile: true,
     external: ["onnxruntime-node"],
+    define: { EDGEPOOL_VERSION: JSON.stringify(VERSION) },
   });
+  if (NO_MODEL.has(name)) {
+    const ort = Object.values(result.metafile.outputs).flatMap((o) =>
+      o.imports.filter((i) => i.path === "onnxruntime-node").map(() => o),
+    );
+    if (ort.length > 0) {
+      throw new Error(`${name} loads no model but its bundle imports onnxruntime-node`);
+    }
+  }
   // The bundle is ESM (.js, top-level await): say so for Lambda and serverless-offline.
   writeFileSync(join(outdir, "package.json"), '{"type":"module"}\n');
   return dirSize(outdir);
@@ -58,8 +75,15 @@ export function ortLinuxX64Size(): number {
 
 const mb = (n: number) => `${(n / 1048576).toFixed(2)} MB`;
 
+/** The POST routes of each function (serverless.yml's deploy/aws-functions.cjs reads them). */
+export function writeRoutes(): void {
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(join(OUT_DIR, "routes.json"), `${JSON.stringify(ROUTE_FAMILIES, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   const names = functionNames();
+  writeRoutes();
   const rows: Array<[string, number]> = [];
   for (const name of names) rows.push([name, await buildFunction(name)]);
   const ort = ortLinuxX64Size();

@@ -11,6 +11,8 @@ import type { JobWorker } from "../jobs/index.js";
 import { type EngineLoader, FunctionInstance } from "./instance.js";
 import { limitResponse } from "./response-limit.js";
 import { lambdaHandlers } from "./runtime.js";
+import { type ParameterReader, withSecrets } from "./secrets.js";
+import { functionVersion } from "./version.js";
 
 export interface FunctionOptions {
   /** Environment to read (default `process.env`). */
@@ -20,6 +22,8 @@ export interface FunctionOptions {
   version?: string;
   /** Where the JSON log lines go (default: stdout, written synchronously before the instance freezes). */
   logStream?: pino.DestinationStream;
+  /** How `*_PARAMETER` secrets are read (default: SSM Parameter Store). */
+  parameters?: ParameterReader;
 }
 
 export interface EdgepoolFunction {
@@ -46,10 +50,11 @@ export async function createFunction(
   family: RouteFamily,
   opts: FunctionOptions = {},
 ): Promise<EdgepoolFunction> {
-  const env = opts.env ?? process.env;
+  let env = opts.env ?? process.env;
   let config: FunctionConfig | null = null;
   let configError: Error | null = null;
   try {
+    env = await withSecrets(env, opts.parameters);
     config = functionConfig(env);
   } catch (err) {
     configError = err as Error;
@@ -78,7 +83,7 @@ export async function createFunction(
     routes: [family],
     apiKeys: config?.apiKeys ?? listFrom(env.EDGEPOOL_API_KEYS),
     logger: log,
-    version: opts.version ?? env.EDGEPOOL_VERSION ?? "0.0.0",
+    version: opts.version ?? functionVersion(),
     ...(config
       ? { maxClientBatchSize: config.maxClientBatchSize, payloadLimit: config.payloadLimit }
       : {}),

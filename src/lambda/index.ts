@@ -13,3 +13,5 @@ export { createJobsWorkerFunction, type JobsWorkerFunction } from "./jobs-worker
 export { createRerankJobsFunction, type RerankJobsFunction } from "./rerank-jobs.js";
 export { limitResponse } from "./response-limit.js";
 export { type BufferedHandler, lambdaHandlers, type StreamingHandler } from "./runtime.js";
+export { type ParameterReader, SECRET_VARS, ssmParameters, withSecrets } from "./secrets.js";
+export { functionVersion } from "./version.js";

@@ -2,6 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { UsageError } from "../config/usage-error.js";
 import { createFunction, type EdgepoolFunction, type FunctionOptions } from "./function.js";
 import { type JobQueue, sqsJobQueue, sqsJobsHandler } from "./jobs.js";
+import { withSecrets } from "./secrets.js";
 
 export interface JobsWorkerFunction {
   fn: EdgepoolFunction;
@@ -16,8 +17,8 @@ export interface JobsWorkerFunction {
 export async function createJobsWorkerFunction(
   opts: FunctionOptions & { queue?: JobQueue } = {},
 ): Promise<JobsWorkerFunction> {
-  const env = opts.env ?? process.env;
-  const fn = await createFunction("rerank", opts);
+  const env = await withSecrets(opts.env ?? process.env, opts.parameters);
+  const fn = await createFunction("rerank", { ...opts, env });
   if (!fn.jobs) {
     throw new UsageError("the jobs worker needs DATABASE_URL and EDGEPOOL_WEBHOOK_SECRETS");
   }

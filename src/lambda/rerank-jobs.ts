@@ -8,6 +8,8 @@ import type { StoreServices } from "../config/store-flags.js";
 import { UsageError } from "../config/usage-error.js";
 import { type JobQueue, sqsJobQueue } from "./jobs.js";
 import { lambdaHandlers } from "./runtime.js";
+import { type ParameterReader, withSecrets } from "./secrets.js";
+import { functionVersion } from "./version.js";
 
 export interface RerankJobsFunction {
   app: App;
@@ -21,9 +23,14 @@ export interface RerankJobsFunction {
  * worker function does). `EDGEPOOL_SERVED_MODEL_NAME` names the model jobs may ask for.
  */
 export async function createRerankJobsFunction(
-  opts: { env?: NodeJS.ProcessEnv; queue?: JobQueue; version?: string } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    queue?: JobQueue;
+    version?: string;
+    parameters?: ParameterReader;
+  } = {},
 ): Promise<RerankJobsFunction> {
-  const env = opts.env ?? process.env;
+  const env = await withSecrets(opts.env ?? process.env, opts.parameters);
   const log = pino(
     { level: env.EDGEPOOL_LOG_LEVEL ?? "info", base: { service: "edgepool" } },
     pino.destination({ sync: true }),
@@ -43,7 +50,7 @@ export async function createRerankJobsFunction(
     routes: [],
     apiKeys: listFrom(env.EDGEPOOL_API_KEYS),
     logger: log,
-    version: opts.version ?? env.EDGEPOOL_VERSION ?? "0.0.0",
+    version: opts.version ?? functionVersion(),
     meter: services.meter,
     jobs: services.jobs,
   });
