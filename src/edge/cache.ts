@@ -9,6 +9,9 @@ export const CACHEABLE_ROUTES: ReadonlySet<string> = new Set([
   "/embed_sparse",
 ]);
 
+/** The stored copy's header naming the request id its body was answered under. */
+const ANSWERED_AS = "x-edgepool-answered-as";
+
 /** JSON with object keys sorted at every level: equal requests give equal text. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
@@ -21,21 +24,46 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The Cache API key of an embedding request: sha256 of route, model and normalized body. */
-export async function cacheKey(route: string, model: string, body: unknown): Promise<Request> {
-  const hash = await sha256Hex(`${route}\n${model}\n${canonicalJson(body)}`);
-  return new Request(`https://edgepool-cache.invalid/v1/${hash}`);
+/**
+ * The Cache API key of an embedding request: sha256 of the tenant (API key id), route, model and
+ * normalized body. Tenants never share an entry.
+ */
+export async function cacheKey(
+  tenant: string,
+  route: string,
+  model: string,
+  body: unknown,
+): Promise<Request> {
+  const hash = await sha256Hex(`${tenant}\n${route}\n${model}\n${canonicalJson(body)}`);
+  return new Request(`https://edgepool-cache.invalid/v2/${hash}`);
 }
 
-/** Store a copy of a successful response for `ttlSeconds`. */
+/** Store a copy of a successful response (answered as `requestId`) for `ttlSeconds`. */
 export async function storeResponse(
   cache: EdgeCache,
   key: Request,
+  text: string,
   response: Response,
+  requestId: string,
   ttlSeconds: number,
 ): Promise<void> {
-  const copy = new Response(response.body, response);
+  const copy = new Response(text, response);
   copy.headers.set("cache-control", `public, max-age=${ttlSeconds}`);
   copy.headers.delete("x-request-id");
+  copy.headers.set(ANSWERED_AS, requestId);
   await cache.put(key, copy);
+}
+
+/**
+ * A cached answer re-issued for a new request: the body's ids (`embd-<request id>`, Cohere's
+ * `id`) carry the new request's id, not the first one's.
+ */
+export async function replay(hit: Response, requestId: string): Promise<Response> {
+  const first = hit.headers.get(ANSWERED_AS);
+  const text = await hit.text();
+  const out = new Response(first ? text.split(first).join(requestId) : text, hit);
+  out.headers.delete(ANSWERED_AS);
+  out.headers.delete("cache-control");
+  out.headers.delete("content-length");
+  return out;
 }

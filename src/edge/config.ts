@@ -13,6 +13,8 @@ export interface EdgeEnv {
   CACHE_TTL_SECONDS?: unknown;
   PAYLOAD_LIMIT?: unknown;
   MAX_CLIENT_BATCH_SIZE?: unknown;
+  CIRCUIT_FAILURES?: unknown;
+  CIRCUIT_COOLDOWN_MS?: unknown;
   /** Sent to the origins as `Authorization: Bearer …` in place of the caller's key. */
   ORIGIN_API_KEY?: string;
 }
@@ -46,6 +48,9 @@ const Config = z.object({
   cacheTtlSeconds: positive(86_400),
   payloadLimit: positive(DEFAULT_PAYLOAD_LIMIT),
   maxClientBatchSize: positive(DEFAULT_MAX_CLIENT_BATCH_SIZE),
+  /** Failures in a row that open an origin's circuit, and how long it then stays open. */
+  circuitFailures: positive(1),
+  circuitCooldownMs: positive(30_000),
   originApiKey: z.string().min(1).optional(),
 });
 export type EdgeConfig = z.infer<typeof Config>;
@@ -70,6 +75,8 @@ export function readConfig(env: EdgeEnv): EdgeConfig {
     cacheTtlSeconds: env.CACHE_TTL_SECONDS,
     payloadLimit: env.PAYLOAD_LIMIT,
     maxClientBatchSize: env.MAX_CLIENT_BATCH_SIZE,
+    circuitFailures: env.CIRCUIT_FAILURES,
+    circuitCooldownMs: env.CIRCUIT_COOLDOWN_MS,
     originApiKey: env.ORIGIN_API_KEY || undefined,
   });
   if (!parsed.success) {

@@ -3,7 +3,6 @@ import { periodEnd, periodStart } from "../metering/periods.js";
 import type { QuotaPeriod } from "../store/keys.js";
 import { LedgerStore } from "../store/ledger.js";
 import { type Settlement, SqlLimiter } from "../store/limits.js";
-import { migrate } from "../store/schema.js";
 import { Store } from "../store/store.js";
 import type { D1Database } from "./bindings.js";
 import { D1Sql } from "./d1-sql.js";
@@ -46,37 +45,29 @@ export interface GatewayLedger {
   record(usage: UsageRecord): Promise<void>;
 }
 
-const migrated = new WeakSet<D1Database>();
+/** What to do when D1 lacks the tables (a database the migrations were never applied to). */
+export const MIGRATE_HINT =
+  "apply the migrations first: npx wrangler d1 migrations apply edgepool --remote";
 
 /**
  * The gateway's ledger on D1: the metering store (the same SQL, tables, key hashing, quotas and
  * rate limits as the server and the functions) over a D1 executor: a key's limits hold across
- * every isolate and the origins sharing nothing but D1. Tables are created (idempotently) once
- * per isolate. One instance per request: it settles the admission it gave.
+ * every isolate and the origins sharing nothing but D1. The tables come from D1's own migrations
+ * (migrations/, `wrangler d1 migrations apply`), before any request. One instance per request: it
+ * settles the admission it gave.
  */
 export class D1Ledger implements GatewayLedger {
   private readonly store: Store;
   private readonly limiter: SqlLimiter;
-  private ready: Promise<void> | null = null;
   private admitted: string | null = null;
 
-  constructor(private readonly db: D1Database) {
+  constructor(db: D1Database) {
     this.store = new Store(new D1Sql(db));
     this.limiter = new SqlLimiter(this.store.db, (id, from) => this.store.ledger.spent(id, from));
   }
 
-  private prepare(): Promise<void> {
-    if (migrated.has(this.db)) return Promise.resolve();
-    this.ready ??= (async () => {
-      await migrate(this.store.db);
-      migrated.add(this.db);
-    })();
-    return this.ready;
-  }
-
   async findKey(token: string): Promise<ApiKey | null> {
     if (token === "") return null;
-    await this.prepare();
     const key = await this.store.keys.findByHash(await hashKey(token), Date.now());
     return key
       ? {
@@ -92,7 +83,6 @@ export class D1Ledger implements GatewayLedger {
 
   /** One atomic statement on the key's counters (the metering store's `key_usage`). */
   async admit(key: ApiKey, limitPerMinute: number, nowMs: number): Promise<RateDecision> {
-    await this.prepare();
     const refused = await this.limiter.admit(
       {
         keyId: key.id,
@@ -124,7 +114,6 @@ export class D1Ledger implements GatewayLedger {
   }
 
   async record(u: UsageRecord): Promise<void> {
-    await this.prepare();
     const at = Date.now();
     const billable = u.status < 400;
     const settlement: Settlement[] =

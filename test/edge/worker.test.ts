@@ -6,7 +6,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestHarness, type TestHarness } from "wrangler";
 import { loadEngine } from "../../src/engine/index.js";
-import { buildWorker, createEdgeKey, pinFolder, uploadPinned } from "../helpers/edge.js";
+import {
+  applyMigrations,
+  buildWorker,
+  createEdgeKey,
+  pinFolder,
+  uploadPinned,
+} from "../helpers/edge.js";
 import { fixture, maxAbsDiff } from "../helpers/fixtures.js";
 import { ROOT, type RunningServer, startServer } from "../helpers/server.js";
 
@@ -103,6 +109,7 @@ describe("edge Worker under workerd", () => {
     });
     await harness.listen();
     env = (await harness.getWorker().getEnv()) as unknown as Env;
+    await applyMigrations(env.DB);
     await createEdgeKey(env.DB, KEY);
     await createEdgeKey(env.DB, LIMITED_KEY, 2);
     await createEdgeKey(env.DB, QUOTA_KEY, null, 2);
@@ -206,7 +213,13 @@ describe("edge Worker under workerd", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(second!.headers.get("x-edgepool-cache")).toBe("hit");
-    expect(await second!.text()).toBe(firstBody);
+    // The same answer, under the second request's own id (a hit never replays the first id).
+    const [firstId, secondId] = [first, second!].map((r) => r.headers.get("x-request-id")!);
+    expect(firstId).toMatch(/^[0-9a-f]{32}$/);
+    expect(secondId).not.toBe(firstId);
+    const secondBody = await second!.text();
+    expect(JSON.parse(secondBody).id).toBe(`embd-${secondId}`);
+    expect(secondBody).toBe(firstBody.replaceAll(firstId, secondId));
     // A cache hit is metered like any answered request (two inputs, the tokens of the first).
     const rows = await env.DB.prepare(
       "SELECT inputs, prompt_tokens FROM usage_ledger WHERE request_id = ?",

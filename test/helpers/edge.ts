@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { D1Database } from "../../src/edge/bindings.js";
@@ -72,14 +72,29 @@ export async function uploadPinned(
   await bucket.put(`${pinned.prefix}/edgepool.manifest.json`, manifestText(pinned.manifest));
 }
 
-/** Create an API key in the Worker's D1 with the metering store itself (tables made if missing). */
+/** Apply migrations/ to a D1 binding, statement by statement (what `wrangler d1 migrations apply` runs). */
+export async function applyMigrations(db: unknown): Promise<void> {
+  const d1 = db as D1Database;
+  const dir = join(ROOT, "migrations");
+  for (const f of (await readdir(dir)).filter((n) => n.endsWith(".sql")).sort()) {
+    const text = (await readFile(join(dir, f), "utf8")).replace(/^--.*$/gm, "");
+    for (const sql of text
+      .split(";")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      await d1.prepare(sql).run();
+    }
+  }
+}
+
+/** Create an API key in the Worker's D1 with the metering store itself (migrations applied). */
 export async function createEdgeKey(
   db: unknown,
   key: string,
   rateLimit: number | null = null,
   requestQuota: number | null = null,
 ): Promise<string> {
-  const store = await Store.open(new D1Sql(db as D1Database));
+  const store = new Store(new D1Sql(db as D1Database));
   const keyHash = await hashKey(key);
   const id = `key-${keyHash.slice(0, 12)}`;
   await store.keys.create({
