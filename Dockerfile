@@ -1,23 +1,32 @@
 # syntax=docker/dockerfile:1
-# edgepool on the CPU: `edgepool serve` on port 8080 (Cloud Run, ECS, Fly, Cloudflare Containers…).
+# edgepool on the CPU: `edgepool serve` on port 8080 (Cloud Run, ECS, Fly, Cloudflare Containers…),
+# for linux/amd64 or linux/arm64 (`docker buildx build --platform linux/arm64 …`).
 #   docker build -t edgepool .
 #   docker run -p 8080:8080 -v $HOME/models/minilm:/model:ro edgepool serve --model /model
-ARG NODE_VERSION=24
+# The base image is pinned by digest (node 24.18.0, bookworm-slim; `docker buildx imagetools
+# inspect node:24-bookworm-slim` prints the current one). test/rehearse/docker.test.ts copies
+# exactly what this file copies and runs its build steps, so a file missing here fails a test.
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
+# Set by buildx from --platform: which ONNX Runtime binaries stay.
+ARG TARGETARCH
 WORKDIR /app
 # onnxruntime-node's install script would fetch CUDA provider libraries: not on a CPU image.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY scripts/build-cli.ts scripts/esbuild-node.ts ./scripts/
 COPY src ./src
-# `npm ci` builds dist/ (prepare), then only production dependencies and linux-x64 binaries stay.
-RUN npm ci --no-audit --no-fund \
- && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf node_modules/onnxruntime-node/bin/napi-v6/darwin \
-           node_modules/onnxruntime-node/bin/napi-v6/win32 \
-           node_modules/onnxruntime-node/bin/napi-v6/linux/arm64
+# `npm ci` builds dist/ (prepare: tsc, then the CLI bundle).
+RUN npm ci --no-audit --no-fund
+# Then only production dependencies, and only this platform's ONNX Runtime binaries.
+RUN npm prune --omit=dev --no-audit --no-fund
+RUN case "${TARGETARCH:-amd64}" in amd64) keep=x64 ;; arm64) keep=arm64 ;; \
+      *) echo "edgepool images are linux/amd64 or linux/arm64, not ${TARGETARCH}" >&2; exit 1 ;; esac \
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 \
+ && find node_modules/onnxruntime-node/bin/napi-v6/linux -mindepth 1 -maxdepth 1 ! -name "${keep}" -exec rm -rf {} +
 
-FROM node:${NODE_VERSION}-bookworm-slim
+FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production \
     EDGEPOOL_CACHE_DIR=/cache

@@ -1,9 +1,8 @@
 import { join } from "node:path";
-import iam from "@pulumi/aws/iam/index.js";
 import { Provider } from "@pulumi/aws/provider.js";
 import s3 from "@pulumi/aws/s3/index.js";
 import * as pulumi from "@pulumi/pulumi";
-import type { PinnedModel } from "./model.js";
+import type { PinnedModel, RoleModels } from "./model.js";
 
 export interface AwsRegion {
   region: string;
@@ -12,51 +11,39 @@ export interface AwsRegion {
   url?: string;
 }
 
-export interface AwsRegionOutputs {
-  bucket: pulumi.Output<string>;
-  /** `s3://bucket/<root>/<name>/<manifest-sha256>`: EDGEPOOL_MODEL_URI for the functions. */
-  modelUri: pulumi.Output<string>;
-  /** serverless.yml's params: `--param modelBucket=… modelPrefix=… model=…`. */
-  serverlessParams: pulumi.Output<{ modelBucket: string; modelPrefix: string; model: string }>;
-  /** Role for the Lambda functions: read-only on exactly the pinned prefix, plus logs. */
-  functionRoleArn: pulumi.Output<string>;
+/** serverless.yml's model parameters: `--param=<name>=<value>` each (`off`: no such function). */
+export interface ServerlessParams {
+  modelBucket: string;
+  modelPrefix: string;
+  model: string;
+  rerankModel: string;
+  classifyModel: string;
 }
 
-/** The read-only policy: objects under the pinned prefixes, and listing only those. */
-export function readOnlyPrefixPolicy(bucket: string, prefixes: readonly string[]): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "ReadPinnedModel",
-        Effect: "Allow",
-        Action: ["s3:GetObject", "s3:GetObjectVersion"],
-        Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${p}/*`),
-      },
-      {
-        Sid: "ListPinnedModel",
-        Effect: "Allow",
-        Action: "s3:ListBucket",
-        Resource: `arn:aws:s3:::${bucket}`,
-        Condition: { StringLike: { "s3:prefix": prefixes.map((p) => `${p}/*`) } },
-      },
-    ],
-  });
+export interface AwsRegionOutputs {
+  bucket: pulumi.Output<string>;
+  /** `s3://bucket/<root>/<name>/<manifest-sha256>` of the embedding model. */
+  modelUri: pulumi.Output<string>;
+  /**
+   * serverless.yml's parameters for this region's bucket and pins. The functions' IAM roles are
+   * serverless.yml's (one per function, read-only on its own model's prefix): infra makes none.
+   */
+  serverlessParams: pulumi.Output<ServerlessParams>;
 }
 
 /**
- * One region: a versioned, encrypted, private weights bucket that only accepts TLS; each pinned
- * model's files uploaded under its immutable prefix `<root>/<name>/<manifest-sha256>/` (each with
- * a SHA-256 checksum, the manifest last); and the functions' role, read-only on exactly those
- * prefixes. `models[0]` is served; the others stay for rolling back.
+ * One region: a versioned, encrypted, private weights bucket that only accepts TLS, and each
+ * pinned model's files uploaded under its immutable prefix `<root>/<name>/<manifest-sha256>/`
+ * (each with a SHA-256 checksum, the manifest last). `roles` are served; `models` lists every
+ * pin to upload (the served ones and those kept for rolling back).
  */
 export function awsRegion(
   stack: string,
   spec: AwsRegion,
+  roles: RoleModels,
   models: readonly PinnedModel[],
   root: string,
 ): AwsRegionOutputs {
-  const model = models[0]!;
   const keyOf = (m: PinnedModel) => (root ? `${root}/${m.prefix}` : m.prefix);
   const name = `edgepool-${spec.region}`;
   const opts = { provider: new Provider(name, { region: spec.region as never }) };
@@ -154,46 +141,15 @@ export function awsRegion(
     );
   }
 
-  const role = new iam.Role(
-    `${name}-functions`,
-    {
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "lambda.amazonaws.com" },
-            Action: "sts:AssumeRole",
-          },
-        ],
-      }),
-    },
-    opts,
-  );
-  new iam.RolePolicy(
-    `${name}-read-model`,
-    {
-      role: role.id,
-      policy: bucket.bucket.apply((b) => readOnlyPrefixPolicy(b, models.map(keyOf))),
-    },
-    opts,
-  );
-  new iam.RolePolicyAttachment(
-    `${name}-logs`,
-    {
-      role: role.name,
-      policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-    },
-    opts,
-  );
   return {
     bucket: bucket.bucket,
-    modelUri: pulumi.interpolate`s3://${bucket.bucket}/${keyOf(model)}`,
+    modelUri: pulumi.interpolate`s3://${bucket.bucket}/${keyOf(roles.embedding)}`,
     serverlessParams: bucket.bucket.apply((modelBucket) => ({
       modelBucket,
       modelPrefix: root,
-      model: model.prefix,
+      model: roles.embedding.prefix,
+      rerankModel: roles.rerank?.prefix ?? "off",
+      classifyModel: roles.classify?.prefix ?? "off",
     })),
-    functionRoleArn: role.arn,
   };
 }

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import cloudrunv2 from "@pulumi/gcp/cloudrunv2/index.js";
+import secretmanager from "@pulumi/gcp/secretmanager/index.js";
 import serviceaccount from "@pulumi/gcp/serviceaccount/index.js";
 import storage from "@pulumi/gcp/storage/index.js";
 import * as pulumi from "@pulumi/pulumi";
-import type { PinnedModel } from "./model.js";
+import { type PinnedModel, ROLES, type RoleModels } from "./model.js";
 
 export interface GpuRegion {
   region: string;
@@ -17,37 +18,54 @@ export interface GpuServiceOutputs {
   bucket: pulumi.Output<string>;
 }
 
-/** Where the pinned prefix is mounted in the container (GCS FUSE, read-only). */
+/**
+ * Where the pinned prefixes are mounted in the container (GCS FUSE, read-only), each at
+ * `/weights/<manifest-sha256>`: serve checks the folder's manifest against that sha256.
+ */
 export const WEIGHTS_MOUNT = "/weights";
 
 /**
+ * The IAM condition for reading the pinned prefixes: their objects, and listing the bucket under
+ * them (a list is checked against the bucket, with the listed prefix as an attribute; gcsfuse
+ * lists the folder it mounts).
+ */
+export function pinnedPrefixCondition(bucket: string, keys: readonly string[]): string {
+  return keys
+    .map(
+      (k) =>
+        `resource.name.startsWith("projects/_/buckets/${bucket}/objects/${k}/") || (resource.name == "projects/_/buckets/${bucket}" && api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("${k}/"))`,
+    )
+    .join(" || ");
+}
+
+/**
  * A scale-to-zero GPU service: Cloud Run with one NVIDIA L4 (4 vCPU and 16 GiB, the minimum for
- * an L4) running `edgepool serve --device auto` from Dockerfile.gpu. Weights come from a
- * versioned private bucket in the same region, the pinned prefix mounted read-only; the
- * service's identity may read objects under exactly that prefix. Objects live under
- * `<root>/<name>/<manifest-sha256>/` as in the AWS buckets.
+ * an L4) running `edgepool serve --device auto` from Dockerfile.gpu with each role's model.
+ * Weights come from a versioned private bucket in the same region (its name gets a random suffix:
+ * bucket names are global), each served pin mounted read-only; the service's identity may read
+ * and list exactly those prefixes, and read the origin key from Secret Manager. Objects live
+ * under `<root>/<name>/<manifest-sha256>/` as in the AWS buckets.
  */
 export function gpuService(
-  stack: string,
   spec: GpuRegion,
+  roles: RoleModels,
   models: readonly PinnedModel[],
   root: string,
   image: string,
-  originApiKey: pulumi.Input<string>,
+  originKey: secretmanager.Secret,
 ): GpuServiceOutputs {
-  const model = models[0]!;
   const keyOf = (m: PinnedModel) => (root ? `${root}/${m.prefix}` : m.prefix);
-  const served = keyOf(model);
+  const served = ROLES.map((r) => roles[r]).filter((m) => m !== undefined);
   const name = `edgepool-gpu-${spec.region}`;
+  // No `name`: Pulumi names it `edgepool-gpu-<region>-<random>`, unique across all of GCS.
   const bucket = new storage.Bucket(name, {
-    name: `edgepool-${stack}-${spec.region}-weights`,
     location: spec.region.toUpperCase(),
     versioning: { enabled: true },
     uniformBucketLevelAccess: true,
     publicAccessPrevention: "enforced",
     forceDestroy: false,
   });
-  // Every pinned model is uploaded (the older ones for rolling back); models[0] is served.
+  // Every pinned model is uploaded (the older ones for rolling back); the roles' are served.
   for (const m of models) {
     const files = m.manifest.files.map(
       (f) =>
@@ -73,15 +91,20 @@ export function gpuService(
     accountId: `edgepool-gpu-${spec.region}`.slice(0, 30),
     displayName: `edgepool GPU service (${spec.region})`,
   });
-  // Read-only on exactly the pinned prefix (an IAM condition on the object name).
+  // Read-only on exactly the served prefixes: their objects, and listing under them.
   new storage.BucketIAMMember(`${name}-read-model`, {
     bucket: bucket.name,
     role: "roles/storage.objectViewer",
     member: pulumi.interpolate`serviceAccount:${identity.email}`,
     condition: {
-      title: "pinned-model-prefix",
-      expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${bucket.name}/objects/${served}/")`,
+      title: "pinned-model-prefixes",
+      expression: bucket.name.apply((b) => pinnedPrefixCondition(b, served.map(keyOf))),
     },
+  });
+  new secretmanager.SecretIamMember(`${name}-origin-key`, {
+    secretId: originKey.id,
+    role: "roles/secretmanager.secretAccessor",
+    member: pulumi.interpolate`serviceAccount:${identity.email}`,
   });
 
   const service = new cloudrunv2.Service(name, {
@@ -100,10 +123,12 @@ export function gpuService(
           image,
           args: [
             "serve",
-            "--model",
-            WEIGHTS_MOUNT,
-            "--served-model-name",
-            model.name,
+            ...served.flatMap((m) => [
+              "--model",
+              `${WEIGHTS_MOUNT}/${m.manifestSha256}`,
+              "--served-model-name",
+              m.name,
+            ]),
             "--device",
             "auto",
             "--host",
@@ -111,8 +136,13 @@ export function gpuService(
             "--port",
             "8080",
           ],
-          // The key the Worker sends (ORIGIN_API_KEY); a Pulumi secret, encrypted in the state.
-          envs: [{ name: "EDGEPOOL_API_KEYS", value: originApiKey }],
+          // The key the Worker sends (ORIGIN_API_KEY), from Secret Manager at start.
+          envs: [
+            {
+              name: "EDGEPOOL_API_KEYS",
+              valueSource: { secretKeyRef: { secret: originKey.secretId, version: "latest" } },
+            },
+          ],
           ports: { containerPort: 8080 },
           resources: {
             limits: { cpu: "4", memory: "16Gi", "nvidia.com/gpu": "1" },
@@ -120,15 +150,16 @@ export function gpuService(
             startupCpuBoost: true,
           },
           startupProbe: { httpGet: { path: "/health" }, periodSeconds: 2, failureThreshold: 60 },
-          volumeMounts: [{ name: "weights", mountPath: WEIGHTS_MOUNT }],
+          volumeMounts: served.map((m, i) => ({
+            name: `weights-${i}`,
+            mountPath: `${WEIGHTS_MOUNT}/${m.manifestSha256}`,
+          })),
         },
       ],
-      volumes: [
-        {
-          name: "weights",
-          gcs: { bucket: bucket.name, readOnly: true, mountOptions: [`only-dir=${served}`] },
-        },
-      ],
+      volumes: served.map((m, i) => ({
+        name: `weights-${i}`,
+        gcs: { bucket: bucket.name, readOnly: true, mountOptions: [`only-dir=${keyOf(m)}`] },
+      })),
     },
   });
   // Reachable by the Worker; requests without ORIGIN_API_KEY get 401 from edgepool itself.

@@ -24,6 +24,24 @@ export interface PinnedModel {
   manifestText: string;
 }
 
+/** The served model of each role: what serverless.yml's model parameters and the GPU service take. */
+export interface RoleModels {
+  /** Embeddings, pooling, tokenize and the endpoint route (`model`). */
+  embedding: PinnedModel;
+  /** The cross-encoder for rerank and score (`rerankModel`); absent: those functions are off. */
+  rerank?: PinnedModel;
+  /** The sequence classifier (`classifyModel`); absent: classify is off. */
+  classify?: PinnedModel;
+}
+
+export const ROLES = ["embedding", "rerank", "classify"] as const;
+
+/** Every pinned model once: the served ones by role, then those kept for rolling back. */
+export function allPins(roles: RoleModels, retained: readonly PinnedModel[]): PinnedModel[] {
+  const all = [...ROLES.map((r) => roles[r]).filter((m) => m !== undefined), ...retained];
+  return all.filter((m, i) => all.findIndex((o) => o.prefix === m.prefix) === i);
+}
+
 /**
  * Read the folder's `edgepool.manifest.json` (as `edgepool pin` writes it, so the prefix is the
  * same) and check every file against it; a folder without one is hashed into a new manifest.

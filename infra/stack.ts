@@ -1,7 +1,8 @@
+import secretmanager from "@pulumi/gcp/secretmanager/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import { type AwsRegion, type AwsRegionOutputs, awsRegion } from "./aws-region.js";
 import { type GpuRegion, type GpuServiceOutputs, gpuService } from "./gpu-service.js";
-import type { PinnedModel } from "./model.js";
+import { allPins, type PinnedModel, type RoleModels } from "./model.js";
 
 export interface Regions {
   aws: AwsRegion[];
@@ -11,8 +12,10 @@ export interface Regions {
 export interface StackInput {
   stack: string;
   regions: Regions;
-  /** The served model first, then older pins kept for rolling back. */
-  models: PinnedModel[];
+  /** The served model of each role (one source of truth for serverless.yml and the GPU service). */
+  roles: RoleModels;
+  /** Older pins kept uploaded for rolling back. */
+  retained: PinnedModel[];
   /** Key prefix above `<name>/<manifest-sha256>/` (serverless.yml's modelPrefix, `pin --to s3://B/<root>`). */
   root: string;
   /** Image built from Dockerfile.gpu; without one no GPU service is declared. */
@@ -28,7 +31,8 @@ export interface OriginEntry {
 }
 
 export interface StackOutputs {
-  model: { name: string; manifestSha256: string; prefix: string };
+  /** Each role's pin: `<name>/<manifest-sha256>`. */
+  models: Record<string, string>;
   /** Per AWS region: parameters for serverless.yml (`--param`). */
   aws: Record<string, AwsRegionOutputs>;
   gpu: Record<string, GpuServiceOutputs>;
@@ -39,22 +43,23 @@ export interface StackOutputs {
 /** Every region's bucket and role, the GPU services, and what feeds serverless.yml and wrangler.jsonc. */
 export function edgepoolStack(input: StackInput): StackOutputs {
   const aws: Record<string, AwsRegionOutputs> = {};
-  const model = input.models[0];
-  if (!model) throw new Error("edgepool: give at least one model to pin");
+  const models = allPins(input.roles, input.retained);
   for (const r of input.regions.aws) {
-    aws[r.region] = awsRegion(input.stack, r, input.models, input.root);
+    aws[r.region] = awsRegion(input.stack, r, input.roles, models, input.root);
   }
   const gpu: Record<string, GpuServiceOutputs> = {};
-  if (input.gpuImage) {
+  if (input.gpuImage && input.regions.gpu.length > 0) {
+    // The Worker → origin key, in Secret Manager (the GPU services read it at start).
+    const originKey = new secretmanager.Secret("edgepool-origin-key", {
+      secretId: `edgepool-${input.stack}-origin-key`,
+      replication: { auto: {} },
+    });
+    new secretmanager.SecretVersion("edgepool-origin-key", {
+      secret: originKey.id,
+      secretData: input.originApiKey,
+    });
     for (const r of input.regions.gpu) {
-      gpu[r.region] = gpuService(
-        input.stack,
-        r,
-        input.models,
-        input.root,
-        input.gpuImage,
-        input.originApiKey,
-      );
+      gpu[r.region] = gpuService(r, input.roles, models, input.root, input.gpuImage, originKey);
     }
   }
   const origins = pulumi.all([
@@ -72,11 +77,11 @@ export function edgepoolStack(input: StackInput): StackOutputs {
       ),
   ]);
   return {
-    model: {
-      name: model.name,
-      manifestSha256: model.manifestSha256,
-      prefix: model.prefix,
-    },
+    models: Object.fromEntries(
+      Object.entries(input.roles)
+        .filter(([, m]) => m !== undefined)
+        .map(([role, m]) => [role, (m as PinnedModel).prefix]),
+    ),
     aws,
     gpu,
     origins,

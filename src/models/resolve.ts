@@ -56,6 +56,26 @@ async function localManifest(dir: string): Promise<Manifest | null> {
 }
 
 /**
+ * A folder named by a manifest sha256 (a pinned prefix mounted as `/weights/<sha256>`) must hold
+ * that very manifest: a mount of another pin, or of none, is refused before anything loads.
+ */
+function checkPinnedFolder(dir: string, manifest: Manifest | null): void {
+  const pin = basename(dir.replace(/\/+$/, ""));
+  if (!/^[0-9a-f]{64}$/.test(pin)) return;
+  if (!manifest) {
+    throw new ModelStoreError(
+      `${dir} is named as a pin (manifest sha256 ${pin}) but holds no ${MANIFEST_FILE}`,
+    );
+  }
+  const actual = manifestSha(manifest);
+  if (actual !== pin) {
+    throw new ModelStoreError(
+      `${dir} does not hold its pin: expected manifest sha256 ${pin}, got ${actual}`,
+    );
+  }
+}
+
+/**
  * Turn a `model` argument into a verified local folder: a directory as it is, `s3://` / `r2://`
  * pinned models through the cache, or a Hub id `org/name[@revision]` downloaded into the cache.
  * A folder with an `edgepool.manifest.json` is verified file by file before it is used.
@@ -84,6 +104,7 @@ export async function resolveModel(
   opts.onPhase?.("fetch", performance.now() - fetchStart);
   const verifyStart = performance.now();
   const manifest = await localManifest(dir);
+  checkPinnedFolder(dir, manifest);
   if (manifest) await verifyFolder(dir, manifest);
   opts.onPhase?.("verify", performance.now() - verifyStart);
   return { dir, onnxFile, manifest };

@@ -31,9 +31,9 @@ describe("D1 migrations (migrations/, wrangler d1 migrations apply)", () => {
 
   it("are numbered in order, as wrangler applies them", () => {
     expect(files.length).toBeGreaterThan(0);
-    files.forEach((f, i) =>
-      expect(f).toMatch(new RegExp(`^${String(i + 1).padStart(4, "0")}_\\w+\\.sql$`)),
-    );
+    for (const [i, f] of files.entries()) {
+      expect(f).toMatch(new RegExp(`^${String(i + 1).padStart(4, "0")}_\w+\.sql$`));
+    }
   });
 
   it("create exactly the metering store's tables, plus the Worker's rate windows", () => {

@@ -55,6 +55,8 @@ const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(re
 
 describe("infra (Pulumi, mocked engine)", () => {
   let model: PinnedModel;
+  let reranker: PinnedModel;
+  let classifier: PinnedModel;
   let retained: PinnedModel;
   let out: StackOutputs;
   const key = (m: PinnedModel) => `models/${m.prefix}`;
@@ -63,17 +65,23 @@ describe("infra (Pulumi, mocked engine)", () => {
     const { pinnedModel } = await import("../../infra/model.js");
     const { edgepoolStack } = await import("../../infra/stack.js");
     model = await pinnedModel("bert-embed-mean", fixture("bert-embed-mean"));
+    reranker = await pinnedModel("bert-cross-encoder", fixture("bert-cross-encoder"));
+    classifier = await pinnedModel("bert-classifier", fixture("bert-classifier"));
     retained = await pinnedModel("bert-embed-cls", fixture("bert-embed-cls"));
     out = edgepoolStack({
       stack: "test",
-      regions,
-      models: [model, retained],
+      regions: {
+        ...regions,
+        aws: regions.aws.map((r, i) => (i === 0 ? { ...r, url: "https://api.example.test" } : r)),
+      },
+      roles: { embedding: model, rerank: reranker, classify: classifier },
+      retained: [retained],
       root: "models",
       gpuImage: "us-docker.pkg.dev/p/edgepool/edgepool-gpu:1",
       originApiKey: pulumi.secret("origin-key"),
     });
     await value(out.origins);
-    for (const r of Object.values(out.aws)) await value(r.functionRoleArn);
+    for (const r of Object.values(out.aws)) await value(r.serverlessParams);
     // Let the remaining registrations (objects, policies) reach the mocks: bounded wait.
     for (let i = 0, n = -1; i < 50 && n !== resources.length; i++) {
       n = resources.length;
@@ -81,11 +89,16 @@ describe("infra (Pulumi, mocked engine)", () => {
     }
   });
 
-  it("one provider, bucket and role per line of regions.json", () => {
+  it("one provider and bucket per line of regions.json; no IAM role (serverless.yml makes one per function)", () => {
     const providers = of("pulumi:providers:aws").map((p) => p.inputs.region);
     expect(providers.sort()).toEqual(regions.aws.map((r) => r.region).sort());
     expect(of("aws:s3/bucket:Bucket")).toHaveLength(regions.aws.length);
-    expect(of("aws:iam/role:Role")).toHaveLength(regions.aws.length);
+    expect(of("aws:iam/role:Role")).toEqual([]);
+    expect(of("aws:iam/rolePolicy:RolePolicy")).toEqual([]);
+  });
+
+  it("regions.json ships no placeholder origins (a url is added once a region is deployed)", () => {
+    expect(regions.aws.map((r) => r.url).filter(Boolean)).toEqual([]);
   });
 
   it("buckets are versioned, encrypted, private and TLS-only", () => {
@@ -119,7 +132,7 @@ describe("infra (Pulumi, mocked engine)", () => {
   it("uploads every manifest file under <name>/<manifest-sha256>/ with SHA-256 checksums", () => {
     expect(model.prefix).toMatch(/^bert-embed-mean\/[0-9a-f]{64}$/);
     const objects = of("aws:s3/bucketObjectv2:BucketObjectv2");
-    const expected = [model, retained]
+    const expected = [model, reranker, classifier, retained]
       .flatMap((m) =>
         [...m.manifest.files.map((f) => f.path), "edgepool.manifest.json"].map(
           (p) => `${key(m)}/${p}`,
@@ -138,46 +151,22 @@ describe("infra (Pulumi, mocked engine)", () => {
     expect(manifest.inputs.content).toBe(model.manifestText);
   });
 
-  it("the functions' role reads exactly the pinned prefixes (served + rollback) and nothing else", async () => {
-    const policies = of("aws:iam/rolePolicy:RolePolicy");
-    expect(policies).toHaveLength(regions.aws.length);
-    for (const p of policies) {
-      const doc = JSON.parse(p.inputs.policy);
-      const region = p.name.replace(/^edgepool-/, "").replace(/-read-model$/, "");
-      const bucket = await value(out.aws[region]!.bucket);
-      expect(doc.Statement).toEqual([
-        {
-          Sid: "ReadPinnedModel",
-          Effect: "Allow",
-          Action: ["s3:GetObject", "s3:GetObjectVersion"],
-          Resource: [
-            `arn:aws:s3:::${bucket}/${key(model)}/*`,
-            `arn:aws:s3:::${bucket}/${key(retained)}/*`,
-          ],
-        },
-        {
-          Sid: "ListPinnedModel",
-          Effect: "Allow",
-          Action: "s3:ListBucket",
-          Resource: `arn:aws:s3:::${bucket}`,
-          Condition: {
-            StringLike: { "s3:prefix": [`${key(model)}/*`, `${key(retained)}/*`] },
-          },
-        },
-      ]);
-    }
-    for (const role of of("aws:iam/role:Role")) {
-      expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal.Service).toBe(
-        "lambda.amazonaws.com",
-      );
-    }
-  });
-
-  it("a scale-to-zero Cloud Run service with one NVIDIA L4, weights mounted read-only", () => {
+  it("a scale-to-zero Cloud Run service with one NVIDIA L4, each role's pin mounted read-only and checked", () => {
     const [service] = of("gcp:cloudrunv2/service:Service");
-    // The template holds a secret (the origin key), so the engine sees it wrapped as one.
     const t = unsecret(service!.inputs.template);
-    expect(t.containers[0].envs).toEqual([{ name: "EDGEPOOL_API_KEYS", value: "origin-key" }]);
+    // The origin key comes from Secret Manager, never as a plain value.
+    expect(t.containers[0].envs).toEqual([
+      {
+        name: "EDGEPOOL_API_KEYS",
+        valueSource: { secretKeyRef: { secret: "edgepool-test-origin-key", version: "latest" } },
+      },
+    ]);
+    const [secret] = of("gcp:secretmanager/secret:Secret");
+    expect(secret!.inputs.secretId).toBe("edgepool-test-origin-key");
+    const [version] = of("gcp:secretmanager/secretVersion:SecretVersion");
+    expect(unsecret(version!.inputs.secretData)).toBe("origin-key");
+    const [accessor] = of("gcp:secretmanager/secretIamMember:SecretIamMember");
+    expect(accessor!.inputs.role).toBe("roles/secretmanager.secretAccessor");
     expect(t.nodeSelector.accelerator).toBe("nvidia-l4");
     expect(t.scaling.minInstanceCount).toBe(0);
     expect(t.containers[0].resources.limits).toEqual({
@@ -185,23 +174,44 @@ describe("infra (Pulumi, mocked engine)", () => {
       memory: "16Gi",
       "nvidia.com/gpu": "1",
     });
+    const served = [model, reranker, classifier];
     expect(t.containers[0].args).toEqual(expect.arrayContaining(["serve", "--device", "auto"]));
-    expect(t.volumes[0].gcs).toMatchObject({
-      readOnly: true,
-      mountOptions: [`only-dir=${key(model)}`],
-    });
+    // Each pin at /weights/<manifest-sha256>: serve refuses a folder whose manifest is not that sha.
+    const args = t.containers[0].args as string[];
+    expect(args.filter((_, i) => args[i - 1] === "--model")).toEqual(
+      served.map((m) => `/weights/${m.manifestSha256}`),
+    );
+    expect(args.filter((_, i) => args[i - 1] === "--served-model-name")).toEqual(
+      served.map((m) => m.name),
+    );
+    expect(t.volumes.map((v: { gcs: unknown }) => v.gcs)).toEqual(
+      served.map((m) => ({
+        readOnly: true,
+        mountOptions: [`only-dir=${key(m)}`],
+      })),
+    );
     const [bucket] = of("gcp:storage/bucket:Bucket");
     expect(bucket!.inputs).toMatchObject({
       versioning: { enabled: true },
       publicAccessPrevention: "enforced",
       uniformBucketLevelAccess: true,
     });
+    // No fixed name: Pulumi adds a random suffix (bucket names are global).
+    expect(bucket!.inputs.name).toBeUndefined();
     const [member] = of("gcp:storage/bucketIAMMember:BucketIAMMember");
     expect(member!.inputs.role).toBe("roles/storage.objectViewer");
-    expect(member!.inputs.condition.expression).toContain(`/objects/${key(model)}/`);
+    const expression = member!.inputs.condition.expression as string;
+    for (const m of served) {
+      expect(expression).toContain(`/objects/${key(m)}/")`);
+      // Listing is checked against the bucket, with the listed prefix as an attribute.
+      expect(expression).toContain(
+        `api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("${key(m)}/")`,
+      );
+    }
+    expect(expression).not.toContain(key(retained));
   });
 
-  it("outputs feed serverless.yml (bucket, model URI, role) and wrangler.jsonc (ORIGINS)", async () => {
+  it("outputs feed serverless.yml (bucket, one pin per role) and wrangler.jsonc (ORIGINS)", async () => {
     const east = out.aws["us-east-1"]!;
     const bucket = await value(east.bucket);
     expect(await value(east.modelUri)).toBe(`s3://${bucket}/${key(model)}`);
@@ -209,13 +219,25 @@ describe("infra (Pulumi, mocked engine)", () => {
       modelBucket: bucket,
       modelPrefix: "models",
       model: model.prefix,
+      rerankModel: reranker.prefix,
+      classifyModel: classifier.prefix,
     });
-    expect(await value(east.functionRoleArn)).toMatch(/^arn:aws:iam::\d+:role\//);
+    expect(out.models).toEqual({
+      embedding: model.prefix,
+      rerank: reranker.prefix,
+      classify: classifier.prefix,
+    });
     const origins = await value(out.origins);
     expect(origins.map((o) => o.region)).toEqual([
-      ...regions.aws.map((r) => r.region),
+      regions.aws[0]!.region,
       ...regions.gpu.map((r) => `gpu-${r.region}`),
     ]);
     expect(origins.at(-1)!.url).toMatch(/^https:\/\/.*run\.app$/);
+  });
+
+  it("Pulumi.yaml runs the program with tsx only (Pulumi's ts-node off)", () => {
+    const yaml = readFileSync(new URL("../../infra/Pulumi.yaml", import.meta.url), "utf8");
+    expect(yaml).toMatch(/^\s+typescript: false$/m);
+    expect(yaml).toMatch(/^\s+nodeargs: --import=tsx$/m);
   });
 });

@@ -1,0 +1,113 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { fixture } from "../helpers/fixtures.js";
+import { rehearseDockerfile, type StageRun } from "./dockerfile.js";
+
+// Each Dockerfile's build, rehearsed without a Docker engine (none runs here): the exact files
+// it copies and its build steps, run in a scratch folder; then the image's entry point answers.
+const scratch = mkdtempSync(join(tmpdir(), "edgepool-docker-"));
+const cache = new Map<string, string>();
+// npm takes packages from its cache when it has them (the registry otherwise), as a warm builder would.
+const env = { npm_config_prefer_offline: "true", npm_config_update_notifier: "false" };
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const ORT = "node_modules/onnxruntime-node/bin/napi-v6";
+
+function embedWith(stage: StageRun, extra: string[] = []): number[][] {
+  const app = join(stage.root, stage.workdir);
+  const out = execFileSync(
+    process.execPath,
+    ["dist/cli/main.js", "embed", "--model", fixture("bert-embed-mean"), ...extra, "a cat"],
+    {
+      cwd: app,
+      encoding: "utf8",
+      env: { ...process.env, EDGEPOOL_CACHE_DIR: join(scratch, "cache") },
+    },
+  );
+  return JSON.parse(out.trim().split("\n").at(-1)!) as number[][];
+}
+
+describe("Dockerfile (CPU), rehearsed", { timeout: 300_000 }, () => {
+  let stages: StageRun[];
+  it("copies what the build needs and runs its build steps: npm ci (with prepare), prune, this platform's ONNX Runtime", () => {
+    stages = rehearseDockerfile("Dockerfile", { scratch: join(scratch, "cpu"), env, cache });
+    const build = stages.find((s) => s.name === "build")!;
+    expect(build.ran.map((r) => r.split(" ").slice(0, 2).join(" "))).toEqual([
+      "npm ci",
+      "npm prune",
+      'case "${TARGETARCH:-amd64}"',
+    ]);
+    const app = join(build.root, "app");
+    expect(existsSync(join(app, "dist/cli/main.js"))).toBe(true);
+    expect(readdirSync(join(app, ORT))).toEqual(["linux"]);
+    expect(readdirSync(join(app, ORT, "linux"))).toEqual(["x64"]);
+    // Production dependencies only.
+    expect(existsSync(join(app, "node_modules/typescript"))).toBe(false);
+  });
+
+  it("the final image's files alone answer: `edgepool embed` from its dist/ and node_modules", () => {
+    const final = stages.at(-1)!;
+    expect(final.skipped.map((s) => s.why)).toEqual([
+      "the image's /cache, a system path (as root)",
+    ]);
+    expect(embedWith(final)[0]).toHaveLength(32);
+  });
+
+  it("an arm64 build keeps the linux/arm64 binaries, and an unknown platform stops the build", () => {
+    const arm = rehearseDockerfile("Dockerfile", {
+      scratch: join(scratch, "arm"),
+      env,
+      cache,
+      arch: "arm64",
+    });
+    const app = join(arm.find((s) => s.name === "build")!.root, "app");
+    expect(readdirSync(join(app, ORT, "linux"))).toEqual(["arm64"]);
+    expect(() =>
+      rehearseDockerfile("Dockerfile", {
+        scratch: join(scratch, "s390x"),
+        env,
+        cache,
+        arch: "s390x",
+      }),
+    ).toThrow(/linux\/amd64 or linux\/arm64, not s390x/);
+  });
+});
+
+describe("Dockerfile.gpu, rehearsed", { timeout: 300_000 }, () => {
+  it("refuses to build without the CUDA provider package's sha256", () => {
+    const stages = rehearseDockerfile("Dockerfile.gpu", {
+      scratch: join(scratch, "gpu-nosha"),
+      env,
+      cache,
+      expectFailure: {
+        pattern: /ORT_GPU_NUPKG_SHA256/,
+        output: /pass --build-arg ORT_GPU_NUPKG_SHA256=/,
+      },
+    });
+    expect(stages.at(-1)!.name).toBe("build");
+  });
+
+  it("copies what the build needs and runs its build steps; the final image's files answer", () => {
+    const stages = rehearseDockerfile("Dockerfile.gpu", {
+      scratch: join(scratch, "gpu"),
+      env,
+      cache,
+      buildArgs: { ORT_GPU_NUPKG_SHA256: "0".repeat(64) },
+    });
+    const build = stages.find((s) => s.name === "build")!;
+    expect(build.skipped.map((s) => s.why)).toEqual([
+      "system packages of the base image (apt-get, as root)",
+      "a download from api.nuget.org (not reachable here), checked with sha256sum -c",
+    ]);
+    const app = join(build.root, "app");
+    expect(existsSync(join(app, "dist/cli/main.js"))).toBe(true);
+    expect(readdirSync(join(app, ORT, "linux"))).toEqual(["x64"]);
+    const final = stages.at(-1)!;
+    expect(final.fromBaseImage).toEqual(["node:/usr/local/bin/node"]);
+    // Without the CUDA libraries (not downloaded here), --device auto answers from the CPU.
+    expect(embedWith(final, ["--device", "auto"])[0]).toHaveLength(32);
+  });
+});
