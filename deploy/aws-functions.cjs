@@ -45,6 +45,13 @@ class ConfigError extends Error {
 
 const pascal = (s) => s[0].toUpperCase() + s.slice(1);
 
+/**
+ * Under serverless-offline (`osls offline start`) a CloudFormation reference cannot resolve: the
+ * queue URL is then left to the local environment (`--localEnvironment`), e.g. a local SQS.
+ */
+const OFFLINE = process.argv.includes("offline");
+const queueUrl = () => (OFFLINE ? {} : { EDGEPOOL_JOBS_QUEUE_URL: { Ref: "RerankJobsQueue" } });
+
 /** dist/functions/routes.json, written by `npm run build:functions` from the app's route families. */
 function builtRoutes() {
   const path = join(__dirname, "..", "dist", "functions", "routes.json");
@@ -332,7 +339,7 @@ async function functions(ctx) {
       package: { patterns: [`dist/functions/${DIST.rerankJobs}/**`, "!node_modules/**"] },
       environment: {
         EDGEPOOL_SERVED_MODEL_NAME: rerankName,
-        EDGEPOOL_JOBS_QUEUE_URL: { Ref: "RerankJobsQueue" },
+        ...queueUrl(),
         ...secretsOf(cfg, "rerankJobs"),
       },
       events: [
@@ -353,7 +360,7 @@ async function functions(ctx) {
       environment: {
         EDGEPOOL_MODEL_URI: uri(cfg, cfg.models.rerankModel),
         EDGEPOOL_SERVED_MODEL_NAME: rerankName,
-        EDGEPOOL_JOBS_QUEUE_URL: { Ref: "RerankJobsQueue" },
+        ...queueUrl(),
         ...secretsOf(cfg, "jobsWorker"),
       },
       events: [

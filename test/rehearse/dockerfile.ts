@@ -26,6 +26,8 @@ export const SKIPPED: ReadonlyArray<{ pattern: RegExp; why: string }> = [
 
 export interface StageRun {
   name: string;
+  /** The layer key so far (its image, then each step and its inputs). */
+  key: string;
   /** The folder standing for the stage's filesystem root. */
   root: string;
   workdir: string;
@@ -117,6 +119,7 @@ export function rehearseDockerfile(dockerfile: string, opts: RehearsalOptions): 
   };
 
   for (const ins of file.getInstructions() as Instruction[]) {
+    if (stage) stage.key = key;
     const kw = ins.getKeyword();
     if (kw === "FROM") {
       const from = ins as unknown as { getBuildStage(): string | null; getImage(): string | null };
@@ -124,6 +127,7 @@ export function rehearseDockerfile(dockerfile: string, opts: RehearsalOptions): 
       const base = expand(from.getImage() ?? "", globals);
       const parent = stages.find((s) => s.name === base);
       stage = {
+        key,
         name,
         root: join(opts.scratch, `${stages.length}-${name}`),
         workdir: parent?.workdir ?? "/",
@@ -134,7 +138,9 @@ export function rehearseDockerfile(dockerfile: string, opts: RehearsalOptions): 
       mkdirSync(stage.root, { recursive: true });
       if (parent) execFileSync("cp", ["-al", `${parent.root}/.`, stage.root]);
       vars = { TARGETARCH: opts.arch ?? "amd64" };
-      key = hash(`${parent ? key : base}`);
+      // A stage's layers start from its image (through the stages it is built on).
+      if (stages.at(-1)) stages.at(-1)!.key = key;
+      key = parent ? parent.key : hash(base);
       stages.push(stage);
       continue;
     }
@@ -202,7 +208,11 @@ export function rehearseDockerfile(dockerfile: string, opts: RehearsalOptions): 
         stage.skipped.push({ command, why: skip.why });
         continue;
       }
-      key = hash(`${key}\nRUN ${command}\n${JSON.stringify(vars)}`);
+      // The values the command names (ENV values are in the key already).
+      const named = Object.entries(vars).filter(([k]) =>
+        new RegExp(`\\$\\{?${k}\\b`).test(command),
+      );
+      key = hash(`${key}\nRUN ${command}\n${JSON.stringify(named)}`);
       stage.ran.push(command);
       if (snapshot()) continue;
       const res = spawnSync("sh", ["-c", command], {
