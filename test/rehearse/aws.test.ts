@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -276,7 +276,8 @@ describe.skipIf(postgres.unavailable !== null)("rehearsal: AWS (docs/deploy.md Â
           domainName: "x", domainPrefix: "x", requestId: "r", routeKey: "$default", stage: "$default",
           time: "", timeEpoch: 0 } }, {});
         console.log(JSON.stringify({ status: r.statusCode, body: r.body }));`;
-      const { out } = await shell.run(`node --input-type=module -e ${JSON.stringify(script)}`, {
+      writeFileSync(join(work, "version.mjs"), script);
+      const { out } = await shell.run(`node ${JSON.stringify(join(work, "version.mjs"))}`, {
         NODE_PATH: "",
         EDGEPOOL_WEBHOOK_SECRETS: await shell.get("WEBHOOK_SECRET"),
         EDGEPOOL_JOBS_QUEUE_URL: queueUrl,

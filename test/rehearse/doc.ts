@@ -107,7 +107,7 @@ export class DocShell {
 
   /** Start code that keeps running (a server); resolves once its output matches `ready`. */
   start(code: string, ready: RegExp, extra: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
-    const p = spawn("bash", ["-c", this.script(`exec ${code.trim().replace(/&$/, "")}`)], {
+    const p = spawn("bash", ["-c", this.script(code.trim().replace(/&$/, ""))], {
       env: this.baseEnv(extra),
       detached: true,
     });
@@ -131,6 +131,7 @@ export class DocShell {
         reject(new Error(`exited ${code} before it was ready:\n${log}`));
       });
     });
+    started.catch(() => undefined); // reported where it is awaited
     return { process: p, started, log: () => log, stop: () => stopGroup(p) };
   }
 

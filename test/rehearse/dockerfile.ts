@@ -195,11 +195,17 @@ export function rehearseDockerfile(dockerfile: string, opts: RehearsalOptions): 
         }
         const to = dest.endsWith("/") || sources.length > 1 ? join(dest, posix.basename(s)) : dest;
         mkdirSync(join(stage.root, posix.dirname(to)), { recursive: true });
-        cpSync(from, join(stage.root, to), {
-          recursive: true,
-          filter: (p) => src !== null || !isIgnored(p.slice(ROOT.length + 1), ignore),
-        });
-        key = hash(`${key}\nCOPY ${s} ${to} ${contentHash(from)}`);
+        if (src) {
+          // From an earlier stage: its folder as it is (hard links), keyed by that stage's layers.
+          execFileSync("cp", ["-al", from, join(stage.root, to)]);
+          key = hash(`${key}\nCOPY --from=${src.key} ${s} ${to}`);
+        } else {
+          cpSync(from, join(stage.root, to), {
+            recursive: true,
+            filter: (p) => !isIgnored(p.slice(ROOT.length + 1), ignore),
+          });
+          key = hash(`${key}\nCOPY ${s} ${to} ${contentHash(from)}`);
+        }
       }
     } else if (kw === "RUN") {
       const command = (ins.getArgumentsContent() ?? "").trim();
