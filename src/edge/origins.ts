@@ -31,7 +31,7 @@ export interface ForwardRequest {
   /** Path and query string, e.g. `/v1/embeddings?x=1`. */
   path: string;
   headers: Headers;
-  body: Uint8Array | null;
+  body: Uint8Array<ArrayBuffer> | null;
 }
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { manifestText } from "../../src/models/manifest.js";
-import { resolveModel } from "../../src/models/store.js";
+import { resolveModel } from "../../src/models/resolve.js";
 import { pinFolder } from "../helpers/edge.js";
 import { fixture } from "../helpers/fixtures.js";
 

@@ -9,7 +9,7 @@ function modelOf(json: unknown): string | null {
 /** Buffer the body within the payload limit (413 beyond) and read its JSON and `model`. */
 export const readBody: Step = async (c, next) => {
   const req = c.req.raw;
-  let body: Uint8Array | null = null;
+  let body: Uint8Array<ArrayBuffer> | null = null;
   let json: unknown;
   if (req.method !== "GET" && req.method !== "HEAD") {
     const limit = c.var.config.payloadLimit;

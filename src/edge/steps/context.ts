@@ -13,7 +13,7 @@ export interface GatewayVars {
   /** The caller's key (set by auth). */
   key: ApiKey;
   /** The request body, buffered so that it can be replayed to another origin. */
-  body: Uint8Array | null;
+  body: Uint8Array<ArrayBuffer> | null;
   /** The body parsed as JSON; undefined when absent or not JSON. */
   json: unknown;
   /** The request's `model`, when its body names one. */
