@@ -43,11 +43,12 @@ describe.each(["Dockerfile", "Dockerfile.gpu"])("%s", (name) => {
     expect(validate(d.text).map((x) => `${x.range.start.line + 1}: ${x.message}`)).toEqual([]);
   });
 
-  it("pins every base image by tag, never latest; stages referenced by name exist", () => {
+  it("pins every base image by digest, never by tag alone; stages referenced by name exist", () => {
     for (const image of d.froms) {
       if (d.stages.includes(image)) continue;
-      expect(image).toMatch(/^[\w./-]+:[\w.-]+$/);
-      expect(image).not.toMatch(/:latest$/);
+      // name:tag@sha256:<64 hex>: the tag says what it is, the digest fixes the bytes.
+      expect(image).toMatch(/^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/);
+      expect(image).not.toMatch(/:latest@/);
     }
     for (const copy of d.file.getCOPYs()) {
       const from = fromStage(copy);
@@ -80,18 +81,34 @@ describe.each(["Dockerfile", "Dockerfile.gpu"])("%s", (name) => {
 describe("Dockerfile.gpu", () => {
   const d = inspect("Dockerfile.gpu");
 
-  it("runs on a CUDA 12 + cuDNN runtime base with --device auto", () => {
-    expect(d.froms.at(-1)).toMatch(/^nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+$/);
+  it("runs on a CUDA 12 + cuDNN runtime base, linux/amd64 only, with --device auto", () => {
+    expect(d.froms.at(-1)).toMatch(
+      /^nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+@sha256:/,
+    );
+    for (const from of d.file.getFROMs()) {
+      if (d.stages.includes(from.getImage() ?? "")) continue;
+      expect(from.getFlags().map((f) => `${f.getName()}=${f.getValue()}`)).toEqual([
+        "platform=linux/amd64",
+      ]);
+    }
     expect(JSON.parse(d.last("CMD")!.getArgumentsContent()!)).toEqual(
       expect.arrayContaining(["--device", "auto"]),
     );
   });
 
-  it("pins ONNX Runtime's CUDA provider to the onnxruntime-node version in package-lock.json", () => {
+  it("pins ONNX Runtime's CUDA provider to the lock's version and always checks its sha256", () => {
     const installed = lock.packages["node_modules/onnxruntime-node"]!.version;
     expect(d.args.get("ORT_VERSION")).toBe(installed);
-    for (const lib of ["cuda", "shared", "tensorrt"]) {
+    // No default: the build stops without it (rehearsed in test/rehearse/docker.test.ts).
+    expect(d.args.get("ORT_GPU_NUPKG_SHA256")).toBeNull();
+    expect(d.text).toContain("sha256sum -c -");
+    expect(d.text).not.toMatch(/if \[ -n "\$\{ORT_GPU_NUPKG_SHA256\}" \]/);
+    for (const lib of ["cuda", "shared"]) {
       expect(d.text).toContain(`libonnxruntime_providers_${lib}.so`);
     }
+    // No TensorRT runtime in the image: its provider would not load.
+    expect(d.text).not.toContain(
+      '"runtimes/linux-x64/native/libonnxruntime_providers_tensorrt.so"',
+    );
   });
 });
