@@ -44,6 +44,7 @@ const OFFLINE_ENV = {
   SLS_NOTIFICATIONS_MODE: "off",
   EDGEPOOL_LOG_LEVEL: "warn",
   EDGEPOOL_CALLBACK_ALLOW_PRIVATE: "true",
+  EDGEPOOL_CALLBACK_ALLOW_HTTP: "true",
 };
 
 const pg_ = await testBackends();
@@ -313,6 +314,25 @@ describe.skipIf(postgres.unavailable !== null)("rehearsal: AWS (docs/deploy.md Â
       expect(hooks).toContain("give --param=webhookSecretsParameter=");
       expect(classify).toContain("--param=classifyModel=<name>/<manifest-sha256> is required");
     }, 120_000);
+
+    it("without a database no jobs functions or queue; public=true serves without keys", async () => {
+      const code = docBlock("functions")
+        .split("\n")
+        .filter((l) => !/(apiKeysParameter|databaseUrlParameter|webhookSecretsParameter)=/.test(l))
+        .join("\n")
+        .replace("npm run build:functions\n", "")
+        .replace("npx osls deploy", "npx osls print --format json --param=public=true");
+      const { out } = await shell.run(code);
+      const config = JSON.parse(out.slice(out.indexOf("{"))) as {
+        functions: Record<string, { environment: Record<string, unknown> }>;
+        resources: { Resources: Record<string, Resource> };
+      };
+      expect(Object.keys(config.functions).sort()).toEqual([...FAMILY_NAMES].sort());
+      expect(config.resources.Resources.RerankJobsQueue).toBeUndefined();
+      for (const fn of Object.values(config.functions)) {
+        expect(Object.keys(fn.environment).filter((k) => k.endsWith("_PARAMETER"))).toEqual([]);
+      }
+    }, 60_000);
 
     it("a longer worker timeout raises the visibility timeout with it", async () => {
       const { out } = await shell.run(
