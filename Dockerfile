@@ -7,21 +7,30 @@
 # inspect node:24-bookworm-slim` prints the current one). test/rehearse/docker.test.ts copies
 # exactly what this file copies and runs its build steps, so a file missing here fails a test.
 ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
+# The build tools, at the versions in package-lock.json (test/deploy/docker.test.ts keeps them so).
+ARG ESBUILD_VERSION=0.28.2
+ARG TSX_VERSION=4.23.15
 
 FROM ${NODE_IMAGE} AS build
 # Set by buildx from --platform: which ONNX Runtime binaries stay.
-ARG TARGETARCH
-WORKDIR /app
-# onnxruntime-node's install script would fetch CUDA provider libraries: not on a CPU image.
-ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+ARG TARGETARCH=amd64
+ARG ESBUILD_VERSION
+ARG TSX_VERSION
+# The image runs the CLI bundle (dist/cli), built by esbuild: only these two build tools, in the
+# folder above the app (Node resolves them there), and the app's production dependencies.
+WORKDIR /build
+RUN echo '{"private":true}' > package.json \
+ && npm install --no-save --no-package-lock --no-audit --no-fund "esbuild@${ESBUILD_VERSION}" "tsx@${TSX_VERSION}"
+WORKDIR /build/app
+COPY package.json package-lock.json ./
 COPY scripts/build-cli.ts scripts/esbuild-node.ts ./scripts/
 COPY src ./src
-# `npm ci` builds dist/ (prepare: tsc, then the CLI bundle).
-RUN npm ci --no-audit --no-fund
-# Then only production dependencies, and only this platform's ONNX Runtime binaries.
-RUN npm prune --omit=dev --no-audit --no-fund
-RUN case "${TARGETARCH:-amd64}" in amd64) keep=x64 ;; arm64) keep=arm64 ;; \
+# Production dependencies as locked; no install scripts (onnxruntime-node's would fetch CUDA
+# provider libraries; the CPU image has no use for them).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN node --import tsx scripts/build-cli.ts
+# Only this platform's ONNX Runtime binaries.
+RUN case "$TARGETARCH" in amd64) keep=x64 ;; arm64) keep=arm64 ;; \
       *) echo "edgepool images are linux/amd64 or linux/arm64, not ${TARGETARCH}" >&2; exit 1 ;; esac \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 \
  && find node_modules/onnxruntime-node/bin/napi-v6/linux -mindepth 1 -maxdepth 1 ! -name "${keep}" -exec rm -rf {} +
@@ -30,9 +39,9 @@ FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production \
     EDGEPOOL_CACHE_DIR=/cache
-COPY --from=build --chown=node:node /app/package.json ./package.json
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /build/app/package.json ./package.json
+COPY --from=build --chown=node:node /build/app/node_modules ./node_modules
+COPY --from=build --chown=node:node /build/app/dist ./dist
 RUN mkdir -p /cache && chown node:node /cache
 USER node
 EXPOSE 8080

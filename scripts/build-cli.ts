@@ -5,7 +5,7 @@
  * answers its first request ~50 ms sooner (README, Performance). The library (dist/index.js)
  * stays tsc's output.
  */
-import { readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { NODE_BUNDLE } from "./esbuild-node.js";
@@ -13,6 +13,7 @@ import { NODE_BUNDLE } from "./esbuild-node.js";
 const ROOT = join(import.meta.dirname, "..");
 const OUT = join(ROOT, "dist", "cli");
 
+mkdirSync(OUT, { recursive: true });
 for (const f of readdirSync(OUT)) if (f.endsWith(".chunk.js")) rmSync(join(OUT, f));
 await build({
   ...NODE_BUNDLE,

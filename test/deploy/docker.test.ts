@@ -56,6 +56,15 @@ describe.each(["Dockerfile", "Dockerfile.gpu"])("%s", (name) => {
     }
   });
 
+  it("builds with esbuild and tsx at the lockfile's versions", () => {
+    for (const [arg, pkg] of [
+      ["ESBUILD_VERSION", "esbuild"],
+      ["TSX_VERSION", "tsx"],
+    ] as const) {
+      expect(d.args.get(arg), arg).toBe(lock.packages[`node_modules/${pkg}`]!.version);
+    }
+  });
+
   it("copies only files that exist, runs as a non-root user, serves on 8080 with a health check", () => {
     for (const copy of d.file.getCOPYs()) {
       if (fromStage(copy)) continue;

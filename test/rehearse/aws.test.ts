@@ -81,7 +81,10 @@ describe.skipIf(postgres.unavailable !== null)("rehearsal: AWS (docs/deploy.md Â
     bucket = await shell.get("BUCKET");
     s3 = await startS3(join(work, "s3"), await freePort(), bucket);
     await shell.set({ AWS_ENDPOINT_URL: s3.endpoint, DATABASE_URL: db.spec });
-    queueUrl = sqs.createQueue("edgepool-prod-rerank-jobs", { region: "eu-west-1" }).queueUrl;
+    // fauxqs names queues by sqs.<region>.localhost, which this machine does not resolve.
+    queueUrl = sqs
+      .createQueue("edgepool-prod-rerank-jobs", { region: "eu-west-1" })
+      .queueUrl.replace(/^http:\/\/[^/]+/, sqs.address.replace(/\/$/, ""));
   }, 120_000);
 
   afterAll(async () => {
@@ -439,7 +442,7 @@ describe.skipIf(postgres.unavailable !== null)("rehearsal: AWS (docs/deploy.md Â
           CALLBACK_URL: `${receiver.url}/hook`,
         });
         const accepted = JSON.parse(out) as { id: string; status: string };
-        expect(accepted.status).toBe("queued");
+        expect(accepted.status, out).toBe("queued");
         // The row, in the stage's database.
         const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
         await client.connect();

@@ -19,7 +19,7 @@ export const SKIPPED: ReadonlyArray<{ pattern: RegExp; why: string }> = [
   { pattern: /^useradd /, why: "a system user of the base image (useradd, as root)" },
   { pattern: /^mkdir -p \/cache && chown/, why: "the image's /cache, a system path (as root)" },
   {
-    pattern: /^set -eu; pkg=.*curl .*api\.nuget\.org.*sha256sum -c -/,
+    pattern: /^set -eu;\s+pkg=[\s\S]*curl [\s\S]*api\.nuget\.org[\s\S]*sha256sum -c -/,
     why: "a download from api.nuget.org (not reachable here), checked with sha256sum -c",
   },
 ];
@@ -150,7 +150,11 @@ export function rehearseDockerfile(dockerfile: string, opts: RehearsalOptions): 
         ins as unknown as { getProperty(): { getName(): string; getValue(): string | null } }
       ).getProperty();
       const name = p.getName();
-      vars[name] = opts.buildArgs?.[name] ?? globals[name] ?? p.getValue() ?? vars[name] ?? "";
+      // TARGETARCH is buildx's (from --platform), over any default the file gives.
+      vars[name] =
+        name === "TARGETARCH"
+          ? (vars[name] ?? "amd64")
+          : (opts.buildArgs?.[name] ?? globals[name] ?? p.getValue() ?? vars[name] ?? "");
     } else if (kw === "ENV") {
       const props = (
         ins as unknown as {
