@@ -1,6 +1,6 @@
--- The metering store (src/store/schema.ts: API keys, usage ledger, jobs) and the Worker's per-key
--- rate windows, on D1. Applied by `npx wrangler d1 migrations apply edgepool` (--local / --remote)
--- before the Worker serves; test/edge/migrations.test.ts keeps it equal to the store's schema.
+-- The metering store (src/store/schema.ts: API keys, usage ledger, quotas and rate limits, jobs)
+-- on D1. Applied by `npx wrangler d1 migrations apply edgepool` (--local / --remote) before the
+-- Worker serves; test/edge/migrations.test.ts keeps it equal to the store's schema.
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -60,14 +60,11 @@ CREATE TABLE IF NOT EXISTS rerank_jobs (
 
 CREATE INDEX IF NOT EXISTS rerank_jobs_due ON rerank_jobs (status, next_at);
 
-CREATE TABLE IF NOT EXISTS webhook_messages (
-  id TEXT PRIMARY KEY,
-  seen_at BIGINT NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS rate_windows (
-  key_id TEXT NOT NULL,
-  window_start INTEGER NOT NULL,
-  count INTEGER NOT NULL,
-  PRIMARY KEY (key_id, window_start)
+CREATE TABLE IF NOT EXISTS key_usage (
+  key_id TEXT PRIMARY KEY,
+  period_start BIGINT NOT NULL,
+  period_end BIGINT NOT NULL,
+  requests BIGINT NOT NULL,
+  tokens BIGINT NOT NULL,
+  tat BIGINT NOT NULL
 );

@@ -6,6 +6,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DOCS_FILES } from "../../src/api/docs.js";
 import { FAMILY_NAMES, ROUTE_FAMILIES } from "../../src/api/index.js";
 import { fixture } from "../helpers/fixtures.js";
 import { requireBundles } from "../helpers/functions.js";
@@ -255,7 +256,13 @@ describe.skipIf(postgres.unavailable !== null)("rehearsal: AWS (docs/deploy.md Â
         for (const p of ROUTE_FAMILIES[f]) expect(routes).toContain(`POST ${p}`);
       }
       expect(routes).toEqual(
-        expect.arrayContaining(["POST /v1/rerank/jobs", "GET /v1/usage", "GET /version"]),
+        expect.arrayContaining([
+          "POST /v1/rerank/jobs",
+          "GET /v1/usage",
+          "GET /version",
+          "GET /docs",
+          "GET /docs/{file+}",
+        ]),
       );
     });
 
@@ -266,6 +273,15 @@ describe.skipIf(postgres.unavailable !== null)("rehearsal: AWS (docs/deploy.md Â
           "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1",
         );
         expect(names.filter((n) => /napi-v6\/(darwin|win32|linux\/arm64)/.test(n))).toEqual([]);
+        // The API page's files travel with the function /docs is routed to, and only with it.
+        const docs = names.filter((n) => n.startsWith("node_modules/swagger-ui-dist/"));
+        expect(docs.sort(), f).toEqual(
+          f === "embeddings"
+            ? ["LICENSE", "NOTICE", "package.json", ...Object.keys(DOCS_FILES)]
+                .map((n) => `node_modules/swagger-ui-dist/${n}`)
+                .sort()
+            : [],
+        );
       }
       const { buffer, entries } = zipEntries(join(work, "package", "rerankJobs.zip"));
       expect(entries.filter((e) => e.name.includes("onnxruntime"))).toEqual([]);
