@@ -87,13 +87,14 @@ export async function applyMigrations(db: unknown): Promise<void> {
   }
 }
 
-/** Create an API key in the Worker's D1 with the metering store itself (migrations applied). */
+/** Create an API key in the Worker's D1 with the metering store itself (migrations applied first). */
 export async function createEdgeKey(
   db: unknown,
   key: string,
   rateLimit: number | null = null,
   requestQuota: number | null = null,
 ): Promise<string> {
+  await applyMigrations(db);
   const store = new Store(new D1Sql(db as D1Database));
   const keyHash = await hashKey(key);
   const id = `key-${keyHash.slice(0, 12)}`;
