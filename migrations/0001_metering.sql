@@ -66,5 +66,6 @@ CREATE TABLE IF NOT EXISTS key_usage (
   period_end BIGINT NOT NULL,
   requests BIGINT NOT NULL,
   tokens BIGINT NOT NULL,
-  tat BIGINT NOT NULL
+  tat BIGINT NOT NULL,
+  admitted BIGINT NOT NULL DEFAULT 0
 );
