@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import type { Convert, JsonObject, Runner } from "../core/index.js";
 import { isJsonObject } from "../core/index.js";
-import { ENGINE_DEFAULTS } from "../engine/defaults.js";
+import { defaultBatchTokensPerRequest, ENGINE_DEFAULTS } from "../engine/defaults.js";
 import type { Device, EngineOptions } from "../engine/index.js";
 import { SCORE_TEMPLATES } from "../engine/score-template.js";
 import type { Dtype } from "../models/index.js";
@@ -80,7 +80,8 @@ export const MODEL_FLAGS_HELP = `Model options:
   --max-batch-tokens-per-request N
                               most tokens of one request per micro-batch: a larger request
                               runs as several, interleaved with other requests', which wait
-                              for about one such share (default ${ENGINE_DEFAULTS.maxBatchTokensPerRequest})
+                              for about one such share (default: a quarter of
+                              --max-batch-tokens, ${defaultBatchTokensPerRequest(ENGINE_DEFAULTS.maxBatchTokens)})
   --max-concurrent-requests N requests queued or running before 429 (default ${ENGINE_DEFAULTS.maxConcurrentRequests})
   --min-batch-efficiency F    keep real/computed tokens per micro-batch ≥ F, 0–1
                               (default ${ENGINE_DEFAULTS.minBatchEfficiency}; 0 packs by budget alone)

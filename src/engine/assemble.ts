@@ -18,7 +18,7 @@ import {
 } from "../core/index.js";
 import type { Backend } from "./backend.js";
 import { padBatch } from "./batch.js";
-import { ENGINE_DEFAULTS } from "./defaults.js";
+import { defaultBatchTokensPerRequest, ENGINE_DEFAULTS } from "./defaults.js";
 import { Engine } from "./engine.js";
 import type { ModelFolder } from "./folder.js";
 import { checkConfigAgainstGraph, type GraphCheckMemo } from "./graph-limits.js";
@@ -55,6 +55,7 @@ export interface AssembleOptions {
   /**
    * Most tokens one request puts into one ONNX run: a larger request runs as several,
    * interleaved with other requests', which wait for about one such share, not the whole request.
+   * Default: a quarter of `maxBatchTokens`.
    */
   maxBatchTokensPerRequest?: number;
   /** Most requests queued or running before new ones are refused (429). */
@@ -222,11 +223,12 @@ export async function assembleEngine(
     { maxModelLen, vocabSize },
     extras.graphChecks,
   );
+  const maxBatchTokens = opts.maxBatchTokens ?? ENGINE_DEFAULTS.maxBatchTokens;
   const scheduler = new Scheduler(backend, {
     maxBatchSize: opts.maxBatchSize ?? ENGINE_DEFAULTS.maxBatchSize,
-    maxBatchTokens: opts.maxBatchTokens ?? ENGINE_DEFAULTS.maxBatchTokens,
+    maxBatchTokens,
     maxBatchTokensPerRequest:
-      opts.maxBatchTokensPerRequest ?? ENGINE_DEFAULTS.maxBatchTokensPerRequest,
+      opts.maxBatchTokensPerRequest ?? defaultBatchTokensPerRequest(maxBatchTokens),
     maxConcurrentRequests: opts.maxConcurrentRequests ?? ENGINE_DEFAULTS.maxConcurrentRequests,
     minBatchEfficiency: opts.minBatchEfficiency ?? ENGINE_DEFAULTS.minBatchEfficiency,
     padId,

@@ -3,11 +3,6 @@ export const ENGINE_DEFAULTS = {
   maxBatchSize: 64,
   /** bench/memory-sweep.ts: 2,048 against 8,192 tokens, -90 MiB peak RSS at equal throughput (README). */
   maxBatchTokens: 2048,
-  /**
-   * A request's share of one micro-batch: one 512-token sequence, ~60 ms of a MiniLM-L6 on two
-   * cores, what a request arriving behind a large one waits before its own batch (README).
-   */
-  maxBatchTokensPerRequest: 512,
   maxConcurrentRequests: 1024,
   minBatchEfficiency: 0.9,
   /** Longest text prompt in characters, checked before tokenizing (~0.3 s of tokenizer time). */
@@ -18,3 +13,13 @@ export const ENGINE_DEFAULTS = {
    */
   maxRequestTokens: 65_536,
 } as const;
+
+/**
+ * A request's share of one micro-batch by default: a quarter of the token budget. With the
+ * defaults, 512 tokens (one 512-token sequence, ~60 ms of a MiniLM-L6 on two cores): about what a
+ * request arriving behind a large one waits before its own batch runs (README, fairness). A
+ * budget raised for a faster device raises the share with it.
+ */
+export function defaultBatchTokensPerRequest(maxBatchTokens: number): number {
+  return Math.max(1, Math.floor(maxBatchTokens / 4));
+}
