@@ -1,6 +1,7 @@
 // edgepool benchmark: the raw ONNX Runtime limit, edgepool over HTTP, a naive server (one pipeline
 // call per request, no batching, no worker), the mixed workload, memory, cold start and int8, side
-// by side on the same inputs; prints every ratio next to its goal. Writes
+// by side on the same inputs, and small requests' latency while one 2,048 × 512-token request runs
+// (bench/lib/fairness.ts); prints every ratio next to its goal. Writes
 // bench/results/latest.json (and <model>.json). `--quick` runs a quarter of the inputs, 1 run.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import { parseArgs } from "node:util";
 import { mappedWeightsGraph } from "../src/engine/node/mapped-weights.js";
 import { defaultCacheDir } from "../src/models/index.js";
 import { mixedWorkload, stsSentences } from "./lib/data.js";
+import { FAIRNESS_GOAL, measureFairness } from "./lib/fairness.js";
 import { crossEncoderSpearman, ensureQuantized, int8Cosines, sessionCreation } from "./lib/int8.js";
 import { hasWrk, type LoadResult, runLoad, runWrk } from "./lib/load.js";
 import { BENCH_DIR, ensureModel, modelBytes, ROOT } from "./lib/models.js";
@@ -294,6 +296,23 @@ async function main() {
     ]).toString(),
   );
 
+  // The MiniLM-L6 shape only: the scenario's 512-token inputs need its graph's 512 positions.
+  const largeInputs = values.quick ? 256 : 2048;
+  log(`fairness: small requests while one request of ${largeInputs} × 512 tokens runs, and idle`);
+  const fairness =
+    shape === "minilm-l6"
+      ? await measureFairness({
+          bin: CLI,
+          inputs: largeInputs,
+          tokens: 512,
+          clients: 4,
+          idleSeconds: values.quick ? 5 : 10,
+          flags: serverArgs,
+          alone: false,
+          port: ++port,
+        })
+      : null;
+
   const e64 = edge[64]!;
   const memoryRef = baselineKb * 1024 + modelBytes(modelDir);
   const ratios = {
@@ -318,6 +337,7 @@ async function main() {
     int8CosineMin: cosine.min,
     int8CosineMean: cosine.mean,
     crossEncoderSpearmanInt8: spearmanCross,
+    smallP99UnderLargeVsIdle: fairness?.ratio ?? Number.NaN,
   };
   const results = {
     date: new Date().toISOString(),
@@ -357,6 +377,7 @@ async function main() {
     },
     memory: { serverPeakRssBytes: serverPeakRss, baselineRssBytes: baselineKb * 1024 },
     int8: { cosine },
+    fairness,
     ratios,
   };
   const targets: Array<[string, number, "≥" | "≤" | "", number | null]> = [
@@ -379,6 +400,12 @@ async function main() {
     ["q8 c=64 / fp32 c=64, runs minutes apart (info)", ratios.q8C64VsFp32C64SeparateRuns, "", null],
     ["int8 cosine to fp32, min over sentences", ratios.int8CosineMin, "≥", 0.99],
     ["cross-encoder Spearman int8 vs fp32", ratios.crossEncoderSpearmanInt8, "≥", 0.99],
+    [
+      `small p99 during one ${largeInputs} × 512 request / idle`,
+      ratios.smallP99UnderLargeVsIdle,
+      "≤",
+      FAIRNESS_GOAL,
+    ],
     ["c=64 / naive server c=64 (info)", ratios.c64VsNaiveC64, "", null],
     ["c=64 with --workers 0 / raw best batch (info)", ratios.inlineC64VsRaw, "", null],
     ["p50 c=1 with --workers 0 / default (info)", ratios.inlineP50C1VsDefault, "", null],
@@ -419,6 +446,9 @@ async function main() {
       .join(" ")} seq/s`,
     `peak RSS                 ${(serverPeakRss / 2 ** 20).toFixed(0)} MiB (baseline ${(baselineKb / 1024).toFixed(0)} MiB + model ${(modelBytes(modelDir) / 2 ** 20).toFixed(0)} MiB)`,
     `cold start (${coldRounds} rounds) serve ${median(colds).toFixed(0)} ms, library ${median(libs).toFixed(0)} ms, floor ${median(floors).toFixed(0)} ms (${median(mappedFloors).toFixed(0)} ms on the mapped copy); session creation ${creation.sourceMs.toFixed(0)} ms (source) / ${creation.preOptimizedMs.toFixed(0)} ms (pre-optimised) / ${creation.mappedMs.toFixed(0)} ms (mapped weights)`,
+    fairness
+      ? `one large request        ${largeInputs} × 512 tokens in ${fairness.largeSeconds.toFixed(1)} s (${Math.round(fairness.largeTokensPerSecond)} tokens/s beside 4 clients of small requests); small p50/p99 ${fairness.loaded.p50.toFixed(1)}/${fairness.loaded.p99.toFixed(1)} ms meanwhile, ${fairness.idle.p50.toFixed(1)}/${fairness.idle.p99.toFixed(1)} ms idle`
+      : "one large request        (the MiniLM-L6 shape only)",
     `int8                     raw ${rawQ8.throughput.toFixed(1)} seq/s, single ${rawQ8.singleMedianMs.toFixed(2)} ms; edgepool q8 c=64 ${edgeQ8[64]!.throughput.toFixed(1)} req/s, c=1 p50 ${edgeQ8[1]!.p50.toFixed(2)} ms; cosine min ${cosine.min.toFixed(6)} mean ${cosine.mean.toFixed(6)} (${cosine.count} sentences)`,
     "",
     `${"goal".padEnd(50)} ${"measured".padStart(8)}   target`,
