@@ -1,13 +1,19 @@
 import {
+  type ColbertSettings,
+  colbertSettings,
   type DenseLayer,
   isJsonObject,
   type JsonObject,
   type ModelConfig,
   ModelConfigError,
   parseDenseConfig,
+  parseRouterConfig,
   parseSafetensors,
+  parseSpladePooling,
   poolingFromSentenceTransformers,
+  STANFORD_COLBERT_ARCHITECTURE,
   type SentenceTransformersPooling,
+  type SpladePoolingConfig,
   setOwn,
 } from "../core/index.js";
 
@@ -37,6 +43,23 @@ export interface ModelFolder {
   /** sentence-transformers prompts by name, e.g. `{ query: "query: " }`. */
   prompts: Record<string, string>;
   defaultPromptName: string | null;
+  /** A sentence-transformers SparseEncoder's SPLADE pooling and query side, when it is one. */
+  splade: SpladeFolder | null;
+  /** `idf.json` (token → weight), when the folder has one (OpenSearch's inference-free models). */
+  idf: unknown;
+  /** A ColBERT checkpoint's settings (PyLate or Stanford), when it is one. */
+  colbert: ColbertSettings | null;
+}
+
+/** What a SparseEncoder's modules say. */
+export interface SpladeFolder {
+  pooling: SpladePoolingConfig;
+  /** Query-side static weights by token id (a Router's `SparseStaticEmbedding`), or null. */
+  queryWeights: Float32Array | null;
+  /** Whether the Router sends queries to static weights (inference-free SPLADE). */
+  inferenceFreeQueries: boolean;
+  /** The route a prompt takes when the request names none (the Router's default). */
+  defaultRoute: "query" | "document";
 }
 
 /** ONNX file candidates in the order optimum and transformers.js lay them out. */
@@ -115,6 +138,82 @@ async function readDense(reader: FolderReader, path: string): Promise<DenseLayer
   return { ...cfg, weight: weight.data, bias };
 }
 
+const isType = (m: StModule, name: string) => m.type.endsWith(`.${name}`);
+
+/**
+ * A SparseEncoder's SPLADE modules: a `SpladePooling` in modules.json, or in the document route
+ * of a sentence-transformers 5 `Router`, whose query route may be a `SparseStaticEmbedding`
+ * (inference-free SPLADE: its weights in `model.safetensors`, else the folder's `idf.json`).
+ */
+async function readSpladeModules(
+  reader: FolderReader,
+  modules: readonly StModule[],
+): Promise<SpladeFolder | null> {
+  const pooling = modules.find((m) => isType(m, "SpladePooling"));
+  if (pooling) {
+    const json = await readJsonIfExists(reader, join(pooling.path, "config.json"));
+    return {
+      pooling: parseSpladePooling(json, reader.locate(pooling.path)),
+      queryWeights: null,
+      inferenceFreeQueries: false,
+      defaultRoute: "document",
+    };
+  }
+  const router = modules.find((m) => isType(m, "Router"));
+  if (!router) return null;
+  const where = join(router.path, "router_config.json");
+  const config = parseRouterConfig(await readJsonIfExists(reader, where), reader.locate(where));
+  const inRoute = (route: string, type: string) =>
+    (config.routes[route] ?? []).find((m) => isType(m, type));
+  const docPooling = inRoute("document", "SpladePooling");
+  if (!docPooling) return null;
+  const poolingPath = join(router.path, docPooling.path);
+  const poolingConfig = parseSpladePooling(
+    await readJsonIfExists(reader, join(poolingPath, "config.json")),
+    reader.locate(poolingPath),
+  );
+  const staticQuery = inRoute("query", "SparseStaticEmbedding");
+  let queryWeights: Float32Array | null = null;
+  if (staticQuery) {
+    const rel = join(join(router.path, staticQuery.path), "model.safetensors");
+    if (await reader.exists(rel)) {
+      const weight = parseSafetensors(await reader.read(rel)).get("weight");
+      if (weight?.shape.length !== 1) {
+        throw new ModelConfigError(`${reader.locate(rel)}: weight must be one value per token`);
+      }
+      queryWeights = weight.data;
+    }
+  }
+  return {
+    pooling: poolingConfig,
+    queryWeights,
+    inferenceFreeQueries: staticQuery !== undefined,
+    defaultRoute: config.defaultRoute === "query" ? "query" : "document",
+  };
+}
+
+/**
+ * A Stanford ColBERT checkpoint's projection: `linear.weight` (vLLM also reads
+ * `colbert_linear.weight`) in the checkpoint's `model.safetensors`, beside the ONNX export.
+ */
+async function readStanfordProjection(reader: FolderReader): Promise<DenseLayer> {
+  const rel = "model.safetensors";
+  if (!(await reader.exists(rel))) {
+    throw new ModelConfigError(
+      `${reader.locate(rel)} is missing: a Stanford ColBERT checkpoint (${STANFORD_COLBERT_ARCHITECTURE}) keeps its projection (linear.weight) there`,
+    );
+  }
+  const tensors = parseSafetensors(await reader.read(rel));
+  const weight = tensors.get("linear.weight") ?? tensors.get("colbert_linear.weight");
+  if (weight?.shape.length !== 2) {
+    throw new ModelConfigError(
+      `${reader.locate(rel)} has no linear.weight [dim, hidden]: the ColBERT projection`,
+    );
+  }
+  const [outFeatures, inFeatures] = weight.shape as [number, number];
+  return { inFeatures, outFeatures, weight: weight.data, bias: null, activation: "identity" };
+}
+
 /** What a session needs to start: the config and the ONNX file, read before the rest. */
 export interface FolderHead {
   config: ModelConfig;
@@ -155,6 +254,14 @@ export async function parseModelFolder(
     dense.push(await readDense(reader, m.path));
   }
   const stConfig = await readJsonIfExists(reader, "config_sentence_transformers.json");
+  const colbert = colbertSettings(
+    config,
+    stConfig,
+    await readJsonIfExists(reader, "artifact.metadata"),
+  );
+  if (colbert && dense.length === 0 && config.architectures?.[0] === STANFORD_COLBERT_ARCHITECTURE) {
+    dense.push(await readStanfordProjection(reader));
+  }
   const prompts: Record<string, string> = {};
   let defaultPromptName: string | null = null;
   if (isJsonObject(stConfig)) {
@@ -181,5 +288,8 @@ export async function parseModelFolder(
     dense,
     prompts,
     defaultPromptName,
+    splade: await readSpladeModules(reader, modules),
+    idf: await readJsonIfExists(reader, "idf.json"),
+    colbert,
   };
 }

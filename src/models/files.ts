@@ -20,12 +20,28 @@ const METADATA = [
   "sentence_bert_config.json",
   "config_sentence_transformers.json",
   "1_Pooling/config.json",
+  // sentence-transformers 5's Router (asymmetric models), OpenSearch's query IDF table
+  "router_config.json",
+  "idf.json",
+  // Stanford ColBERT checkpoints' settings (their projection is in model.safetensors)
+  "artifact.metadata",
+];
+
+/** Module files beside the graph that the model's families read. */
+const MODULE_FILES = [
+  /^\d+_Dense\/(config\.json|model\.safetensors)$/,
+  // SPLADE: SpladePooling's config, a Router's query-side static weights
+  /^(\w+_)?\d+_SpladePooling\/config\.json$/,
+  /^\w+_\d+_SparseStaticEmbedding\/(config\.json|model\.safetensors)$/,
+  // bge-m3's heads, converted by scripts/bge-m3-heads-to-safetensors.py
+  /^(sparse|colbert)_linear\.safetensors$/,
 ];
 
 /**
  * The files a model needs out of everything its repository holds: configs, tokenizer,
- * sentence-transformers modules (Dense weights included) and the chosen ONNX variant with its
- * external data.
+ * sentence-transformers modules (Dense weights included), the heads and tables its family reads
+ * (SPLADE's pooling and IDF, bge-m3's converted heads, a Stanford ColBERT checkpoint's weights,
+ * which hold its projection), and the chosen ONNX variant with its external data.
  */
 export function selectModelFiles(available: readonly string[], dtype: Dtype = "fp32"): string[] {
   const have = new Set(available);
@@ -35,7 +51,8 @@ export function selectModelFiles(available: readonly string[], dtype: Dtype = "f
       ? "model.onnx"
       : null;
   const out = METADATA.filter((f) => have.has(f));
-  out.push(...available.filter((f) => /^\d+_Dense\/(config\.json|model\.safetensors)$/.test(f)));
+  out.push(...available.filter((f) => MODULE_FILES.some((p) => p.test(f))));
+  if (have.has("artifact.metadata") && have.has("model.safetensors")) out.push("model.safetensors");
   if (onnx) {
     out.push(onnx);
     out.push(...available.filter((f) => f.startsWith(`${onnx}_data`) || f === `${onnx}.data`));
