@@ -22,7 +22,7 @@ import {
   type TokenStates,
 } from "./pooling.js";
 import type { PoolerKind } from "./runner.js";
-import type { SparseVector } from "./splade.js";
+import { type SparseVector, toDense } from "./splade.js";
 import { type ModelOutputKind, type PoolingTask, supportedTasks } from "./tasks.js";
 import {
   colbertVectors,
@@ -49,6 +49,13 @@ export interface PoolerSpec {
   fromTokens?: number;
   /** bge-m3's sparse and ColBERT heads, when the architecture enables them. */
   tokenHeads?: TokenHeads | null;
+  /**
+   * SPLADE: the session reduces the vocabulary logits to each sequence's sparse vector
+   * (`SequenceOutput.sparse`); `outputSize` is the vocabulary size.
+   */
+  splade?: boolean;
+  /** ColBERT: only per-token vectors (the Dense projection of the rows PyLate keeps), and MaxSim. */
+  colbert?: boolean;
 }
 
 /** Per-request pooling parameters; null/undefined mean "the model's default". */
@@ -99,6 +106,8 @@ export interface SequenceOutput {
   tokenIds: readonly number[];
   /** A read reduced in the session (SPLADE): the sequence's sparse vector; `states` is empty. */
   sparse?: SparseVector;
+  /** The rows that are token vectors (ColBERT documents leave out their skiplist), else all. */
+  keep?: readonly number[] | null;
 }
 
 export type PooledOutput = Float32Array | Float32Array[];
@@ -108,6 +117,17 @@ const OUTPUT_OF: Record<PoolerKind, ModelOutputKind> = {
   classify: "sequence_logits",
   token_classify: "token_logits",
 };
+
+/** The rows of a sequence that are token vectors. */
+function keptRows(seq: SequenceOutput): Float32Array[] {
+  const all = rows(seq.states);
+  return seq.keep ? seq.keep.map((i) => all[i]!) : all;
+}
+
+/** A sparse vector as lexical weights (index = token id). */
+export function sparseWeights(v: SparseVector): LexicalWeight[] {
+  return Array.from(v.indices, (tokenId, k) => ({ tokenId, weight: v.values[k]! }));
+}
 
 /** Pooling methods and heads composed per task for one model (vLLM's DispatchPooler). */
 export class Pooler {
@@ -129,6 +149,10 @@ export class Pooler {
       spec.kind === "classify",
     );
     if (spec.kind === "embed" && spec.tokenHeads?.sparse) this.tasks.push("token_classify");
+    // vLLM's SPLADE model: embed (the vocabulary-sized vector); its graph has no hidden states.
+    if (spec.splade) this.tasks = ["embed", "score"];
+    // vLLM's ColBERTModel serves token_embed only; score is late interaction.
+    if (spec.colbert) this.tasks = ["token_embed", "score"];
     this.activation = classifierActivation({
       ...spec.config,
       num_labels: labels || numLabels(spec.config),
@@ -171,12 +195,20 @@ export class Pooler {
 
   /** Whether `token_embed` gives ColBERT vectors and `score` defaults to MaxSim. */
   get lateInteraction(): boolean {
-    return Boolean(this.spec.tokenHeads?.colbert);
+    return Boolean(this.spec.tokenHeads?.colbert) || this.spec.colbert === true;
   }
 
-  /** Whether the model has a sparse (lexical) head. */
+  /** Whether the model gives sparse (lexical) vectors: a sparse head, or SPLADE. */
   get sparse(): boolean {
-    return this.spec.kind === "embed" && Boolean(this.spec.tokenHeads?.sparse);
+    return (
+      this.spec.kind === "embed" &&
+      (Boolean(this.spec.tokenHeads?.sparse) || this.spec.splade === true)
+    );
+  }
+
+  /** Whether the graph applies bge-m3's heads and normalization itself (a three-output export). */
+  private get headsInGraph(): boolean {
+    return this.spec.tokenHeads?.sparse === "graph";
   }
 
   supports(task: PoolingTask): boolean {
@@ -192,8 +224,25 @@ export class Pooler {
       validateDimensions(
         this.spec.modelName,
         this.spec.config,
-        colbert ? colbert.outFeatures : this.embeddingSize,
+        colbert === "graph"
+          ? this.spec.outputSize
+          : colbert
+            ? colbert.outFeatures
+            : this.embeddingSize,
         params.dimensions,
+      );
+    }
+    const act = params.useActivation;
+    if (this.spec.splade && act !== undefined && act !== null) {
+      throw new BadRequestError(
+        `use_activation does not apply to a SPLADE model: its vectors are log(1 + relu(logits)) pooled, never normalized`,
+        "use_activation",
+      );
+    }
+    if (this.headsInGraph && act === false) {
+      throw new BadRequestError(
+        `"${this.spec.modelName}" is a bge-m3 graph whose outputs are activated and normalized inside it: use_activation false cannot be served (the safetensors heads can)`,
+        "use_activation",
       );
     }
     if (task === "token_classify") {
@@ -239,11 +288,27 @@ export class Pooler {
   /** Apply the task's pooling and head to one sequence. `score` is pooled as `embed` or `classify`. */
   run(task: PoolingTask, seq: SequenceOutput, params: PoolingParams = {}): PooledOutput {
     const act = this.useActivation(params);
+    if (this.spec.splade && (task === "embed" || task === "score")) {
+      // vLLM's SPLADE embedding: the vocabulary-sized vector.
+      return toDense(seq.sparse!, this.spec.outputSize);
+    }
+    // A three-output bge-m3 graph: dense_vecs is the normalized CLS vector already.
+    if (this.headsInGraph && (task === "embed" || task === "score")) {
+      return embeddingHead(seq.states.data, [], this.dimensions(params), false);
+    }
     switch (task) {
       case "embed":
         return embeddingHead(this.pool(seq.states), this.spec.dense, this.dimensions(params), act);
       case "token_embed": {
         const heads = this.spec.tokenHeads;
+        if (heads?.colbert === "graph") {
+          return tokenEmbeddingHead(
+            colbertVectors(seq.states, seq.tokenIds, heads),
+            [],
+            this.dimensions(params),
+            false,
+          );
+        }
         // bge-m3's ColBERT vectors replace the Dense layers of the dense embedding.
         return heads?.colbert
           ? tokenEmbeddingHead(
@@ -252,7 +317,7 @@ export class Pooler {
               this.dimensions(params),
               act,
             )
-          : tokenEmbeddingHead(rows(seq.states), this.spec.dense, this.dimensions(params), act);
+          : tokenEmbeddingHead(keptRows(seq), this.spec.dense, this.dimensions(params), act);
       }
       case "classify":
         return classifierHead(this.logits(seq), this.activation, act, this.spec.poolerConfig);
@@ -288,9 +353,13 @@ export class Pooler {
     );
   }
 
-  /** A sparse model's lexical weights for one sequence (special tokens dropped, repeats max-pooled). */
+  /**
+   * A sparse model's lexical weights for one sequence: a SPLADE vector's entries (index = token
+   * id); a sparse head's weights with special tokens dropped and repeats max-pooled.
+   */
   lexical(seq: SequenceOutput, isSpecial: (id: number) => boolean): LexicalWeight[] {
     if (!this.sparse) throw new UnsupportedTaskError("token_classify", this.tasks);
+    if (this.spec.splade) return sparseWeights(seq.sparse!);
     const { weights, tokenIds } = sparseTokenWeights(
       seq.states,
       seq.tokenIds,

@@ -5,10 +5,13 @@ import { rows, type TokenStates } from "./pooling.js";
 /**
  * Per-token heads on top of an encoder's hidden states, as bge-m3 (FlagEmbedding) defines them:
  * `sparse` (hidden → 1, ReLU) gives lexical weights, `colbert` (hidden → dim) ColBERT vectors.
+ * `"graph"`: the ONNX graph applies the head itself (bge-m3's three-output exports: `sparse_vecs`
+ * holds relu(sparse_linear(h)) per token, `colbert_vecs` the normalized vectors of every token
+ * but the first), and its output is read as it is.
  */
 export interface TokenHeads {
-  sparse: DenseLayer | null;
-  colbert: DenseLayer | null;
+  sparse: DenseLayer | "graph" | null;
+  colbert: DenseLayer | "graph" | null;
   /** The tokens vLLM's BOS/EOS filter drops (bge-m3: `<s>` and `</s>`). */
   bosTokenId: number | null;
   eosTokenId: number | null;
@@ -40,8 +43,10 @@ export function colbertVectors(
   tokenIds: readonly number[],
   heads: TokenHeads,
 ): Float32Array[] {
-  const [start, end] = keptRange(tokenIds, heads.bosTokenId, null);
   const head = heads.colbert!;
+  // The graph's output has dropped the first position already.
+  if (head === "graph") return rows(states);
+  const [start, end] = keptRange(tokenIds, heads.bosTokenId, null);
   return rows(states)
     .slice(start, end)
     .map((h) => applyDense(head, h));
@@ -61,6 +66,8 @@ export function sparseTokenWeights(
   const head = heads.sparse!;
   const kept = rows(states).slice(start, end);
   const weights = Float32Array.from(kept, (h) => {
+    // The graph's sparse_vecs are relu(sparse_linear(h)) already.
+    if (head === "graph") return h[0]!;
     const w = applyDense(head, h)[0]!;
     return activate ? Math.max(0, w) : w;
   });

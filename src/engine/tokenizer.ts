@@ -61,6 +61,7 @@ export class TextTokenizer {
       "unk_token",
       "cls_token",
       "sep_token",
+      "mask_token",
     ]) {
       this.specialTokens[key] = tokenName(tokenizerConfig[key]);
     }
@@ -82,6 +83,17 @@ export class TextTokenizer {
 
   isSpecial(id: number): boolean {
     return this.specialIds.has(id);
+  }
+
+  /** The id of a special token named in tokenizer_config.json (`mask_token`, …), or null. */
+  specialTokenId(key: string): number | null {
+    const name = this.specialTokens[key];
+    return name ? this.tokenId(name) : null;
+  }
+
+  /** The unknown token's id, or null. */
+  get unkTokenId(): number | null {
+    return this.unkId ?? null;
   }
 
   private pieces(text: string): string[] {
