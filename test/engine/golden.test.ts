@@ -28,11 +28,11 @@ async function runCase(llm: LLM, c: GoldenCase): Promise<unknown[]> {
     case "reward":
       return (await llm.reward(c.prompts!, opts)).map((r) => r.outputs.data);
     case "encode":
-      return (await llm.encode(c.prompts!, opts)).map((r) => r.outputs.data);
+      return (await llm.encode(c.prompts ?? c.texts!, opts)).map((r) => r.outputs.data);
     case "score":
       return (await llm.score(c.text1!, c.text2!, opts)).map((r) => r.outputs.score);
     case "sparse":
-      return (await llm.embedSparse(c.prompts!)).map((r) =>
+      return (await llm.embedSparse(c.prompts ?? c.texts!, opts)).map((r) =>
         r.outputs.weights.map((w) => [w.tokenId, w.weight]),
       );
   }
