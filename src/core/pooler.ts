@@ -22,7 +22,7 @@ import {
   type TokenStates,
 } from "./pooling.js";
 import type { PoolerKind } from "./runner.js";
-import { type SparseVector, toDense } from "./splade.js";
+import { type SparseVector, staticSparse, toDense } from "./splade.js";
 import { type ModelOutputKind, type PoolingTask, supportedTasks } from "./tasks.js";
 import {
   colbertVectors,
@@ -54,6 +54,11 @@ export interface PoolerSpec {
    * (`SequenceOutput.sparse`); `outputSize` is the vocabulary size.
    */
   splade?: boolean;
+  /**
+   * Inference-free SPLADE: each token's static (IDF) weight, by token id; a query's sparse vector
+   * is its tokens' weights, with no model run.
+   */
+  staticWeights?: Float32Array | null;
   /** ColBERT: only per-token vectors (the Dense projection of the rows PyLate keeps), and MaxSim. */
   colbert?: boolean;
 }
@@ -204,6 +209,29 @@ export class Pooler {
       this.spec.kind === "embed" &&
       (Boolean(this.spec.tokenHeads?.sparse) || this.spec.splade === true)
     );
+  }
+
+  /**
+   * The graph output a task reads when it is not the default one (a three-output bge-m3 graph:
+   * ColBERT vectors for token_embed, sparse weights for token_classify and lexical weights).
+   */
+  readOf(task: PoolingTask | "lexical"): string | undefined {
+    const graph = this.spec.tokenHeads?.graphOutputs;
+    if (!graph) return undefined;
+    if (task === "token_embed") return graph.colbert;
+    if (task === "token_classify" || task === "lexical") return graph.sparse;
+    return undefined;
+  }
+
+  /** An inference-free SPLADE query's output: its tokens' static weights, no model run. */
+  staticOutput(tokenIds: readonly number[]): SequenceOutput {
+    const weights = this.spec.staticWeights;
+    if (!weights) throw new ModelConfigError("This model has no static query weights");
+    return {
+      states: { data: new Float32Array(0), tokens: 0, dim: this.spec.outputSize },
+      tokenIds,
+      sparse: staticSparse(tokenIds, weights),
+    };
   }
 
   /** Whether the graph applies bge-m3's heads and normalization itself (a three-output export). */

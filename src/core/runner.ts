@@ -84,9 +84,12 @@ export function resolvePoolerKind(
   if (!outputForKind(kind, available)) {
     const arch = (config.architectures ?? []).join(", ") || "unknown architecture";
     const what = kind === "embed" ? "`last_hidden_state`" : "`logits`";
+    const mlm = (config.architectures ?? []).some((a) => /ForMaskedLM$/.test(a));
     const llm =
       kind === "embed" && available.includes("token_logits")
-        ? `. This graph outputs vocabulary logits (a causal LM): to serve it as an LLM reranker, set --hf-overrides '{"architectures":["<Name>ForSequenceClassification"],"classifier_from_token":["no","yes"]}'`
+        ? mlm
+          ? `. This graph outputs vocabulary logits (a masked LM): to serve it as SPLADE, set --hf-overrides '{"architectures":["BertSpladeSparseEmbeddingModel"]}', or give the folder sentence-transformers' SpladePooling module`
+          : `. This graph outputs vocabulary logits (a causal LM): to serve it as an LLM reranker, set --hf-overrides '{"architectures":["<Name>ForSequenceClassification"],"classifier_from_token":["no","yes"]}'`
         : "";
     throw new ModelConfigError(
       `Cannot run ${arch} as a '${kind}' model: its ONNX graph has no ${what} output of the right shape (outputs: ${available.join(", ") || "none"})${llm}`,

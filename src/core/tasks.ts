@@ -19,7 +19,14 @@ export type ModelOutputKind =
   /** sequence `logits` `[batch, num_labels]` */
   | "sequence_logits"
   /** token `logits` `[batch, seq, num_labels]` */
-  | "token_logits";
+  | "token_logits"
+  /**
+   * bge-m3's three-output exports: `dense_vecs` `[batch, hidden]` (normalized CLS),
+   * `sparse_vecs` `[batch, seq, 1]` (relu(sparse_linear(h))), `colbert_vecs` `[batch, seq - 1, dim]`.
+   */
+  | "m3_dense"
+  | "m3_sparse"
+  | "m3_colbert";
 
 /**
  * Tasks a model supports (vLLM's architecture table, as far as the graph allows), given whether it

@@ -15,6 +15,8 @@ export interface TokenHeads {
   /** The tokens vLLM's BOS/EOS filter drops (bge-m3: `<s>` and `</s>`). */
   bosTokenId: number | null;
   eosTokenId: number | null;
+  /** When the graph applies the heads: the outputs holding the sparse weights and ColBERT vectors. */
+  graphOutputs?: { sparse: string; colbert: string };
 }
 
 /** The architecture name that turns bge-m3's extra heads on, as vLLM. */

@@ -7,6 +7,7 @@ import {
   type JsonObject,
   type ModelConfig,
   ModelConfigError,
+  type ModelOutputKind,
   outputForKind,
   Pooler,
   type PoolerConfig,
@@ -15,16 +16,19 @@ import {
   type Runner,
   resolvePoolerConfig,
   resolvePoolerKind,
+  spladeReduce,
+  type TokenHeads,
 } from "../core/index.js";
 import type { Backend } from "./backend.js";
 import { padBatch } from "./batch.js";
 import { defaultBatchTokensPerRequest, ENGINE_DEFAULTS } from "./defaults.js";
 import { Engine } from "./engine.js";
+import { detectFamily, type Family, familyPrompts, staticQueryWeights } from "./families.js";
 import type { ModelFolder } from "./folder.js";
 import { checkConfigAgainstGraph, type GraphCheckMemo } from "./graph-limits.js";
 import type { IOProcessor } from "./io-processor.js";
 import type { ModelOutput } from "./onnx-model.js";
-import { Scheduler } from "./scheduler.js";
+import { Scheduler, type SchedulerRead } from "./scheduler.js";
 import { resolveScoreTemplate } from "./score-template.js";
 import { readTokenHeads } from "./token-heads.js";
 import type { TextTokenizer } from "./tokenizer.js";
@@ -124,9 +128,50 @@ interface Pooling {
   padId: number;
   /** `classifier_from_token`'s columns, gathered at the last token. */
   fromToken: number[] | null;
+  family: Family;
 }
 
-/** The pooler: its task from the architecture and the graph, its width from one probe run. */
+/** The pooler kind and the graph output it reads: the family's when it decides them. */
+function kindAndOutput(
+  opts: AssembleOptions,
+  config: ModelConfig,
+  backend: Backend,
+  family: Family,
+): { kind: PoolerKind; output: ModelOutput; outputKind: ModelOutputKind } {
+  // SPLADE reads the vocabulary logits; a bge-m3 graph its dense_vecs (by default).
+  if (family.splade) return { kind: "embed", output: family.logits!, outputKind: "token_logits" };
+  if (family.m3) return { kind: "embed", output: family.m3.dense, outputKind: "hidden" };
+  const kinds = backend.outputs.map((o) => o.kind);
+  const kind = resolvePoolerKind(config, kinds, opts.runner, opts.convert);
+  const outputKind = outputForKind(kind, kinds)!;
+  return { kind, output: backend.outputs.find((o) => o.kind === outputKind)!, outputKind };
+}
+
+/** bge-m3's heads: applied by the graph, or read from safetensors beside it (the override). */
+async function tokenHeadsOf(
+  family: Family,
+  folder: ModelFolder,
+  config: ModelConfig,
+  tokenizer: TextTokenizer,
+  outputSize: number,
+): Promise<TokenHeads | null> {
+  const bos = tokenizer.tokenId(tokenizer.specialTokens.cls_token ?? "") ?? null;
+  const eos = tokenizer.tokenId(tokenizer.specialTokens.eos_token ?? "") ?? null;
+  if (family.m3) {
+    const id = (v: unknown, fallback: number | null) => (typeof v === "number" ? v : fallback);
+    return {
+      sparse: "graph",
+      colbert: "graph",
+      bosTokenId: id(config.bos_token_id, bos),
+      eosTokenId: id(config.eos_token_id, eos),
+      graphOutputs: { sparse: family.m3.sparse.name, colbert: family.m3.colbert.name },
+    };
+  }
+  if (family.splade) return null;
+  return readTokenHeads(folder.reader, config, outputSize, { bos, eos });
+}
+
+/** The pooler: its task from the family, the architecture and the graph, its width from one probe run. */
 async function resolvePooling(
   opts: AssembleOptions,
   folder: ModelFolder,
@@ -134,10 +179,16 @@ async function resolvePooling(
   tokenizer: TextTokenizer,
   backend: Backend,
 ): Promise<Pooling> {
-  const kinds = backend.outputs.map((o) => o.kind);
-  const kind = resolvePoolerKind(config, kinds, opts.runner, opts.convert);
-  const outputKind = outputForKind(kind, kinds)!;
-  const output = backend.outputs.find((o) => o.kind === outputKind)!;
+  const family = detectFamily(folder, config, backend.outputs);
+  const { kind, output, outputKind } = kindAndOutput(opts, config, backend, family);
+  if (
+    family.colbert &&
+    (kind !== "embed" || outputKind !== "hidden" || folder.dense.length === 0)
+  ) {
+    throw new ModelConfigError(
+      "A ColBERT checkpoint is an encoder (last_hidden_state) with its projection beside it (PyLate's 1_Dense, or linear.weight in a Stanford checkpoint's model.safetensors): this folder lacks one",
+    );
+  }
   const fromToken = classifierColumns(kind, config, tokenizer, backend);
   const padId = tokenizer.padTokenId ?? config.pad_token_id ?? 0;
   const probeStart = performance.now();
@@ -155,12 +206,7 @@ async function resolvePooling(
     embedding: kind === "embed",
   });
   const tokenHeads =
-    kind === "embed"
-      ? await readTokenHeads(folder.reader, config, outputSize, {
-          bos: tokenizer.tokenId(tokenizer.specialTokens.cls_token ?? "") ?? null,
-          eos: tokenizer.tokenId(tokenizer.specialTokens.eos_token ?? "") ?? null,
-        })
-      : null;
+    kind === "embed" ? await tokenHeadsOf(family, folder, config, tokenizer, outputSize) : null;
   const pooler = new Pooler({
     modelName: opts.servedModelName ?? opts.model,
     config,
@@ -169,11 +215,24 @@ async function resolvePooling(
     dense: folder.dense,
     outputSize,
     tokenHeads,
+    splade: family.splade !== null,
+    staticWeights: staticQueryWeights(family, folder, tokenizer, outputSize),
+    colbert: family.colbert !== null,
     // Gathered at the last position: one row of the tokens' logits per sequence.
     ...(fromToken ? { fromTokens: fromToken.length } : {}),
     output: fromToken ? "sequence_logits" : outputKind,
   });
-  return { pooler, output, padId, fromToken };
+  return { pooler, output, padId, fromToken, family };
+}
+
+/** The scheduler's reads besides the default output: a bge-m3 graph's sparse and ColBERT outputs. */
+function familyReads(family: Family): Record<string, SchedulerRead> {
+  if (!family.m3) return {};
+  const { sparse, colbert } = family.m3;
+  return {
+    [sparse.name]: { name: sparse.name, perToken: true },
+    [colbert.name]: { name: colbert.name },
+  };
 }
 
 /** `--max-model-len`, refused above what the model takes; the model's own length when unset. */
@@ -209,7 +268,7 @@ export async function assembleEngine(
   backend: Backend,
   extras: { graphChecks?: GraphCheckMemo; ioProcessor?: IOProcessor | null } = {},
 ): Promise<Engine> {
-  const { pooler, output, padId, fromToken } = await resolvePooling(
+  const { pooler, output, padId, fromToken, family } = await resolvePooling(
     opts,
     folder,
     config,
@@ -235,6 +294,8 @@ export async function assembleEngine(
     paddingSide: tokenizer.paddingSide,
     output: output.name,
     ...(fromToken ? { lastTokenColumns: fromToken } : {}),
+    ...(family.splade ? { splade: spladeReduce(family.splade, config) } : {}),
+    reads: familyReads(family),
   });
   return new Engine({
     modelName: opts.servedModelName ?? opts.model,
@@ -254,5 +315,6 @@ export async function assembleEngine(
     warn: opts.onWarning ?? defaultWarning,
     onnxPath: folder.onnxPath,
     ioProcessor: extras.ioProcessor ?? null,
+    ...familyPrompts(family, folder, config, tokenizer, pooler.spec.staticWeights != null),
   });
 }

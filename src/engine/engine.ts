@@ -10,9 +10,9 @@ import type { Backend } from "./backend.js";
 import type { ChatMessage, ChatOptions } from "./chat.js";
 import type { IOProcessor } from "./io-processor.js";
 import type { RunDevice } from "./onnx-model.js";
-import { lexicalPlan, type Plan, poolPlan } from "./pool.js";
+import { lexicalPlan, type Plan, poolPlan, withoutForward } from "./pool.js";
 import { type PrepareParts, Preparer } from "./prepare.js";
-import type { Prompt, PromptOptions } from "./prompts.js";
+import type { Prompt, PromptOptions, PromptRole } from "./prompts.js";
 import { checkRequestTokens } from "./request-tokens.js";
 import type { Scheduler } from "./scheduler.js";
 import { scorePlan } from "./score.js";
@@ -112,7 +112,7 @@ export class Engine {
     if (limit !== undefined && outputBytes > limit) {
       throw new ResponseTooLargeError(outputBytes, limit, "input");
     }
-    const { outputs, timings } = await this.scheduler.submit(plan.inputs, ctx.signal);
+    const { outputs, timings } = await this.scheduler.submit(plan.inputs, ctx.signal, plan.read);
     const finished = plan.finish(outputs);
     const results = finished.results as ReadonlyArray<{ promptTokenIds: number[] }>;
     const metadata = {
@@ -146,17 +146,34 @@ export class Engine {
         return wrap(scorePlan(this.scoreModel(), req), (results) => ({ results }));
       case "lexical": {
         if (!this.pooler.sparse) throw new UnsupportedTaskError("embed_sparse", this.tasks);
-        const tokenized = this.prep.prepare("token_classify", req.prompts, req.options);
+        // SPLADE's sparse vector is its embedding; bge-m3's comes from its per-token weights.
+        const task = this.pooler.spec.splade ? "embed" : "token_classify";
+        const tokenized = this.prep.prepare(task, req.prompts, req.options);
         const isSpecial = (id: number) => this.tokenizer.isSpecial(id);
-        return wrap(lexicalPlan(this.pooler, isSpecial, tokenized), (results) => ({ results }));
+        const plan = lexicalPlan(this.pooler, isSpecial, tokenized);
+        return wrap(this.forwardFor(plan, tokenized, req.options), (results) => ({ results }));
       }
       case "plugin":
         return this.pluginPlan(req) as Plan<Finished<R>>;
       default: {
         const tokenized = this.prep.prepare(req.task, req.prompts, req.params);
-        return wrap(pooled(req.task, tokenized, req.params), (results) => ({ results }));
+        const plan = this.forwardFor(
+          pooled(req.task, tokenized, req.params),
+          tokenized,
+          req.params,
+        );
+        return wrap(plan, (results) => ({ results }));
       }
     }
+  }
+
+  /** Inference-free SPLADE queries run no model: their outputs are their tokens' IDF weights. */
+  private forwardFor<T>(
+    plan: Plan<T>,
+    tokenized: TokenizedPrompt[],
+    options: PromptOptions = {},
+  ): Plan<T> {
+    return this.prep.isStaticQuery(options) ? withoutForward(plan, this.pooler, tokenized) : plan;
   }
 
   /**
@@ -205,6 +222,14 @@ export class Engine {
   /** Tokenize a sentence pair for a cross-encoder. */
   tokenizePair(first: string, second: string, opts: PromptOptions = {}): TokenizedPrompt {
     return this.prep.tokenizePair(first, second, opts);
+  }
+
+  /**
+   * The side (query or document) a prompt name selects on a model that encodes them differently
+   * (ColBERT, inference-free SPLADE): pass it as the prompts' `role`. Undefined for other models.
+   */
+  roleOf(name?: string | null): PromptRole | undefined {
+    return this.prep.roleOf(name);
   }
 
   /** Text prompts with the named (or default) sentence-transformers prompt in front. */

@@ -11,9 +11,9 @@ import {
   parseSafetensors,
   parseSpladePooling,
   poolingFromSentenceTransformers,
-  STANFORD_COLBERT_ARCHITECTURE,
   type SentenceTransformersPooling,
   type SpladePoolingConfig,
+  STANFORD_COLBERT_ARCHITECTURE,
   setOwn,
 } from "../core/index.js";
 
@@ -259,7 +259,11 @@ export async function parseModelFolder(
     stConfig,
     await readJsonIfExists(reader, "artifact.metadata"),
   );
-  if (colbert && dense.length === 0 && config.architectures?.[0] === STANFORD_COLBERT_ARCHITECTURE) {
+  if (
+    colbert &&
+    dense.length === 0 &&
+    config.architectures?.[0] === STANFORD_COLBERT_ARCHITECTURE
+  ) {
     dense.push(await readStanfordProjection(reader));
   }
   const prompts: Record<string, string> = {};

@@ -6,7 +6,7 @@ import {
 } from "../core/index.js";
 import type { Engine } from "./engine.js";
 import { type EngineOptions, loadEngine } from "./node/load.js";
-import { asPromptList, type Prompt, type PromptOptions } from "./prompts.js";
+import { asPromptList, type Prompt, type PromptOptions, type PromptRole } from "./prompts.js";
 import type { EngineRequest, PooledResult, RunResultOf, ScoreOptions } from "./types.js";
 
 export type LLMOptions = EngineOptions;
@@ -28,12 +28,20 @@ export interface DeprecatedActivationOptions {
   activation?: boolean | null;
 }
 
+/** A prompt by name: its text (sentence-transformers' prompts) and, on two-sided models, its side. */
+export interface PromptNameOption {
+  /**
+   * A sentence-transformers prompt (`query`, …) put in front of text prompts; default: the
+   * model's default prompt. On ColBERT and inference-free SPLADE models, `query` encodes the
+   * prompts as queries (others as documents).
+   */
+  promptName?: string | null;
+}
+
 export type EmbedOptions = PromptOptions &
   PoolingParams &
-  DeprecatedActivationOptions & {
-    /** A sentence-transformers prompt (`query`, …) put in front of text prompts; default: the model's default prompt. */
-    promptName?: string | null;
-  };
+  DeprecatedActivationOptions &
+  PromptNameOption;
 export type ClassifyOptions = PromptOptions &
   Pick<PoolingParams, "useActivation"> &
   DeprecatedActivationOptions;
@@ -41,7 +49,9 @@ export type ClassifyOptions = PromptOptions &
 export type RewardOptions = ClassifyOptions & Pick<PoolingParams, "stepTagId" | "returnedTokenIds">;
 export type EncodeOptions = PromptOptions &
   PoolingParams &
-  DeprecatedActivationOptions & { poolingTask: Exclude<PoolingTask, "score"> | "plugin" };
+  DeprecatedActivationOptions &
+  PromptNameOption & { poolingTask: Exclude<PoolingTask, "score"> | "plugin" };
+export type SparseOptions = PromptOptions & PromptNameOption;
 
 export type TokenData = number[] | number[][];
 
@@ -108,13 +118,27 @@ export class LLM {
     return { ...rest, useActivation } as T;
   }
 
+  /** Prompts with the named sentence-transformers prompt in front (token ids as they are). */
+  private named(prompts: Prompt | readonly Prompt[], name: string | null | undefined) {
+    return { prompts: this.engine.withPrompt(asPromptList(prompts), name) };
+  }
+
+  /** The side a prompt name selects, on models that encode queries and documents differently. */
+  private roleFor(name: string | null | undefined): { role?: PromptRole } {
+    const role = this.engine.roleOf(name);
+    return role ? { role } : {};
+  }
+
   async embed(
     prompts: Prompt | readonly Prompt[],
     options: EmbedOptions = {},
   ): Promise<PoolingRequestOutput<{ embedding: number[] }>[]> {
     const { promptName, ...rest } = options;
-    const list = this.engine.withPrompt(asPromptList(prompts), promptName);
-    const { results } = await this.run({ task: "embed", prompts: list, params: this.params(rest) });
+    const { results } = await this.run({
+      task: "embed",
+      ...this.named(prompts, promptName),
+      params: this.params({ ...rest, ...this.roleFor(promptName) }),
+    });
     return wrap(results, (r) => ({ embedding: Array.from(r.output as Float32Array) }));
   }
 
@@ -161,11 +185,11 @@ export class LLM {
       );
     }
     if (task === "plugin") return this.plugin(input);
-    const { poolingTask: _, ...rest } = options;
+    const { poolingTask: _, promptName, ...rest } = options;
     const { results } = await this.run({
       task,
-      prompts: asPromptList(prompts),
-      params: this.params(rest),
+      ...this.named(prompts, promptName),
+      params: this.params({ ...rest, ...this.roleFor(promptName) }),
     });
     return wrap(results, (r) => ({ data: toData(r.output) }));
   }
@@ -186,17 +210,19 @@ export class LLM {
   }
 
   /**
-   * Sparse (lexical) embeddings of a model with a sparse head (bge-m3): one entry per distinct
-   * non-special token, `{tokenId, token, weight}`, sorted by token id.
+   * Sparse (lexical) embeddings: a SPLADE vector's non-zero entries, or a sparse head's (bge-m3)
+   * weights, one per distinct non-special token; `{tokenId, token, weight}`, sorted by token id.
+   * `promptName: "query"` on an inference-free SPLADE model weighs the query's tokens' IDF.
    */
   async embedSparse(
     prompts: Prompt | readonly Prompt[],
-    options: PromptOptions = {},
+    options: SparseOptions = {},
   ): Promise<PoolingRequestOutput<{ weights: SparseEntry[] }>[]> {
+    const { promptName, ...rest } = options;
     const { results } = await this.run({
       task: "lexical",
-      prompts: asPromptList(prompts),
-      options,
+      ...this.named(prompts, promptName),
+      options: { ...rest, ...this.roleFor(promptName) },
     });
     const tok = this.engine.tokenizer;
     return results.map((r) => ({

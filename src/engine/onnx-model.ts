@@ -30,8 +30,19 @@ const RUN_OPTIONS: InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
 const KNOWN_INPUTS = new Set(["input_ids", "attention_mask", "token_type_ids", "position_ids"]);
 
+/** bge-m3's three-output exports, under the names they use (FlagEmbedding's, and others'). */
+const M3_OUTPUTS: Readonly<Record<string, ModelOutputKind>> = {
+  dense_vecs: "m3_dense",
+  dense_embeddings: "m3_dense",
+  sparse_vecs: "m3_sparse",
+  sparse_weights: "m3_sparse",
+  colbert_vecs: "m3_colbert",
+  colbert_vectors: "m3_colbert",
+};
+
 function outputKind(name: string, rank: number): ModelOutputKind | null {
   if (name === "last_hidden_state" || name === "token_embeddings") return "hidden";
+  if (Object.hasOwn(M3_OUTPUTS, name)) return M3_OUTPUTS[name]!;
   if (name === "logits" && rank === 2) return "sequence_logits";
   if (name === "logits" && rank === 3) return "token_logits";
   return null;

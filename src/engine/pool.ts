@@ -15,7 +15,30 @@ import type { LexicalResult, PooledResult, TokenizedPrompt } from "./types.js";
 export interface Plan<T> {
   inputs: readonly TokenizedPrompt[];
   values: number;
+  /** The scheduler read the forward takes (a graph output other than the default one). */
+  read?: string | undefined;
   finish(outputs: readonly SequenceOutput[]): T;
+}
+
+/** A forward output with the rows its prompt keeps as token vectors (ColBERT documents). */
+export function withKeep(output: SequenceOutput, prompt: TokenizedPrompt): SequenceOutput {
+  return prompt.keep ? { ...output, keep: prompt.keep } : output;
+}
+
+/**
+ * The same plan without a forward: inference-free SPLADE queries, whose outputs are their
+ * tokens' static weights (the pooler's `staticOutput`).
+ */
+export function withoutForward<T>(
+  plan: Plan<T>,
+  pooler: Pooler,
+  tokenized: readonly TokenizedPrompt[],
+): Plan<T> {
+  return {
+    inputs: [],
+    values: plan.values,
+    finish: () => plan.finish(tokenized.map((t) => pooler.staticOutput(t.ids))),
+  };
 }
 
 const tokenCount = (tokenized: readonly TokenizedPrompt[]) =>
@@ -29,6 +52,7 @@ export function outputValues(
   params: PoolingParams,
 ): number {
   const { outputSize, poolerConfig } = pooler.spec;
+  if (pooler.spec.splade) return tokenized.length * outputSize;
   switch (task) {
     case "embed":
       return tokenized.length * (params.dimensions ?? pooler.embeddingSize);
@@ -58,10 +82,11 @@ export function poolPlan(
     return {
       inputs: tokenized,
       values,
+      read: pooler.readOf(task),
       finish: (outputs) =>
         outputs.map((o, i) => ({
           promptTokenIds: tokenized[i]!.ids,
-          output: pooler.run(task, o, params),
+          output: pooler.run(task, withKeep(o, tokenized[i]!), params),
         })),
     };
   }
@@ -93,8 +118,8 @@ export function poolPlan(
 }
 
 /**
- * Sparse (lexical) weights: `{tokenId, weight}` per distinct non-special token. The answer holds
- * at most two numbers per token.
+ * Sparse (lexical) weights: `{tokenId, weight}` per distinct non-special token (at most two
+ * numbers per token), or a SPLADE vector's entries (at most two per vocabulary entry).
  */
 export function lexicalPlan(
   pooler: Pooler,
@@ -103,7 +128,9 @@ export function lexicalPlan(
 ): Plan<LexicalResult[]> {
   return {
     inputs: tokenized,
-    values: 2 * tokenCount(tokenized),
+    values:
+      2 * (pooler.spec.splade ? tokenized.length * pooler.spec.outputSize : tokenCount(tokenized)),
+    read: pooler.readOf("lexical"),
     finish: (outputs) =>
       outputs.map((o, i) => ({
         promptTokenIds: tokenized[i]!.ids,

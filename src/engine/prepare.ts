@@ -1,5 +1,9 @@
 import {
   BadRequestError,
+  type ColbertSpec,
+  colbertInput,
+  colbertLengthError,
+  colbertTokenBudget,
   ownValue,
   type Pooler,
   type PoolingParams,
@@ -11,6 +15,7 @@ import {
   embedLengthError,
   type Prompt,
   type PromptOptions,
+  type PromptRole,
   truncationLimit,
 } from "./prompts.js";
 import { tokenizeWithin } from "./request-tokens.js";
@@ -38,6 +43,17 @@ export interface PrepareParts {
   defaultPromptName: string | null;
   /** How pairs are rendered for an LLM reranker; null for cross-encoders and embedding models. */
   scoreTemplate: ScoreTemplate | null;
+  /**
+   * Models that encode queries and documents differently (ColBERT, inference-free SPLADE): the
+   * side a prompt takes when the request names none. Null for every other model.
+   */
+  defaultRole: PromptRole | null;
+  /** ColBERT: markers, query expansion and skiplist as PyLate applies them; null otherwise. */
+  colbert: ColbertSpec | null;
+  /** Inference-free SPLADE: queries are tokenized without special tokens and run no model. */
+  staticQueries: boolean;
+  /** Refuse a prompt of only special tokens (families whose answer to one would mean nothing). */
+  refuseSpecialOnly: boolean;
 }
 
 type TooLong = (max: number, tokens: number) => BadRequestError;
@@ -63,6 +79,10 @@ export class Preparer {
     const chosen = name ?? this.p.defaultPromptName;
     if (!chosen) return "";
     const text = ownValue(this.p.prompts, chosen);
+    // A model with two sides takes their names whether or not it has text prompts for them.
+    if (text === undefined && this.p.defaultRole && (chosen === "query" || chosen === "document")) {
+      return "";
+    }
     if (text === undefined) {
       const known = Object.keys(this.p.prompts);
       throw new BadRequestError(
@@ -71,6 +91,27 @@ export class Preparer {
       );
     }
     return text;
+  }
+
+  /**
+   * The side a prompt name selects on a model with two (`query`, else `document`), the model's
+   * default side when unnamed; undefined for every other model.
+   */
+  roleOf(name?: string | null): PromptRole | undefined {
+    if (!this.p.defaultRole) return undefined;
+    const chosen = name ?? this.p.defaultPromptName;
+    if (!chosen) return this.p.defaultRole;
+    return chosen === "query" ? "query" : "document";
+  }
+
+  /** The side a prompt is encoded as: the request's, else the model's default. */
+  private role(opts: PromptOptions): PromptRole {
+    return opts.role ?? this.p.defaultRole ?? "document";
+  }
+
+  /** Whether these prompts are inference-free SPLADE queries (no model runs for them). */
+  isStaticQuery(opts: PromptOptions): boolean {
+    return this.p.staticQueries && this.role(opts) === "query";
   }
 
   /** Text prompts with the named (or default) sentence-transformers prompt in front; token ids as they are. */
@@ -103,13 +144,23 @@ export class Preparer {
     );
   }
 
-  /** Tokenize one prompt, truncating or refusing it by the model's length, with vLLM's messages. */
+  /**
+   * Tokenize one prompt, truncating or refusing it by the model's length, with vLLM's messages.
+   * A ColBERT prompt is prepared for its side (marker, expansion, skiplist) within the side's
+   * length; an inference-free SPLADE query is tokenized without special tokens.
+   */
   tokenize(
     prompt: Prompt,
     opts: PromptOptions = {},
     maxLen = this.p.maxModelLen,
     tooLong: TooLong = contextLengthError,
   ): TokenizedPrompt {
+    const { colbert } = this.p;
+    const role = this.role(opts);
+    if (colbert) {
+      maxLen = Math.min(colbertTokenBudget(colbert, role), maxLen);
+      tooLong = (max, tokens) => colbertLengthError(role, max, tokens);
+    }
     const requested =
       opts.truncatePromptTokens ?? (this.p.autoTruncate && Number.isFinite(maxLen) ? -1 : null);
     const limit = truncationLimit(requested, maxLen);
@@ -119,7 +170,7 @@ export class Preparer {
     if (typeof prompt === "string") {
       this.checkInputLength(prompt);
       const enc = this.p.tokenizer.encode(prompt, {
-        addSpecialTokens: opts.addSpecialTokens ?? true,
+        addSpecialTokens: this.isStaticQuery(opts) ? false : (opts.addSpecialTokens ?? true),
         ...(limit !== undefined ? { maxTokens: limit, side } : {}),
       });
       ids = enc.ids;
@@ -132,7 +183,21 @@ export class Preparer {
     }
     if (ids.length === 0) throw new BadRequestError("The prompt is empty", "input");
     if (ids.length > maxLen) throw tooLong(maxLen, ids.length);
-    return { ids, typeIds };
+    if (this.p.refuseSpecialOnly) this.checkContent(ids);
+    if (!colbert) return { ids, typeIds };
+    const input = colbertInput(ids, role, colbert);
+    return { ids: input.ids, typeIds: null, attended: input.attended, keep: input.keep };
+  }
+
+  /** Refuse a prompt of only special tokens: a sparse or token-level answer to it means nothing. */
+  private checkContent(ids: readonly number[]): void {
+    const { tokenizer } = this.p;
+    if (ids.some((id) => !tokenizer.isSpecial(id))) return;
+    const names = tokenizer.tokenStrings([...new Set(ids)]).join(", ");
+    throw new BadRequestError(
+      `The input has only special tokens (${names}): there is nothing to encode`,
+      "input",
+    );
   }
 
   /**

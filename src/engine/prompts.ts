@@ -10,7 +10,15 @@ export interface PromptOptions {
   truncationSide?: TruncationSide;
   /** Add the tokenizer's special tokens to text prompts (default true). */
   addSpecialTokens?: boolean;
+  /**
+   * Which side of retrieval the prompts are, for models that encode the two differently (ColBERT's
+   * markers and query expansion; inference-free SPLADE's IDF queries). Default: the model's.
+   */
+  role?: PromptRole | null;
 }
+
+/** The side of retrieval a prompt is: a query or a document. */
+export type PromptRole = "query" | "document";
 
 export function asPromptList(prompts: Prompt | readonly Prompt[]): Prompt[] {
   return Array.isArray(prompts) ? [...prompts] : [prompts as Prompt];

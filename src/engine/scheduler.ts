@@ -1,4 +1,9 @@
-import { CancelledError, type SequenceOutput, TooManyRequestsError } from "../core/index.js";
+import {
+  CancelledError,
+  type SequenceOutput,
+  type SpladeReduce,
+  TooManyRequestsError,
+} from "../core/index.js";
 import type { Backend } from "./backend.js";
 import { type OutputRead, type OutputTensor, padBatch, type SequenceInput } from "./batch.js";
 import { FairQueue, type PackingLimits, type QueuedRequest, type QueueItem } from "./fair-queue.js";
@@ -31,6 +36,8 @@ export interface SchedulerOptions {
    * (LLM rerankers: the `no`/`yes` logits), gathered before the output leaves the session.
    */
   lastTokenColumns?: readonly number[];
+  /** Reduce the output (vocabulary logits) to each sequence's SPLADE vector in the session. */
+  splade?: SpladeReduce;
   /**
    * Other reads a request may ask for by name instead of `output` (a graph with several outputs,
    * as bge-m3's; SPLADE's reduction). A micro-batch of requests reading different ones runs once
@@ -236,8 +243,12 @@ export class Scheduler {
 
   private readSpec(name: string): SchedulerRead {
     if (name === DEFAULT_READ) {
-      const columns = this.opts.lastTokenColumns;
-      return { name: this.opts.output, ...(columns ? { lastTokenColumns: columns } : {}) };
+      const { lastTokenColumns: columns, splade } = this.opts;
+      return {
+        name: this.opts.output,
+        ...(columns ? { lastTokenColumns: columns } : {}),
+        ...(splade ? { splade } : {}),
+      };
     }
     const read = this.opts.reads?.[name];
     if (!read) throw new RangeError(`No read '${name}' is configured`);

@@ -7,7 +7,7 @@ import {
   pairIndices,
   type SequenceOutput,
 } from "../core/index.js";
-import type { Plan } from "./pool.js";
+import { type Plan, withKeep } from "./pool.js";
 import type { Preparer } from "./prepare.js";
 import { tokenizeWithin } from "./request-tokens.js";
 import type { TextTokenizer } from "./tokenizer.js";
@@ -42,26 +42,51 @@ function scoreMode(m: ScoreModel, requested: ScoreMode | null | undefined): Scor
       "score_mode",
     );
   }
-  return requested ?? (m.pooler.lateInteraction ? "maxsim" : "cosine");
+  if (requested === "maxsim" && !m.pooler.supports("token_embed")) {
+    throw new BadRequestError(
+      `score_mode 'maxsim' needs token vectors; "${m.modelName}" has none`,
+      "score_mode",
+    );
+  }
+  // SPLADE scores as sentence-transformers' SparseEncoder: the sparse vectors' dot product.
+  const fallback = m.pooler.spec.splade ? "lexical" : "cosine";
+  return requested ?? (m.pooler.lateInteraction ? "maxsim" : fallback);
 }
 
-/** Each side's texts run once; a pair's score compares its query's output with its document's. */
+/**
+ * Each side's texts run once, the queries as queries and the documents as documents (ColBERT
+ * prepares them differently; inference-free SPLADE queries run no model); a pair's score
+ * compares its query's output with its document's.
+ */
 function bySides(
   m: ScoreModel,
   req: ScoreRequest,
   pairs: Array<[number, number]>,
+  read: string | undefined,
   represent: (outputs: readonly SequenceOutput[]) => (i: number, j: number) => number,
 ): Plan<ScoreResult[]> {
   const { queries, documents } = req;
+  const opts = req.options ?? {};
+  const asQuery = { ...opts, role: "query" as const };
   const tokenized: TokenizedPrompt[] = tokenizeWithin(
-    [...queries, ...documents],
+    [
+      ...queries.map((q) => [q, asQuery] as const),
+      ...documents.map((d) => [d, { ...opts, role: "document" as const }] as const),
+    ],
     m.maxRequestTokens,
-    (t) => m.prep.tokenize(t, req.options ?? {}),
+    ([t, o]) => m.prep.tokenize(t, o),
   );
+  // Inference-free SPLADE: the queries' outputs are their tokens' static weights.
+  const fixed = m.prep.isStaticQuery(asQuery) ? queries.length : 0;
   return {
-    inputs: tokenized,
+    inputs: tokenized.slice(fixed),
     values: pairs.length,
-    finish: (outputs) => {
+    read,
+    finish: (forward) => {
+      const outputs = [
+        ...tokenized.slice(0, fixed).map((t) => m.pooler.staticOutput(t.ids)),
+        ...forward,
+      ].map((o, k) => withKeep(o, tokenized[k]!));
       const score = represent(outputs);
       return pairs.map(([i, j]) => ({
         promptTokenIds: [...tokenized[i]!.ids, ...tokenized[queries.length + j]!.ids],
@@ -106,13 +131,13 @@ export function scorePlan(m: ScoreModel, req: ScoreRequest): Plan<ScoreResult[]>
   const pairs = pairIndices(req.queries.length, req.documents.length);
   const mode = scoreMode(m, opts.scoreMode);
   if (mode === "maxsim") {
-    return bySides(m, req, pairs, (outputs) => {
+    return bySides(m, req, pairs, m.pooler.readOf("token_embed"), (outputs) => {
       const vectors = outputs.map((o) => m.pooler.run("token_embed", o) as Float32Array[]);
       return (i, j) => maxSim(vectors[i]!, vectors[j]!);
     });
   }
   if (mode === "lexical") {
-    return bySides(m, req, pairs, (outputs) => {
+    return bySides(m, req, pairs, m.pooler.readOf("lexical"), (outputs) => {
       const weights = outputs.map((o) => m.pooler.lexical(o, (id) => m.tokenizer.isSpecial(id)));
       return (i, j) => lexicalScore(weights[i]!, weights[j]!);
     });
@@ -124,7 +149,7 @@ export function scorePlan(m: ScoreModel, req: ScoreRequest): Plan<ScoreResult[]>
     );
   }
   if (m.pooler.spec.kind === "classify") return crossEncoder(m, req, pairs);
-  return bySides(m, req, pairs, (outputs) => {
+  return bySides(m, req, pairs, undefined, (outputs) => {
     const vectors = outputs.map((o) => m.pooler.run("score", o, {}) as Float32Array);
     return (i, j) => cosineSimilarity(vectors[i]!, vectors[j]!);
   });

@@ -10,6 +10,8 @@ import type { Prompt, PromptOptions } from "./prompts.js";
 /** A tokenized prompt ready to run. */
 export interface TokenizedPrompt extends SequenceInput {
   ids: number[];
+  /** The output rows that are its token vectors (ColBERT documents drop their skiplist). */
+  keep?: number[] | null;
 }
 
 /** A pair of texts, tokenized together (cross-encoder classification). */
@@ -32,14 +34,18 @@ export interface LexicalResult {
 
 /**
  * How an embedding model scores a pair: cosine of the embeddings, ColBERT late interaction
- * (MaxSim over token vectors), or bge-m3's lexical match of sparse weights.
+ * (MaxSim over token vectors), or the lexical match of sparse weights (bge-m3's; SPLADE's sparse
+ * dot product).
  */
 export type ScoreMode = "cosine" | "maxsim" | "lexical";
 
 export interface ScoreOptions extends PromptOptions, Pick<PoolingParams, "useActivation"> {
   /** LLM rerankers with a score template: the task instruction (the template's default when unset). */
   instruction?: string | null;
-  /** Embedding models only; default MaxSim for late-interaction models, else cosine. */
+  /**
+   * Embedding models only; default MaxSim for late-interaction models, the sparse dot product for
+   * SPLADE, else cosine.
+   */
   scoreMode?: ScoreMode | null;
 }
 
