@@ -103,7 +103,7 @@ export function requestPrompts(
   options.addSpecialTokens = body.add_special_tokens ?? true;
   return {
     prompts: engine.withPrompt(promptsFromInput(body.input, limits), body.prompt_name),
-    options,
+    options: { ...options, ...roleOption(engine, body.prompt_name) },
   };
 }
 
@@ -121,4 +121,13 @@ export function poolingInputs(
   const { prompts, options } = requestPrompts(body, engine, limits);
   const useActivation = useActivationOf(c, body);
   return { prompts, params: { ...options, dimensions: body.dimensions ?? null, useActivation } };
+}
+
+/**
+ * The side a prompt name selects on a model that encodes queries and documents differently
+ * (ColBERT, inference-free SPLADE), as prompt options; nothing for other models.
+ */
+export function roleOption(engine: Engine, name: string | null | undefined): PromptOptions {
+  const role = engine.roleOf(name);
+  return role ? { role } : {};
 }

@@ -96,8 +96,13 @@ describe("ColBERT checkpoints over HTTP (PyLate and Stanford layouts)", () => {
 
   it("serves token vectors only, as vLLM's ColBERT model: /v1/embeddings is refused", async () => {
     const res = await postJson(`${pylate.url}/v1/embeddings`, { input: "a cat" });
-    expect(res.status).toBe(400);
-    expect(res.body.error.message).toMatch(/^Unsupported task: 'embed'/);
+    expect(res.status).toBe(404);
+    expect(res.body.error.message).toMatch(
+      /does not support the 'embed' task; it serves: token_embed, score/,
+    );
+    const pooled = await postJson(`${pylate.url}/pooling`, { input: "a cat", task: "embed" });
+    expect(pooled.status).toBe(400);
+    expect(pooled.body.error.message).toMatch(/^Unsupported task: 'embed'/);
   });
 
   it("bad inputs get clear 4xx: empty, only special tokens, over document_length unless cut", async () => {

@@ -76,6 +76,13 @@ function promptFor(engine: Engine, inputType: string | null | undefined): string
   return "";
 }
 
+/** The side an `input_type` selects on a model that encodes queries and documents differently. */
+function roleOf(engine: Engine, inputType: string | null | undefined): PromptOptions {
+  if (inputType !== "search_query" && inputType !== "search_document") return {};
+  const role = engine.roleOf(inputType === "search_query" ? "query" : "document");
+  return role ? { role } : {};
+}
+
 function truncation(
   truncate: string | null | undefined,
   maxTokens: number | null | undefined,
@@ -135,6 +142,7 @@ async function embedByType(c: Ctx, deps: RouteDeps, body: EmbedBody) {
         prompts: texts.map((t) => prefix + t),
         params: {
           ...truncation(body.truncate, body.max_tokens),
+          ...roleOf(engine, body.input_type),
           dimensions: body.output_dimension ?? null,
         },
       };

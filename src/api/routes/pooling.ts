@@ -35,7 +35,7 @@ export const PoolingRequest = z
     }),
     sparse_format: SparseFormat.nullish().openapi({
       description:
-        "token_classify on a sparse model (bge-m3): lexical weights in this form instead of one weight per token",
+        "Sparse models: token_classify on bge-m3, embed on SPLADE, as lexical weights in this form (instead of one weight per token, or the vocabulary-sized vector)",
     }),
   })
   .openapi("PoolingRequest");
@@ -93,17 +93,18 @@ function defaultTask(engine: Engine): PoolTask {
     : (engine.tasks.find((t) => t !== "score") as PoolTask);
 }
 
-/** `token_classify` on a sparse model as lexical weights (`sparse_format`). */
+/**
+ * A sparse model's lexical weights (`sparse_format`): `token_classify` on bge-m3, `embed` on
+ * SPLADE (whose embedding is the sparse vector).
+ */
 async function sparse(c: Ctx, deps: RouteDeps, body: PoolingBody, format: SparseFormat) {
   const { results, engine } = await infer(c, deps, {
     model: body.model,
     request: (engine) => {
       const { prompts, options } = requestPrompts(body, engine, deps.limits);
-      if ((body.task ?? defaultTask(engine)) !== "token_classify") {
-        throw new BadRequestError(
-          "sparse_format applies to task 'token_classify'",
-          "sparse_format",
-        );
+      const task = engine.pooler.spec.splade ? "embed" : "token_classify";
+      if ((body.task ?? defaultTask(engine)) !== task) {
+        throw new BadRequestError(`sparse_format applies to task '${task}'`, "sparse_format");
       }
       requireSparse(engine);
       return { task: "lexical", prompts, options };

@@ -5,7 +5,7 @@ import type { PromptOptions } from "../../engine/prompts.js";
 import type { App, Ctx } from "../context.js";
 import { infer } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
-import { checkBatchSize, promptsFromInput } from "../prompts.js";
+import { checkBatchSize, promptsFromInput, roleOption } from "../prompts.js";
 import { postRoute, type RouteDeps } from "../route.js";
 import { Input } from "../schemas.js";
 import { formatSparse, SparseEntry, SparseFormat } from "../sparse.js";
@@ -63,6 +63,7 @@ function truncation(body: {
   };
 }
 
+/** TEI's inputs with the named prompt in front. */
 function withPrefix(
   engine: Engine,
   inputs: unknown,
@@ -83,6 +84,7 @@ export async function teiEmbed(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmb
       prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
       params: {
         ...truncation(body),
+        ...roleOption(engine, body.prompt_name),
         dimensions: body.dimensions ?? null,
         useActivation: body.normalize ?? null,
       },
@@ -192,7 +194,11 @@ export function registerTei(app: App, deps: RouteDeps): void {
         request: (engine) => ({
           task: "token_embed",
           prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
-          params: { ...truncation(body), useActivation: false },
+          params: {
+            ...truncation(body),
+            ...roleOption(engine, body.prompt_name),
+            useActivation: false,
+          },
         }),
       });
       return jsonResponse(
@@ -222,7 +228,7 @@ export function registerTei(app: App, deps: RouteDeps): void {
         request: (engine) => ({
           task: "lexical",
           prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
-          options: truncation(body),
+          options: { ...truncation(body), ...roleOption(engine, body.prompt_name) },
         }),
       });
       const format = body.sparse_format ?? "index_value";
