@@ -46,7 +46,7 @@ export const PromptFields = {
   use_activation: z.boolean().nullish().openapi({ description: "null = model default" }),
   prompt_name: z.string().nullish().openapi({
     description:
-      "A prompt of the model's config_sentence_transformers.json (e.g. query), put in front of text inputs; default: its default_prompt_name",
+      "A prompt of the model's config_sentence_transformers.json (e.g. query), put in front of text inputs; default: its default_prompt_name. On ColBERT and inference-free SPLADE models, query encodes the inputs as queries (any other name as documents)",
   }),
   ...DeprecatedActivation,
   user: z.string().nullish(),

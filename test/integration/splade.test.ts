@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture, goldenCase, maxAbsDiff } from "../helpers/fixtures.js";
-import { postJson, type RunningServer, startServer } from "../helpers/server.js";
+import { getJson, postJson, type RunningServer, startServer } from "../helpers/server.js";
 
 const MAX = "splade";
 const sparse = goldenCase(MAX, "sparse embeddings (SpladePooling max) [index, value]");
@@ -53,6 +53,12 @@ describe("SPLADE over HTTP", () => {
       (sparse.expected[0] as number[][]).map((e) => e[0]),
     );
     expect(first.every((e) => typeof e.token === "string" && e.token.length > 0)).toBe(true);
+  });
+
+  it("TEI's /info says an embedding model pooled by splade", async () => {
+    const info = await getJson(`${splade.url}/info`);
+    expect(info.status).toBe(200);
+    expect(info.body.model_type).toEqual({ embedding: { pooling: "splade" } });
   });
 
   it("/pooling embed gives vLLM's vocabulary-sized vector; sparse_format the compact forms", async () => {

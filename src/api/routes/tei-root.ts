@@ -46,7 +46,9 @@ function labelMaps(engine: Engine) {
 
 /** TEI's `model_type`: embedding (with its pooling), reranker (one label) or classifier. */
 function modelType(engine: Engine) {
-  const { kind, poolerConfig } = engine.pooler.spec;
+  const { kind, poolerConfig, splade } = engine.pooler.spec;
+  // TEI reports a SPLADE model (`--pooling splade`) as an embedding model pooled by splade.
+  if (splade) return { embedding: { pooling: "splade" } };
   if (kind === "embed") {
     return { embedding: { pooling: ownValue(POOLING_NAMES, poolerConfig.poolingType) ?? "cls" } };
   }
