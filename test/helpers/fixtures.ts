@@ -76,3 +76,28 @@ export function editedFixture(
   }
   return dir;
 }
+
+/**
+ * A rerank answer's `results` against golden scores (in document order): the same documents in
+ * the order the scores rank them (the first `topN`), with the same scores within 1e-4. Returns
+ * an error message, or null when they match.
+ */
+export function rerankMismatch(
+  results: ReadonlyArray<{ index: number; relevance_score: number }>,
+  scores: readonly number[],
+  topN = scores.length,
+): string | null {
+  const want = scores
+    .map((score, index) => ({ index, score }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, topN);
+  const order = results.map((r) => r.index);
+  if (JSON.stringify(order) !== JSON.stringify(want.map((w) => w.index))) {
+    return `ranked ${JSON.stringify(order)}, the golden ranks ${JSON.stringify(want.map((w) => w.index))}`;
+  }
+  const diff = maxAbsDiff(
+    results.map((r) => r.relevance_score),
+    want.map((w) => w.score),
+  );
+  return diff < 1e-4 ? null : `scores differ from the golden by ${diff}`;
+}
