@@ -1,12 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import type { Logger } from "pino";
 import { TooManyRequestsError } from "../core/index.js";
 import type { Engine } from "../engine/engine.js";
 import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../engine/template-limits.js";
-import type { Meter } from "../metering/index.js";
 import { apiKeyAuth } from "./auth.js";
-import type { ApiEnv, App } from "./context.js";
+import type { ApiEnv, App, AppLogger } from "./context.js";
 import {
   DEFAULT_MAX_CLIENT_BATCH_SIZE,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -16,7 +14,7 @@ import { drainBody, drainLimit } from "./drain.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
 import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost, uniqueHosts } from "./host.js";
-import { metering } from "./metering.js";
+import { type AppMeter, metering } from "./metering.js";
 import type { Metrics } from "./metrics.js";
 import type { RouteDeps } from "./route.js";
 import { registerCohere } from "./routes/cohere.js";
@@ -43,13 +41,13 @@ export interface AppOptions {
   /** Accepted API keys; none means no authentication. */
   apiKeys?: readonly string[];
   version?: string;
-  logger?: Logger;
+  logger?: AppLogger;
   /** Prometheus metrics behind `/metrics`; none in runtimes without them (the edge Worker). */
   metrics?: Metrics | null;
   /** Mount only these endpoint families' POST routes (a serverless function); default all. */
   routes?: readonly RouteFamily[];
   /** Stored API keys, quotas and the usage ledger (`--store`): authentication and metering. */
-  meter?: Meter;
+  meter?: AppMeter;
   /**
    * Further models served beside the first, each its own engine (scheduler, limits) on the
    * process's CPU; requests pick one by their `model` field, none → the first.

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { staticKeyId } from "../metering/api-keys.js";
-import type { ApiKey } from "../store/index.js";
+import type { ApiKey } from "../store/keys.js";
 import type { ApiEnv } from "./context.js";
 import { isDocsPath } from "./docs.js";
 import { AuthenticationError } from "./errors.js";

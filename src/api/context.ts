@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { ApiKey } from "../store/index.js";
+import type { ApiKey } from "../store/keys.js";
 
 /** Per-request timings, reported in TEI's headers and metrics (milliseconds). */
 export interface Timing {
@@ -46,3 +46,13 @@ export type ApiEnv = {
 /** The app every runtime mounts, and a request's context in it. */
 export type App = OpenAPIHono<ApiEnv>;
 export type Ctx = Context<ApiEnv>;
+
+type LogFn = (fields: object, message: string) => void;
+
+/** The log lines the app writes (a pino logger is one). */
+export interface AppLogger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}

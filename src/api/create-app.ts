@@ -1,5 +1,7 @@
+import type { Logger } from "pino";
 import type { Engine } from "../engine/engine.js";
 import type { JobsOptions, JobWorker } from "../jobs/index.js";
+import type { Meter } from "../metering/index.js";
 import type { Store } from "../store/index.js";
 import { type AppModule, type AppOptions, buildApp, type CreatedApp } from "./app.js";
 import { type DocsAssets, registerDocs } from "./docs.js";
@@ -9,7 +11,10 @@ import { Metrics } from "./metrics.js";
 import { rerankJobs } from "./routes/jobs.js";
 import { registerUsage } from "./routes/usage.js";
 
-export interface NodeAppOptions extends Omit<AppOptions, "modules"> {
+export interface NodeAppOptions extends Omit<AppOptions, "modules" | "meter" | "logger"> {
+  logger?: Logger | undefined;
+  /** Stored API keys, quotas and the usage ledger (`--store`); adds `/v1/usage`. */
+  meter?: Meter | undefined;
   /** Webhook reranking (`/v1/rerank/jobs`) on this store. */
   jobs?: { store: Store; options: JobsOptions } | undefined;
   /** Swagger UI's files for `/docs` (default: the installed swagger-ui-dist package). */

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { LedgerRow } from "../store/index.js";
+import type { LedgerRow } from "../store/ledger.js";
 import type { Principal } from "./context.js";
 
 const INTERNAL = Symbol("edgepool.internal");

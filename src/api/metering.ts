@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { EdgepoolError } from "../core/index.js";
-import type { Admission, Meter } from "../metering/index.js";
+import type { ApiKey } from "../store/keys.js";
+import type { LedgerRow } from "../store/ledger.js";
 import type { ApiEnv } from "./context.js";
 import { ServiceUnavailableError } from "./errors.js";
 import { internalPrincipal, internalUsage } from "./internal.js";
@@ -11,12 +12,25 @@ import { internalPrincipal, internalUsage } from "./internal.js";
  * is released. A job submission (`billing: "deferred"`) keeps its admission for the job's own
  * row, written with its result; polls and usage reads are not billed.
  */
-export function metering(meter: Meter): MiddlewareHandler<ApiEnv> {
+/**
+ * What the app asks of its metering (the store-backed `Meter` of `src/metering`): authentication,
+ * admission and one ledger row per billable request. `A` is an admission, handed back as it came.
+ */
+export interface AppMeter<A = unknown> {
+  bills(method: string): boolean;
+  authenticate(secret: string): Promise<ApiKey | null>;
+  admit(key: ApiKey): Promise<A>;
+  record(row: LedgerRow, admission: A | null): Promise<void>;
+  release(admission: A | null): Promise<void>;
+  now(): number;
+}
+
+export function metering(meter: AppMeter): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const principal = c.get("principal");
     if (!principal || !meter.bills(c.req.method)) return next();
     const internal = internalPrincipal(c);
-    let admission: Admission | null = null;
+    let admission: unknown = null;
     let status: number | null = null;
     try {
       if (principal.key && !internal) admission = await meter.admit(principal.key);

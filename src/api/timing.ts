@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { Logger } from "pino";
-import type { ApiEnv, Timing } from "./context.js";
+import type { ApiEnv, AppLogger, Timing } from "./context.js";
 import type { ModelHost } from "./host.js";
 import type { Metrics } from "./metrics.js";
 import { warningHeader } from "./warnings.js";
@@ -35,7 +34,7 @@ function observe(metrics: Metrics, method: string, status: number, t: Timing, to
  */
 export function timing(
   host: ModelHost,
-  options: { maxResponseBytes: number; metrics: Metrics | null; logger?: Logger | undefined },
+  options: { maxResponseBytes: number; metrics: Metrics | null; logger?: AppLogger | undefined },
 ): MiddlewareHandler<ApiEnv> {
   const { metrics, logger: log } = options;
   return async (c, next) => {

@@ -95,10 +95,10 @@ type Item = QueueItem<RequestState>;
  * the work: where timers belong to a request (workerd drops those of a request that has
  * finished), no request's progress depends on another's timer.
  */
-const nextTurn: () => Promise<void> =
-  typeof setImmediate === "function"
-    ? () => new Promise((r) => setImmediate(r))
-    : () => new Promise((r) => setTimeout(r, 0));
+const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+const nextTurn: () => Promise<void> = immediate
+  ? () => new Promise((r) => immediate(r))
+  : () => new Promise((r) => setTimeout(r, 0));
 
 /**
  * Cross-request dynamic batching with fair interleaving: sequences from every request wait in

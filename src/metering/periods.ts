@@ -1,4 +1,4 @@
-import type { QuotaPeriod } from "../store/index.js";
+import type { QuotaPeriod } from "../store/keys.js";
 
 /** Start of the UTC day or month that holds `now` (ms). */
 export function periodStart(period: QuotaPeriod, now: number): number {

@@ -125,10 +125,10 @@ interface Waiting {
 }
 
 /** After the requests arriving now (Node), or at once where there is no such turn (Workers). */
-const soon: (fn: () => void) => void =
-  typeof globalThis.setImmediate === "function"
-    ? (fn) => void globalThis.setImmediate(fn)
-    : (fn) => void setTimeout(fn, 0);
+const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+const soon: (fn: () => void) => void = immediate
+  ? (fn) => void immediate(fn)
+  : (fn) => void setTimeout(fn, 0);
 
 /** Most requests of one key admitted by one statement. */
 const MAX_BATCH = 1000;
