@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { ModelHost, ModelMemory } from "../api/host.js";
 import { UsageError } from "../config/usage-error.js";
 import type { Engine, EngineOptions } from "../engine/index.js";
+import type { Shutdown } from "./shutdown.js";
 
 /** A further model of `serve --model a --model b`: its folder or id and its served name. */
 export interface ExtraModel {
@@ -59,23 +60,17 @@ export async function loadExtraModels(
   hosts: readonly ModelHost[],
   base: EngineOptions,
   log: Logger,
-  shutdown: {
-    /** Each load, as it starts: a shutdown closes its engine once created. */
-    loads: Promise<Engine>[];
-    /** True once the server is stopping: no further model starts loading. */
-    stopping: () => boolean;
-  },
+  /** Each load is tracked as it starts (a shutdown closes its engine once created). */
+  shutdown: Pick<Shutdown, "stopping" | "track">,
 ): Promise<void> {
   const { loadEngine } = await import("../engine/node/load.js");
   for (const [i, extra] of extras.entries()) {
-    if (shutdown.stopping()) return;
+    if (shutdown.stopping) return;
     const host = hosts[i]!;
     const rssBefore = process.memoryUsage().rss;
     try {
-      const loading = loadEngine({ ...base, ...extra });
-      shutdown.loads.push(loading);
-      const engine = await loading;
-      if (shutdown.stopping()) return;
+      const engine = await shutdown.track(loadEngine({ ...base, ...extra }));
+      if (shutdown.stopping) return;
       host.memory = await modelMemory(engine, rssBefore);
       host.setReady(engine);
       log.info({ model: extra.servedModelName, memory: host.memory }, "model loaded");
