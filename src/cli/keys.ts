@@ -67,21 +67,86 @@ function announce(
   out(secret);
 }
 
+const KEYS_FLAGS = {
+  ...STORE_FLAG,
+  name: { type: "string" },
+  customer: { type: "string" },
+  "request-quota": { type: "string" },
+  "token-quota": { type: "string" },
+  "quota-period": { type: "string" },
+  "rate-limit": { type: "string" },
+  grace: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+type KeysValues = ReturnType<typeof parseArgs<{ options: typeof KEYS_FLAGS }>>["values"];
+
+/** `keys create`: a new key with its quotas; the secret is shown once. */
+async function createKey(
+  store: Store,
+  values: KeysValues,
+  period: QuotaPeriod,
+  now: number,
+  out: (line: string) => void,
+): Promise<void> {
+  const name = values.name?.trim();
+  if (!name) throw new UsageError("keys create needs --name");
+  const customer = values.customer ?? null;
+  if (customer !== null && !STRIPE_CUSTOMER.test(customer)) {
+    throw new UsageError(
+      `--customer must be a Stripe customer id (cus_ and letters or digits), got '${customer}': usage export --format stripe sends it as stripe_customer_id`,
+    );
+  }
+  const secret = await newSecret();
+  const key = await store.keys.create({
+    id: newId("key"),
+    name,
+    keyHash: secret.keyHash,
+    keyPrefix: secret.keyPrefix,
+    customer,
+    requestQuota: intFlag("request-quota", values["request-quota"], 0) ?? null,
+    tokenQuota: intFlag("token-quota", values["token-quota"], 0) ?? null,
+    quotaPeriod: period,
+    rateLimit: intFlag("rate-limit", values["rate-limit"]) ?? null,
+    createdAt: now,
+  });
+  announce(out, values.json === true, key, secret.key, "Created");
+}
+
+/** `keys list`: every key, as a table or JSON lines; never a secret. */
+async function listKeys(store: Store, json: boolean, out: (line: string) => void): Promise<void> {
+  const keys = await store.keys.list();
+  if (json) {
+    for (const k of keys) out(JSON.stringify(describe(k)));
+    return;
+  }
+  out(["ID", "NAME", "PREFIX", "CUSTOMER", "QUOTAS", "RATE/MIN", "STATUS"].join("\t"));
+  for (const k of keys) {
+    const quotas = [
+      k.requestQuota === null ? null : `${k.requestQuota} req`,
+      k.tokenQuota === null ? null : `${k.tokenQuota} tok`,
+    ]
+      .filter(Boolean)
+      .join(", ");
+    out(
+      [
+        k.id,
+        k.name,
+        `${k.keyPrefix}…`,
+        k.customer ?? "-",
+        quotas ? `${quotas} /${k.quotaPeriod}` : "-",
+        k.rateLimit ?? "-",
+        k.revokedAt === null ? "active" : `revoked ${new Date(k.revokedAt).toISOString()}`,
+      ].join("\t"),
+    );
+  }
+}
+
 export async function keysCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      ...STORE_FLAG,
-      name: { type: "string" },
-      customer: { type: "string" },
-      "request-quota": { type: "string" },
-      "token-quota": { type: "string" },
-      "quota-period": { type: "string" },
-      "rate-limit": { type: "string" },
-      grace: { type: "string" },
-      json: { type: "boolean" },
-    },
+    options: KEYS_FLAGS,
   });
   const [action, ref, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(" ")}`);
@@ -94,60 +159,11 @@ export async function keysCommand(argv: string[], out: (line: string) => void): 
   try {
     const now = Date.now();
     switch (action) {
-      case "create": {
+      case "create":
         if (ref) throw new UsageError("keys create takes --name, not a positional argument");
-        const name = values.name?.trim();
-        if (!name) throw new UsageError("keys create needs --name");
-        const customer = values.customer ?? null;
-        if (customer !== null && !STRIPE_CUSTOMER.test(customer)) {
-          throw new UsageError(
-            `--customer must be a Stripe customer id (cus_ and letters or digits), got '${customer}': usage export --format stripe sends it as stripe_customer_id`,
-          );
-        }
-        const secret = await newSecret();
-        const key = await store.keys.create({
-          id: newId("key"),
-          name,
-          keyHash: secret.keyHash,
-          keyPrefix: secret.keyPrefix,
-          customer,
-          requestQuota: intFlag("request-quota", values["request-quota"], 0) ?? null,
-          tokenQuota: intFlag("token-quota", values["token-quota"], 0) ?? null,
-          quotaPeriod: period as QuotaPeriod,
-          rateLimit: intFlag("rate-limit", values["rate-limit"]) ?? null,
-          createdAt: now,
-        });
-        announce(out, json, key, secret.key, "Created");
-        return;
-      }
-      case "list": {
-        const keys = await store.keys.list();
-        if (json) {
-          for (const k of keys) out(JSON.stringify(describe(k)));
-          return;
-        }
-        out(["ID", "NAME", "PREFIX", "CUSTOMER", "QUOTAS", "RATE/MIN", "STATUS"].join("\t"));
-        for (const k of keys) {
-          const quotas = [
-            k.requestQuota === null ? null : `${k.requestQuota} req`,
-            k.tokenQuota === null ? null : `${k.tokenQuota} tok`,
-          ]
-            .filter(Boolean)
-            .join(", ");
-          out(
-            [
-              k.id,
-              k.name,
-              `${k.keyPrefix}…`,
-              k.customer ?? "-",
-              quotas ? `${quotas} /${k.quotaPeriod}` : "-",
-              k.rateLimit ?? "-",
-              k.revokedAt === null ? "active" : `revoked ${new Date(k.revokedAt).toISOString()}`,
-            ].join("\t"),
-          );
-        }
-        return;
-      }
+        return await createKey(store, values, period, now, out);
+      case "list":
+        return await listKeys(store, json, out);
       case "revoke": {
         const key = await find(store, ref);
         if (!(await store.keys.revoke(key.id, now))) {

@@ -104,6 +104,46 @@ export interface StoreServices {
   runWorker: boolean;
 }
 
+/** Webhook reranking's options, when signing secrets are given (else no jobs). */
+async function jobsOptions(
+  values: Values,
+  env: NodeJS.ProcessEnv,
+  secrets: string[],
+): Promise<JobsOptions | undefined> {
+  const str = (k: keyof Values) => values[k] as string | undefined;
+  const allowHosts = (values["callback-allow-host"] as string[] | undefined) ?? [];
+  const signing = secrets.length === 0 ? null : await import("../jobs/signing.js");
+  if (signing === null) return undefined;
+  return {
+    signer: usage(() => new signing.CallbackSigner(secrets)),
+    inbound: usage(
+      () =>
+        new signing.InboundVerifier(
+          listFrom(
+            values["inbound-webhook-secret"] as string[] | undefined,
+            env.EDGEPOOL_INBOUND_WEBHOOK_SECRETS,
+          ),
+        ),
+    ),
+    callbacks: {
+      allowHttp: values["callback-allow-http"] === true,
+      allowPrivate: values["callback-allow-private"] === true,
+      allowHosts: allowHosts.length > 0 ? allowHosts : null,
+    },
+    retry: {
+      ...DEFAULT_RETRY,
+      attempts: intFlag("job-attempts", str("job-attempts")) ?? DEFAULT_RETRY.attempts,
+      baseMs: intFlag("job-backoff-ms", str("job-backoff-ms"), 0) ?? DEFAULT_RETRY.baseMs,
+      maxMs: intFlag("job-backoff-max-ms", str("job-backoff-max-ms"), 0) ?? DEFAULT_RETRY.maxMs,
+    },
+    leaseMs: intFlag("job-lease-ms", str("job-lease-ms")) ?? DEFAULT_JOB_LEASE_MS,
+    concurrency: intFlag("job-concurrency", str("job-concurrency")) ?? DEFAULT_JOB_CONCURRENCY,
+    pollMs: intFlag("job-poll-ms", str("job-poll-ms")) ?? DEFAULT_JOB_POLL_MS,
+    callbackTimeoutMs:
+      intFlag("callback-timeout-ms", str("callback-timeout-ms")) ?? DEFAULT_CALLBACK_TIMEOUT_MS,
+  };
+}
+
 /** Open the store named by the flags (or env) and configure metering and jobs; null without one. */
 export async function storeServices(
   values: Values,
@@ -129,42 +169,7 @@ export async function storeServices(
   }
   const worker = str("job-worker") ?? "on";
   if (worker !== "on" && worker !== "off") throw new UsageError("--job-worker must be on or off");
-  const allowHosts = (values["callback-allow-host"] as string[] | undefined) ?? [];
-  const signing = secrets.length === 0 ? null : await import("../jobs/signing.js");
-  const options: JobsOptions | undefined =
-    signing === null
-      ? undefined
-      : {
-          signer: usage(() => new signing.CallbackSigner(secrets)),
-          inbound: usage(
-            () =>
-              new signing.InboundVerifier(
-                listFrom(
-                  values["inbound-webhook-secret"] as string[] | undefined,
-                  env.EDGEPOOL_INBOUND_WEBHOOK_SECRETS,
-                ),
-              ),
-          ),
-          callbacks: {
-            allowHttp: values["callback-allow-http"] === true,
-            allowPrivate: values["callback-allow-private"] === true,
-            allowHosts: allowHosts.length > 0 ? allowHosts : null,
-          },
-          retry: {
-            ...DEFAULT_RETRY,
-            attempts: intFlag("job-attempts", str("job-attempts")) ?? DEFAULT_RETRY.attempts,
-            baseMs: intFlag("job-backoff-ms", str("job-backoff-ms"), 0) ?? DEFAULT_RETRY.baseMs,
-            maxMs:
-              intFlag("job-backoff-max-ms", str("job-backoff-max-ms"), 0) ?? DEFAULT_RETRY.maxMs,
-          },
-          leaseMs: intFlag("job-lease-ms", str("job-lease-ms")) ?? DEFAULT_JOB_LEASE_MS,
-          concurrency:
-            intFlag("job-concurrency", str("job-concurrency")) ?? DEFAULT_JOB_CONCURRENCY,
-          pollMs: intFlag("job-poll-ms", str("job-poll-ms")) ?? DEFAULT_JOB_POLL_MS,
-          callbackTimeoutMs:
-            intFlag("callback-timeout-ms", str("callback-timeout-ms")) ??
-            DEFAULT_CALLBACK_TIMEOUT_MS,
-        };
+  const options = await jobsOptions(values, env, secrets);
   const keyCacheMs = intFlag("key-cache-ms", str("key-cache-ms"), 0) ?? DEFAULT_KEY_CACHE_MS;
   const ledgerFlushMs =
     intFlag("ledger-flush-ms", str("ledger-flush-ms"), 0) ?? DEFAULT_LEDGER_FLUSH_MS;

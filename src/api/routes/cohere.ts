@@ -176,6 +176,29 @@ async function embedByType(c: Ctx, deps: RouteDeps, body: EmbedBody) {
   return { texts, embeddings, tokens };
 }
 
+/** Cohere v1: plain float lists unless `embedding_types` asks for types. */
+async function cohereV1(c: Ctx, deps: RouteDeps, body: z.infer<typeof CohereEmbedRequest>) {
+  const { texts, embeddings, tokens } = await embedByType(c, deps, body);
+  const meta = { api_version: { version: "1" }, billed_units: { input_tokens: tokens } };
+  // Without embedding_types, v1 answers plain float lists.
+  if (!body.embedding_types) {
+    return c.json({
+      id: requestId(c),
+      response_type: "embeddings_floats",
+      embeddings: embeddings.float,
+      texts,
+      meta,
+    });
+  }
+  return c.json({
+    id: requestId(c),
+    response_type: "embeddings_by_type",
+    embeddings,
+    texts,
+    meta,
+  });
+}
+
 /** Cohere Embed v2 (`/v2/embed`) and v1 (`/v1/embed`). */
 export function registerCohere(app: App, deps: RouteDeps): void {
   postRoute(
@@ -244,26 +267,6 @@ export function registerCohere(app: App, deps: RouteDeps): void {
       },
       response: CohereEmbedV1Response,
     },
-    async (c, body) => {
-      const { texts, embeddings, tokens } = await embedByType(c, deps, body);
-      const meta = { api_version: { version: "1" }, billed_units: { input_tokens: tokens } };
-      // Without embedding_types, v1 answers plain float lists.
-      if (!body.embedding_types) {
-        return c.json({
-          id: requestId(c),
-          response_type: "embeddings_floats",
-          embeddings: embeddings.float,
-          texts,
-          meta,
-        });
-      }
-      return c.json({
-        id: requestId(c),
-        response_type: "embeddings_by_type",
-        embeddings,
-        texts,
-        meta,
-      });
-    },
+    (c, body) => cohereV1(c, deps, body),
   );
 }

@@ -172,6 +172,140 @@ export function rerankJobWorker(
   });
 }
 
+/** What job submission uses: the job store, the options and the worker told of new jobs. */
+interface JobRoutes {
+  store: Store;
+  jobs: JobsOptions;
+  worker: JobWorker;
+  log?: Logger | undefined;
+}
+
+/**
+ * `POST /v1/rerank/jobs`: checked as the synchronous rerank would be, stored once (an
+ * Idempotency-Key or a signed webhook-id dedupes), and handed to the worker or the queue.
+ */
+async function submitJob(c: Ctx, deps: RouteDeps, { store, jobs, worker, log }: JobRoutes) {
+  const now = jobs.now ?? Date.now;
+  const t = now();
+  const webhookId = await verifyInbound(c, jobs);
+  const body = await readBody(c, RerankJobRequest);
+  const host = hostFor(deps.hosts, body.model);
+  if (!host) throw new NotFoundError(`The model \`${body.model}\` does not exist.`, "model");
+  // Refused now as the synchronous route would refuse it (a 400 at once, not a failed job
+  // later); where no model is loaded (the jobs function), the rest is checked when it runs.
+  if (host.engine) checkRerank(deps, rerankOf(body));
+  else checkBatchSize(body.documents.length, deps.limits, "documents");
+  validateCallbackUrl(body.callback_url, jobs.callbacks);
+  const given = c.req.header("idempotency-key") ?? null;
+  if (given !== null && !/^[\x21-\x7e]{1,255}$/.test(given)) {
+    throw new EdgepoolError(
+      `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters`,
+      400,
+      "BadRequestError",
+      "Idempotency-Key",
+    );
+  }
+  const idempotencyKey = given ?? webhookId;
+  const request = JSON.stringify(body);
+  const requestHash = await sha256Hex(request);
+  const { job, created } = await store.jobs.enqueue({
+    id: `job_${crypto.randomUUID().replaceAll("-", "")}`,
+    owner: owner(c),
+    idempotencyKey,
+    requestHash,
+    request,
+    callbackUrl: body.callback_url,
+    maxAttempts: jobs.retry.attempts,
+    createdAt: t,
+  });
+  if (!created && job.requestHash !== requestHash) {
+    throw new EdgepoolError(
+      "This Idempotency-Key was used with a different request body",
+      422,
+      "UnprocessableEntityError",
+      "Idempotency-Key",
+    );
+  }
+  if (created) worker.kick();
+  else c.header("idempotent-replayed", "true");
+  // A new job is billed when it runs (its admission kept until then); a replay is not billed.
+  c.set("billing", created ? "deferred" : "none");
+  if (jobs.onAccepted && (created || (job.status === "queued" && job.attempts === 0))) {
+    try {
+      await jobs.onAccepted(job);
+    } catch (err) {
+      log?.error({ err: (err as Error).message, job: job.id }, "could not queue the job");
+      throw new ServiceUnavailableError(
+        `The job ${job.id} is stored but could not be queued; retry with the same Idempotency-Key`,
+      );
+    }
+  }
+  c.header("location", `/v1/rerank/jobs/${job.id}`);
+  return c.json({ id: job.id, object: "rerank.job", status: job.status }, 202);
+}
+
+/** `POST /v1/rerank/jobs` in the OpenAPI spec. */
+const SUBMIT_JOB_ROUTE = createRoute({
+  method: "post",
+  path: "/v1/rerank/jobs",
+  summary: "Rerank in the background; the signed result is POSTed to callback_url",
+  tags: ["Rerank"],
+  request: {
+    body: {
+      content: {
+        "application/json": {
+          schema: RerankJobRequest,
+          examples: {
+            job: {
+              summary: "Rerank; the result is POSTed to callback_url",
+              value: {
+                query: "What is the capital of France?",
+                documents: ["Paris is the capital of France.", "The cat sat on the mat."],
+                top_n: 1,
+                callback_url: "https://example.com/hooks/rerank",
+                metadata: { ticket: 42 },
+              } satisfies z.input<typeof RerankJobRequest>,
+            },
+          },
+        },
+      },
+      required: true,
+    },
+  },
+  responses: {
+    202: { description: "Stored", content: { "application/json": { schema: JobAccepted } } },
+    400: { description: "Invalid", content: { "application/json": { schema: ErrorResponse } } },
+    401: {
+      description: "Bad key or webhook signature",
+      content: { "application/json": { schema: ErrorResponse } },
+    },
+    422: {
+      description: "Idempotency-Key reused with another body",
+      content: { "application/json": { schema: ErrorResponse } },
+    },
+  },
+});
+
+/** `GET /v1/rerank/jobs/{id}` in the OpenAPI spec. */
+const GET_JOB_ROUTE = createRoute({
+  method: "get",
+  path: "/v1/rerank/jobs/{id}",
+  summary: "A rerank job: status, attempts, and the result once done",
+  tags: ["Rerank"],
+  request: {
+    params: z.object({
+      id: z.string().openapi({ example: "job_9f2c4e0a1b7d4c3e8f6a5b4c3d2e1f00" }),
+    }),
+  },
+  responses: {
+    200: { description: "The job", content: { "application/json": { schema: JobView } } },
+    404: {
+      description: "No such job",
+      content: { "application/json": { schema: ErrorResponse } },
+    },
+  },
+});
+
 /**
  * `POST /v1/rerank/jobs` (202 once stored; `Idempotency-Key` dedupes) and `GET /v1/rerank/jobs/:id`;
  * `worker` is told of each new job.
@@ -184,128 +318,10 @@ export function registerJobs(
   worker: JobWorker,
   log?: Logger,
 ): void {
-  const now = jobs.now ?? Date.now;
-  app.openAPIRegistry.registerPath(
-    createRoute({
-      method: "post",
-      path: "/v1/rerank/jobs",
-      summary: "Rerank in the background; the signed result is POSTed to callback_url",
-      tags: ["Rerank"],
-      request: {
-        body: {
-          content: {
-            "application/json": {
-              schema: RerankJobRequest,
-              examples: {
-                job: {
-                  summary: "Rerank; the result is POSTed to callback_url",
-                  value: {
-                    query: "What is the capital of France?",
-                    documents: ["Paris is the capital of France.", "The cat sat on the mat."],
-                    top_n: 1,
-                    callback_url: "https://example.com/hooks/rerank",
-                    metadata: { ticket: 42 },
-                  } satisfies z.input<typeof RerankJobRequest>,
-                },
-              },
-            },
-          },
-          required: true,
-        },
-      },
-      responses: {
-        202: { description: "Stored", content: { "application/json": { schema: JobAccepted } } },
-        400: { description: "Invalid", content: { "application/json": { schema: ErrorResponse } } },
-        401: {
-          description: "Bad key or webhook signature",
-          content: { "application/json": { schema: ErrorResponse } },
-        },
-        422: {
-          description: "Idempotency-Key reused with another body",
-          content: { "application/json": { schema: ErrorResponse } },
-        },
-      },
-    }),
-  );
-  app.post("/v1/rerank/jobs", async (c) => {
-    const t = now();
-    const webhookId = await verifyInbound(c, jobs);
-    const body = await readBody(c, RerankJobRequest);
-    const host = hostFor(deps.hosts, body.model);
-    if (!host) throw new NotFoundError(`The model \`${body.model}\` does not exist.`, "model");
-    // Refused now as the synchronous route would refuse it (a 400 at once, not a failed job
-    // later); where no model is loaded (the jobs function), the rest is checked when it runs.
-    if (host.engine) checkRerank(deps, rerankOf(body));
-    else checkBatchSize(body.documents.length, deps.limits, "documents");
-    validateCallbackUrl(body.callback_url, jobs.callbacks);
-    const given = c.req.header("idempotency-key") ?? null;
-    if (given !== null && !/^[\x21-\x7e]{1,255}$/.test(given)) {
-      throw new EdgepoolError(
-        `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters`,
-        400,
-        "BadRequestError",
-        "Idempotency-Key",
-      );
-    }
-    const idempotencyKey = given ?? webhookId;
-    const request = JSON.stringify(body);
-    const requestHash = await sha256Hex(request);
-    const { job, created } = await store.jobs.enqueue({
-      id: `job_${crypto.randomUUID().replaceAll("-", "")}`,
-      owner: owner(c),
-      idempotencyKey,
-      requestHash,
-      request,
-      callbackUrl: body.callback_url,
-      maxAttempts: jobs.retry.attempts,
-      createdAt: t,
-    });
-    if (!created && job.requestHash !== requestHash) {
-      throw new EdgepoolError(
-        "This Idempotency-Key was used with a different request body",
-        422,
-        "UnprocessableEntityError",
-        "Idempotency-Key",
-      );
-    }
-    if (created) worker.kick();
-    else c.header("idempotent-replayed", "true");
-    // A new job is billed when it runs (its admission kept until then); a replay is not billed.
-    c.set("billing", created ? "deferred" : "none");
-    if (jobs.onAccepted && (created || (job.status === "queued" && job.attempts === 0))) {
-      try {
-        await jobs.onAccepted(job);
-      } catch (err) {
-        log?.error({ err: (err as Error).message, job: job.id }, "could not queue the job");
-        throw new ServiceUnavailableError(
-          `The job ${job.id} is stored but could not be queued; retry with the same Idempotency-Key`,
-        );
-      }
-    }
-    c.header("location", `/v1/rerank/jobs/${job.id}`);
-    return c.json({ id: job.id, object: "rerank.job", status: job.status }, 202);
-  });
+  app.openAPIRegistry.registerPath(SUBMIT_JOB_ROUTE);
+  app.post("/v1/rerank/jobs", (c) => submitJob(c, deps, { store, jobs, worker, log }));
 
-  app.openAPIRegistry.registerPath(
-    createRoute({
-      method: "get",
-      path: "/v1/rerank/jobs/{id}",
-      summary: "A rerank job: status, attempts, and the result once done",
-      tags: ["Rerank"],
-      request: {
-        params: z.object({
-          id: z.string().openapi({ example: "job_9f2c4e0a1b7d4c3e8f6a5b4c3d2e1f00" }),
-        }),
-      },
-      responses: {
-        200: { description: "The job", content: { "application/json": { schema: JobView } } },
-        404: {
-          description: "No such job",
-          content: { "application/json": { schema: ErrorResponse } },
-        },
-      },
-    }),
-  );
+  app.openAPIRegistry.registerPath(GET_JOB_ROUTE);
   app.get("/v1/rerank/jobs/:id", async (c) => {
     const job = await store.jobs.get(c.req.param("id"));
     // Another key's job is as unknown as a missing one.

@@ -118,6 +118,90 @@ async function sparse(c: Ctx, deps: RouteDeps, body: PoolingBody, format: Sparse
   return c.json(listBody(c, deps, body.model, "pool", data, results));
 }
 
+/** vLLM's `/pooling`: any pooling task, `plugin`, or lexical weights (`sparse_format`). */
+async function pooling(c: Ctx, deps: RouteDeps, body: PoolingBody) {
+  if (body.task === "plugin") {
+    // vLLM's IOProcessorResponse: the plugin's `data`, with the request id and time.
+    const { response, results } = await infer(c, deps, {
+      model: body.model,
+      request: () => ({ task: "plugin", data: body.data }),
+    });
+    return c.json({
+      request_id: `pool-${requestId(c)}`,
+      created_at: created(),
+      data: response,
+      usage: usage(results),
+    });
+  }
+  if (body.sparse_format) return sparse(c, deps, body, body.sparse_format);
+  const task = body.task;
+  const { results } = await infer(c, deps, {
+    model: body.model,
+    request: (engine) => {
+      const { prompts, params } = poolingInputs(c, body, engine, deps.limits);
+      return {
+        task: task ?? defaultTask(engine),
+        prompts,
+        params: {
+          ...params,
+          stepTagId: body.step_tag_id ?? null,
+          returnedTokenIds: body.returned_token_ids ?? null,
+        },
+      };
+    },
+  });
+  if (isBinaryFormat(body.encoding_format)) {
+    const envelope = listBody(c, deps, body.model, "pool", [], results);
+    const outputs = results.map((r) => r.output);
+    return binaryResponse(c, body.encoding_format, envelope, outputs, body);
+  }
+  return jsonResponse(
+    c,
+    listBody(
+      c,
+      deps,
+      body.model,
+      "pool",
+      results.map((r, index) => ({
+        index,
+        object: "pooling",
+        data: formatPooled(r.output, body),
+      })),
+      results,
+    ),
+  );
+}
+
+/** vLLM's `/classify`: label and probabilities per input. */
+async function classify(c: Ctx, deps: RouteDeps, body: z.infer<typeof ClassificationRequest>) {
+  const { results, engine } = await infer(c, deps, {
+    model: body.model,
+    needs: "classify",
+    request: (engine) => ({
+      task: "classify",
+      ...poolingInputs(c, body, engine, deps.limits),
+    }),
+  });
+  return c.json(
+    listBody(
+      c,
+      deps,
+      body.model,
+      "classify",
+      results.map((r, index) => {
+        const probs = r.output as Float32Array;
+        return {
+          index,
+          label: labelOf(engine.config, argmax(probs)),
+          probs: Array.from(probs),
+          num_classes: probs.length,
+        };
+      }),
+      results,
+    ),
+  );
+}
+
 /** vLLM's `/pooling` (any task) and `/classify`. */
 export function registerPooling(app: App, deps: RouteDeps): void {
   postRoute(
@@ -142,58 +226,7 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       },
       response: z.union([PoolingResponse, PluginResponse]),
     },
-    async (c, body) => {
-      if (body.task === "plugin") {
-        // vLLM's IOProcessorResponse: the plugin's `data`, with the request id and time.
-        const { response, results } = await infer(c, deps, {
-          model: body.model,
-          request: () => ({ task: "plugin", data: body.data }),
-        });
-        return c.json({
-          request_id: `pool-${requestId(c)}`,
-          created_at: created(),
-          data: response,
-          usage: usage(results),
-        });
-      }
-      if (body.sparse_format) return sparse(c, deps, body, body.sparse_format);
-      const task = body.task;
-      const { results } = await infer(c, deps, {
-        model: body.model,
-        request: (engine) => {
-          const { prompts, params } = poolingInputs(c, body, engine, deps.limits);
-          return {
-            task: task ?? defaultTask(engine),
-            prompts,
-            params: {
-              ...params,
-              stepTagId: body.step_tag_id ?? null,
-              returnedTokenIds: body.returned_token_ids ?? null,
-            },
-          };
-        },
-      });
-      if (isBinaryFormat(body.encoding_format)) {
-        const envelope = listBody(c, deps, body.model, "pool", [], results);
-        const outputs = results.map((r) => r.output);
-        return binaryResponse(c, body.encoding_format, envelope, outputs, body);
-      }
-      return jsonResponse(
-        c,
-        listBody(
-          c,
-          deps,
-          body.model,
-          "pool",
-          results.map((r, index) => ({
-            index,
-            object: "pooling",
-            data: formatPooled(r.output, body),
-          })),
-          results,
-        ),
-      );
-    },
+    (c, body) => pooling(c, deps, body),
   );
 
   postRoute(
@@ -211,33 +244,6 @@ export function registerPooling(app: App, deps: RouteDeps): void {
       },
       response: ClassificationResponse,
     },
-    async (c, body) => {
-      const { results, engine } = await infer(c, deps, {
-        model: body.model,
-        needs: "classify",
-        request: (engine) => ({
-          task: "classify",
-          ...poolingInputs(c, body, engine, deps.limits),
-        }),
-      });
-      return c.json(
-        listBody(
-          c,
-          deps,
-          body.model,
-          "classify",
-          results.map((r, index) => {
-            const probs = r.output as Float32Array;
-            return {
-              index,
-              label: labelOf(engine.config, argmax(probs)),
-              probs: Array.from(probs),
-              num_classes: probs.length,
-            };
-          }),
-          results,
-        ),
-      );
-    },
+    (c, body) => classify(c, deps, body),
   );
 }

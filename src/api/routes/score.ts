@@ -220,6 +220,36 @@ export async function rerank(c: Ctx, deps: RouteDeps, body: z.infer<typeof Reran
   });
 }
 
+/** vLLM `/score`: a score per pair, 1:1, 1:N or N:N. */
+async function score(c: Ctx, deps: RouteDeps, body: z.infer<typeof ScoreRequest>) {
+  const { results } = await infer(c, deps, {
+    model: body.model,
+    needs: "score",
+    request: () => {
+      checkTaskParameters("score", { dimensions: body.dimensions ?? null });
+      const [queries, documents] = scoreSides(body);
+      checkBatchSize(Math.max(queries.length, documents.length), deps.limits, "text_2");
+      const options = {
+        ...promptOptions(body),
+        useActivation: useActivationOf(c, body),
+        scoreMode: body.score_mode ?? null,
+        instruction: body.instruction ?? null,
+      };
+      return { task: "score", queries, documents, options };
+    },
+  });
+  return c.json(
+    listBody(
+      c,
+      deps,
+      body.model,
+      "score",
+      results.map((r, index) => ({ index, object: "score", score: r.score })),
+      results,
+    ),
+  );
+}
+
 /** vLLM `/score`, Jina/Cohere rerank (and TEI's `/rerank` shape when the body has `texts`). */
 export function registerScore(app: App, deps: RouteDeps): void {
   postRoute(
@@ -247,34 +277,7 @@ export function registerScore(app: App, deps: RouteDeps): void {
       },
       response: ScoreResponse,
     },
-    async (c, body) => {
-      const { results } = await infer(c, deps, {
-        model: body.model,
-        needs: "score",
-        request: () => {
-          checkTaskParameters("score", { dimensions: body.dimensions ?? null });
-          const [queries, documents] = scoreSides(body);
-          checkBatchSize(Math.max(queries.length, documents.length), deps.limits, "text_2");
-          const options = {
-            ...promptOptions(body),
-            useActivation: useActivationOf(c, body),
-            scoreMode: body.score_mode ?? null,
-            instruction: body.instruction ?? null,
-          };
-          return { task: "score", queries, documents, options };
-        },
-      });
-      return c.json(
-        listBody(
-          c,
-          deps,
-          body.model,
-          "score",
-          results.map((r, index) => ({ index, object: "score", score: r.score })),
-          results,
-        ),
-      );
-    },
+    (c, body) => score(c, deps, body),
   );
 
   postRoute(

@@ -6,7 +6,7 @@ import type { App, Ctx } from "../context.js";
 import { infer } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
 import { checkBatchSize, promptsFromInput, roleOption } from "../prompts.js";
-import { postRoute, type RouteDeps } from "../route.js";
+import { postRoute, type RequestExamples, type RouteDeps } from "../route.js";
 import { Input } from "../schemas.js";
 import { formatSparse, SparseEntry, SparseFormat } from "../sparse.js";
 
@@ -148,11 +148,69 @@ export async function teiSimilarity(
   return c.json(others.map((v) => cosineSimilarity(source!, v)));
 }
 
+const TeiEmbedAllRequest = TeiEmbedRequest.omit({ normalize: true, dimensions: true });
+const TeiEmbedSparseRequest = TeiEmbedAllRequest.extend({ sparse_format: SparseFormat.nullish() });
+
 const Vectors = z.array(z.array(z.number()));
 export const TeiPredictResponse = z.union([
   z.array(z.object({ score: z.number(), label: z.string() })),
   z.array(z.array(z.object({ score: z.number(), label: z.string() }))),
 ]);
+
+/** TEI `/embed_all`: token embeddings, not normalized. */
+async function teiEmbedAll(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedAllRequest>) {
+  const { results } = await infer(c, deps, {
+    needs: "token_embed",
+    request: (engine) => ({
+      task: "token_embed",
+      prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
+      params: {
+        ...truncation(body),
+        ...roleOption(engine, body.prompt_name),
+        useActivation: false,
+      },
+    }),
+  });
+  return jsonResponse(
+    c,
+    results.map((r) => r.output as Float32Array[]),
+  );
+}
+
+/** TEI `/embed_sparse`: sparse weights, TEI's `{index, value}` or `{token_id, token, weight}`. */
+async function teiEmbedSparse(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedSparseRequest>) {
+  const { results, engine } = await infer(c, deps, {
+    needs: "sparse",
+    request: (engine) => ({
+      task: "lexical",
+      prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
+      options: { ...truncation(body), ...roleOption(engine, body.prompt_name) },
+    }),
+  });
+  const format = body.sparse_format ?? "index_value";
+  return c.json(results.map((r) => formatSparse(engine, r.weights, format)));
+}
+
+const EMBED_EXAMPLES = {
+  text: { summary: "One text", value: { inputs: "What is deep learning?" } },
+  batch: {
+    summary: "A batch, truncated to the model's length",
+    value: {
+      inputs: ["What is deep learning?", "Deep learning is a subset of machine learning."],
+      truncate: true,
+    },
+  },
+} satisfies RequestExamples<typeof TeiEmbedRequest>;
+
+const PREDICT_EXAMPLES = {
+  text: { summary: "One text", value: { inputs: "I like you. I love you." } },
+  batch: {
+    summary: "A batch of texts and pairs",
+    value: {
+      inputs: [["I like you."], ["What is the capital of France?", "Paris is the capital."]],
+    },
+  },
+} satisfies RequestExamples<typeof TeiPredictRequest>;
 
 /** Hugging Face TEI routes: `/embed`, `/embed_all`, `/embed_sparse`, `/predict`, `/similarity`. */
 export function registerTei(app: App, deps: RouteDeps): void {
@@ -163,16 +221,7 @@ export function registerTei(app: App, deps: RouteDeps): void {
       summary: "Embed (TEI)",
       tag: "TEI",
       body: TeiEmbedRequest,
-      examples: {
-        text: { summary: "One text", value: { inputs: "What is deep learning?" } },
-        batch: {
-          summary: "A batch, truncated to the model's length",
-          value: {
-            inputs: ["What is deep learning?", "Deep learning is a subset of machine learning."],
-            truncate: true,
-          },
-        },
-      },
+      examples: EMBED_EXAMPLES,
       response: Vectors,
     },
     (c, body) => teiEmbed(c, deps, body),
@@ -184,28 +233,11 @@ export function registerTei(app: App, deps: RouteDeps): void {
       paths: ["/embed_all"],
       summary: "Token embeddings, not normalized (TEI)",
       tag: "TEI",
-      body: TeiEmbedRequest.omit({ normalize: true, dimensions: true }),
+      body: TeiEmbedAllRequest,
       examples: { text: { summary: "One text", value: { inputs: "What is deep learning?" } } },
       response: z.array(Vectors),
     },
-    async (c, body) => {
-      const { results } = await infer(c, deps, {
-        needs: "token_embed",
-        request: (engine) => ({
-          task: "token_embed",
-          prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
-          params: {
-            ...truncation(body),
-            ...roleOption(engine, body.prompt_name),
-            useActivation: false,
-          },
-        }),
-      });
-      return jsonResponse(
-        c,
-        results.map((r) => r.output as Float32Array[]),
-      );
-    },
+    (c, body) => teiEmbedAll(c, deps, body),
   );
 
   postRoute(
@@ -214,26 +246,13 @@ export function registerTei(app: App, deps: RouteDeps): void {
       paths: ["/embed_sparse"],
       summary: "Sparse embeddings (TEI; SPLADE / bge-m3 style models)",
       tag: "TEI",
-      body: TeiEmbedRequest.omit({ normalize: true, dimensions: true }).extend({
-        sparse_format: SparseFormat.nullish(),
-      }),
+      body: TeiEmbedSparseRequest,
       examples: {
         text: { summary: "One text", value: { inputs: "What is deep learning?" } },
       },
       response: z.array(z.array(SparseEntry)),
     },
-    async (c, body) => {
-      const { results, engine } = await infer(c, deps, {
-        needs: "sparse",
-        request: (engine) => ({
-          task: "lexical",
-          prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
-          options: { ...truncation(body), ...roleOption(engine, body.prompt_name) },
-        }),
-      });
-      const format = body.sparse_format ?? "index_value";
-      return c.json(results.map((r) => formatSparse(engine, r.weights, format)));
-    },
+    (c, body) => teiEmbedSparse(c, deps, body),
   );
 
   postRoute(
@@ -243,15 +262,7 @@ export function registerTei(app: App, deps: RouteDeps): void {
       summary: "Classify sequences or pairs (TEI)",
       tag: "TEI",
       body: TeiPredictRequest,
-      examples: {
-        text: { summary: "One text", value: { inputs: "I like you. I love you." } },
-        batch: {
-          summary: "A batch of texts and pairs",
-          value: {
-            inputs: [["I like you."], ["What is the capital of France?", "Paris is the capital."]],
-          },
-        },
-      },
+      examples: PREDICT_EXAMPLES,
       response: TeiPredictResponse,
     },
     (c, body) => teiPredict(c, deps, body),

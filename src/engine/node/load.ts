@@ -1,4 +1,4 @@
-import { applyHfOverrides, type JsonObject } from "../../core/index.js";
+import { applyHfOverrides, type JsonObject, type ModelConfig } from "../../core/index.js";
 import "./bounded-template.js";
 import {
   type Dtype,
@@ -58,6 +58,63 @@ export interface EngineOptions extends AssembleOptions {
   onSessionLoading?: () => void;
 }
 
+/**
+ * The graph the session loads: the folder's, or its mapped-weights copy in the cache. A verified
+ * folder (pinned, or downloaded with a manifest) is loaded from the bytes its manifest covers: a
+ * derived copy would be read unverified at later starts (pin with --mapped-weights to have both).
+ */
+async function sessionGraph(
+  opts: EngineOptions,
+  onnxPath: string,
+  verified: boolean,
+  cacheRoot: string,
+): Promise<string> {
+  const mapped = opts.mappedWeights ?? "auto";
+  const warn = opts.onWarning ?? defaultWarning;
+  if (mapped === true && verified) {
+    warn(
+      `--mapped-weights on: ${opts.model} is verified against its manifest at every start, the mapped-weights copy in the cache is not (pin it with --mapped-weights to have both)`,
+    );
+  }
+  const auto = mapped === "auto" && !verified && !process.env.AWS_LAMBDA_FUNCTION_NAME;
+  if (mapped !== true && !auto) return onnxPath;
+  const mapStart = performance.now();
+  const m = await mappedWeightsGraph(onnxPath, cacheRoot, warn);
+  if (m.wrote) opts.onPhase?.("mapped_weights", performance.now() - mapStart);
+  return m.path;
+}
+
+/** Start the sessions: in worker threads, or (0 workers) on this thread. */
+function startBackend(opts: EngineOptions, path: string, config: ModelConfig): Promise<Backend> {
+  const workers = opts.workers ?? 0;
+  const sessionOpts: SessionOptions = {
+    intraOpNumThreads: defaultIntraOpThreads(workers),
+    ...opts.session,
+    device: opts.device ?? "cpu",
+  };
+  const sessionStart = performance.now();
+  return (
+    workers > 0
+      ? WorkerPoolBackend.create(path, config, sessionOpts, workers)
+      : // Loaded on demand: a server whose sessions live in workers never loads ONNX Runtime here.
+        import("./session.js").then(
+          async ({ loadOnnxModel }) =>
+            new InThreadBackend(await loadOnnxModel(path, config, sessionOpts)),
+        )
+  ).then((b) => {
+    opts.onPhase?.("session", performance.now() - sessionStart);
+    return b;
+  });
+}
+
+/** The plugin named by the options, else by config.json's `io_processor_plugin`; null for none. */
+async function ioProcessorOf(opts: EngineOptions, config: ModelConfig) {
+  const plugin = opts.ioProcessorPlugin ?? config.io_processor_plugin;
+  return typeof plugin === "string" || (plugin && typeof plugin === "object")
+    ? loadIOProcessor(plugin as string | IOProcessor)
+    : null;
+}
+
 /** Resolve the model (folder, bucket or Hub), read it, and start its sessions with onnxruntime-node. */
 export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   const phase = opts.onPhase;
@@ -71,46 +128,10 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   // while it loads.
   const head = await readModelFolderHead(resolved.dir, onnxFile);
   const config = applyHfOverrides(head.config, opts.hfOverrides ?? {});
-  const workers = opts.workers ?? 0;
-  const sessionOpts: SessionOptions = {
-    intraOpNumThreads: defaultIntraOpThreads(workers),
-    ...opts.session,
-    device: opts.device ?? "cpu",
-  };
   const cacheRoot = opts.store?.cacheDir ?? defaultCacheDir();
-  const mapped = opts.mappedWeights ?? "auto";
-  const warn = opts.onWarning ?? defaultWarning;
-  let sessionPath = head.onnxPath;
-  // A verified folder (pinned, or downloaded with a manifest) is loaded from the bytes its manifest
-  // covers: a derived copy would be read unverified at later starts. Pin with --mapped-weights
-  // to have verified external weights.
-  const verified = resolved.manifest !== null;
-  if (mapped === true && verified) {
-    warn(
-      `--mapped-weights on: ${opts.model} is verified against its manifest at every start, the mapped-weights copy in the cache is not (pin it with --mapped-weights to have both)`,
-    );
-  }
-  const auto = mapped === "auto" && !verified && !process.env.AWS_LAMBDA_FUNCTION_NAME;
-  if (mapped === true || auto) {
-    const mapStart = performance.now();
-    const m = await mappedWeightsGraph(head.onnxPath, cacheRoot, warn);
-    if (m.wrote) phase?.("mapped_weights", performance.now() - mapStart);
-    sessionPath = m.path;
-  }
+  const path = await sessionGraph(opts, head.onnxPath, resolved.manifest !== null, cacheRoot);
   // The session starts loading (in workers, in parallel) before the tokenizer is built here.
-  const sessionStart = performance.now();
-  const starting: Promise<Backend> = (
-    workers > 0
-      ? WorkerPoolBackend.create(sessionPath, config, sessionOpts, workers)
-      : // Loaded on demand: a server whose sessions live in workers never loads ONNX Runtime here.
-        import("./session.js").then(
-          async ({ loadOnnxModel }) =>
-            new InThreadBackend(await loadOnnxModel(sessionPath, config, sessionOpts)),
-        )
-  ).then((b) => {
-    phase?.("session", performance.now() - sessionStart);
-    return b;
-  });
+  const starting = startBackend(opts, path, config);
   const memo = fileGraphCheckMemo(head.onnxPath, cacheRoot);
   // Awaited below; a failure while the folder is read is handled there, not reported as unhandled.
   starting.catch(() => undefined);
@@ -129,14 +150,9 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   }
   const backend = await starting;
   try {
-    const plugin = opts.ioProcessorPlugin ?? config.io_processor_plugin;
-    const ioProcessor =
-      typeof plugin === "string" || (plugin && typeof plugin === "object")
-        ? await loadIOProcessor(plugin as string | IOProcessor)
-        : null;
     return await assembleEngine(opts, folder, config, tokenizer, backend, {
       graphChecks: await memo,
-      ioProcessor,
+      ioProcessor: await ioProcessorOf(opts, config),
     });
   } catch (err) {
     await backend.close();
