@@ -138,6 +138,55 @@ async function cachedSnapshot(
 }
 
 /**
+ * Download files of a commit into the cache's blobs, verified against their sha256 (the LFS
+ * ETag, else the listing's) as they stream in, with one progress bar for them all.
+ */
+async function fetchFiles(
+  ref: HubRef,
+  commit: string,
+  fetchList: readonly string[],
+  byPath: ReadonlyMap<string, HubFile>,
+  cache: ModelCache,
+  opts: HubOptions,
+): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  const sizes = fetchList.map((p) => byPath.get(p)!.size);
+  const total = sizes.every((n) => n !== null) ? sizes.reduce((a, n) => a! + n!, 0)! : null;
+  const base = `${endpointOf(opts)}/${ref.id}/resolve/${commit}`;
+  const bar = progress(`${ref.id}@${commit.slice(0, 7)}`, total, {
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  try {
+    for (const path of fetchList) {
+      const res = await hubFetch(
+        `${base}/${path.split("/").map(encodeURIComponent).join("/")}`,
+        opts,
+      );
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        throw new ModelStoreError(`Downloading ${ref.id}/${path} failed: HTTP ${res.status}`);
+      }
+      // LFS files carry their sha256 as the (linked) ETag; verify against it when present.
+      const etag = (res.headers.get("x-linked-etag") ?? res.headers.get("etag") ?? "")
+        .replace(/^W\//, "")
+        .replaceAll('"', "");
+      const expected = SHA256.test(etag) ? etag : byPath.get(path)!.sha256;
+      const length = res.headers.get("content-length");
+      const stream = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+      const put = await cache.putStream(
+        stream,
+        { path, sha256: expected, size: length ? Number(length) : null },
+        (n) => bar.add(n),
+      );
+      files.push({ path, ...put });
+    }
+  } finally {
+    bar.stop();
+  }
+  return files;
+}
+
+/**
  * Download what a model needs from the Hub at a revision into the cache, and return the verified
  * snapshot folder. As huggingface_hub: the revision is resolved to its commit (one request), and
  * a snapshot of that commit already in the cache is used as it is — nothing is downloaded again;
@@ -196,39 +245,7 @@ export async function downloadFromHub(
       files.push({ path, sha256: f.sha256, size: f.size });
     } else fetchList.push(path);
   }
-  const sizes = fetchList.map((p) => byPath.get(p)!.size);
-  const total = sizes.every((n) => n !== null) ? sizes.reduce((a, n) => a! + n!, 0)! : null;
-  const base = `${endpointOf(opts)}/${ref.id}/resolve/${listing.commit}`;
-  const bar = progress(`${ref.id}@${listing.commit.slice(0, 7)}`, total, {
-    ...(opts.log ? { log: opts.log } : {}),
-  });
-  try {
-    for (const path of fetchList) {
-      const res = await hubFetch(
-        `${base}/${path.split("/").map(encodeURIComponent).join("/")}`,
-        opts,
-      );
-      if (!res.ok || !res.body) {
-        await res.body?.cancel();
-        throw new ModelStoreError(`Downloading ${ref.id}/${path} failed: HTTP ${res.status}`);
-      }
-      // LFS files carry their sha256 as the (linked) ETag; verify against it when present.
-      const etag = (res.headers.get("x-linked-etag") ?? res.headers.get("etag") ?? "")
-        .replace(/^W\//, "")
-        .replaceAll('"', "");
-      const expected = SHA256.test(etag) ? etag : byPath.get(path)!.sha256;
-      const length = res.headers.get("content-length");
-      const stream = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
-      const put = await cache.putStream(
-        stream,
-        { path, sha256: expected, size: length ? Number(length) : null },
-        (n) => bar.add(n),
-      );
-      files.push({ path, ...put });
-    }
-  } finally {
-    bar.stop();
-  }
+  files.push(...(await fetchFiles(ref, listing.commit, fetchList, byPath, cache, opts)));
   files.sort((a, b) => wanted.indexOf(a.path) - wanted.indexOf(b.path));
   const manifest: Manifest = {
     version: 1,

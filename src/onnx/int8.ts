@@ -96,17 +96,9 @@ function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-/**
- * Rewrite every MatMul (and plain Gemm) whose weight is a constant 2-D float initializer into
- * ONNX Runtime's `com.microsoft.DynamicQuantizeMatMul` with per-channel int8 weights. Everything
- * else in the graph is left unchanged. Mutates and returns the model.
- */
-export function quantizeDynamicInt8(model: ModelProto, opts: QuantizeOptions = {}): QuantizeReport {
+/** How many times each value is read: by nodes (subgraphs included) and as a graph output. */
+function useCounts(model: ModelProto): Map<string, number> {
   const graph = model.graph!;
-  const qmax = opts.reduceRange ? 63 : 127;
-  const inputs = new Set((graph.input ?? []).map((i) => i.name));
-  const inits = new Map<string, TensorProto>();
-  for (const t of graph.initializer ?? []) if (!inputs.has(t.name!)) inits.set(t.name!, t);
   const uses = new Map<string, number>();
   const countUses = (nodes: readonly NodeProto[]) => {
     for (const n of nodes) {
@@ -120,7 +112,70 @@ export function quantizeDynamicInt8(model: ModelProto, opts: QuantizeOptions = {
   };
   countUses(graph.node ?? []);
   for (const o of graph.output ?? []) uses.set(o.name!, (uses.get(o.name!) ?? 0) + 1);
+  return uses;
+}
 
+interface Quantizable {
+  weightName: string;
+  /** The weight as `[k, n]` (a Gemm's transposed weight turned back). */
+  values: Float32Array;
+  k: number;
+  n: number;
+  isGemm: boolean;
+}
+
+/**
+ * A MatMul, or a Gemm without transA, alpha or beta, whose weight is a constant 2-D float
+ * initializer of at least `minElements` (and a Gemm's bias, if any, 1-D); null otherwise.
+ */
+function quantizable(
+  node: NodeProto,
+  inits: ReadonlyMap<string, TensorProto>,
+  minElements: number,
+): Quantizable | null {
+  const isMatMul = node.opType === "MatMul" && !node.domain;
+  const isGemm = node.opType === "Gemm" && !node.domain;
+  if (!isMatMul && !isGemm) return null;
+  const weightName = node.input?.[1];
+  const weight = weightName ? inits.get(weightName) : undefined;
+  const dims = weight ? dimsOf(weight) : [];
+  const plainGemm =
+    isGemm &&
+    intAttr(node, "transA", 0) === 0 &&
+    floatAttr(node, "alpha", 1) === 1 &&
+    floatAttr(node, "beta", 1) === 1;
+  const bias = isGemm && node.input?.[2] ? inits.get(node.input[2]) : undefined;
+  const biasOk = !isGemm || !node.input?.[2] || (bias && dimsOf(bias).length === 1);
+  if (
+    !weight ||
+    weight.dataType !== DataType.FLOAT ||
+    dims.length !== 2 ||
+    dims[0]! * dims[1]! < minElements ||
+    (isGemm && (!plainGemm || !biasOk))
+  ) {
+    return null;
+  }
+  let values = floatValues(weight);
+  let [k, n] = dims as [number, number];
+  if (isGemm && intAttr(node, "transB", 0) === 1) {
+    values = transpose(values, k, n);
+    [k, n] = [n, k];
+  }
+  return { weightName: weightName!, values, k, n, isGemm };
+}
+
+/**
+ * Rewrite every MatMul (and plain Gemm) whose weight is a constant 2-D float initializer into
+ * ONNX Runtime's `com.microsoft.DynamicQuantizeMatMul` with per-channel int8 weights. Everything
+ * else in the graph is left unchanged. Mutates and returns the model.
+ */
+export function quantizeDynamicInt8(model: ModelProto, opts: QuantizeOptions = {}): QuantizeReport {
+  const graph = model.graph!;
+  const qmax = opts.reduceRange ? 63 : 127;
+  const inputs = new Set((graph.input ?? []).map((i) => i.name));
+  const inits = new Map<string, TensorProto>();
+  for (const t of graph.initializer ?? []) if (!inputs.has(t.name!)) inits.set(t.name!, t);
+  const uses = useCounts(model);
   const report: QuantizeReport = { quantizedNodes: 0, skippedNodes: 0, fp32Bytes: 0, int8Bytes: 0 };
   const added: TensorProto[] = [];
   const removed = new Set<string>();
@@ -131,38 +186,15 @@ export function quantizeDynamicInt8(model: ModelProto, opts: QuantizeOptions = {
     names.add(name);
     return name;
   };
-  const minElements = opts.minElements ?? 0;
 
   const rewrite = (node: NodeProto): NodeProto => {
-    const isMatMul = node.opType === "MatMul" && !node.domain;
-    const isGemm = node.opType === "Gemm" && !node.domain;
-    if (!isMatMul && !isGemm) return node;
-    const weightName = node.input?.[1];
-    const weight = weightName ? inits.get(weightName) : undefined;
-    const dims = weight ? dimsOf(weight) : [];
-    const plainGemm =
-      isGemm &&
-      intAttr(node, "transA", 0) === 0 &&
-      floatAttr(node, "alpha", 1) === 1 &&
-      floatAttr(node, "beta", 1) === 1;
-    const bias = isGemm && node.input?.[2] ? inits.get(node.input[2]) : undefined;
-    const biasOk = !isGemm || !node.input?.[2] || (bias && dimsOf(bias).length === 1);
-    if (
-      !weight ||
-      weight.dataType !== DataType.FLOAT ||
-      dims.length !== 2 ||
-      dims[0]! * dims[1]! < minElements ||
-      (isGemm && (!plainGemm || !biasOk))
-    ) {
-      report.skippedNodes++;
+    const isMatMulOrGemm = (node.opType === "MatMul" || node.opType === "Gemm") && !node.domain;
+    const w = quantizable(node, inits, opts.minElements ?? 0);
+    if (!w) {
+      if (isMatMulOrGemm) report.skippedNodes++;
       return node;
     }
-    let values = floatValues(weight);
-    let [k, n] = dims as [number, number];
-    if (isGemm && intAttr(node, "transB", 0) === 1) {
-      values = transpose(values, k, n);
-      [k, n] = [n, k];
-    }
+    const { weightName, values, k, n } = w;
     const { q, scale } = quantizePerColumn(values, k, n, qmax);
     const base = fresh(`${weightName}_int8`);
     const scaleName = fresh(`${weightName}_scale`);
@@ -175,11 +207,11 @@ export function quantizeDynamicInt8(model: ModelProto, opts: QuantizeOptions = {
     report.quantizedNodes++;
     report.fp32Bytes += values.byteLength;
     report.int8Bytes += q.byteLength + scale.byteLength + n;
-    const left = (uses.get(weightName!) ?? 1) - 1;
-    uses.set(weightName!, left);
-    if (left === 0) removed.add(weightName!);
+    const left = (uses.get(weightName) ?? 1) - 1;
+    uses.set(weightName, left);
+    if (left === 0) removed.add(weightName);
     const inputsOut = [node.input![0]!, base, scaleName, zeroName];
-    if (isGemm && node.input?.[2]) inputsOut.push(node.input[2]);
+    if (w.isGemm && node.input?.[2]) inputsOut.push(node.input[2]);
     return {
       name: node.name || fresh(`${weightName}_DynamicQuantizeMatMul`),
       opType: "DynamicQuantizeMatMul",
