@@ -1,3 +1,5 @@
+import type { WorkerVars } from "../config/worker.js";
+
 /**
  * The parts of the Workers runtime bindings the gateway uses, typed here (structurally the same
  * as @cloudflare/workers-types) so that the Worker's code also typechecks with the project's
@@ -38,4 +40,10 @@ export interface RequestGeo {
   continent?: string;
   country?: string;
   colo?: string;
+}
+
+/** The Worker's env: its bindings (D1, R2) and its vars (`src/config/worker.ts` reads them). */
+export interface EdgeEnv extends WorkerVars {
+  DB: D1Database;
+  MODELS?: R2Bucket;
 }

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { readConfig } from "./config.js";
+import { readConfig } from "../config/worker.js";
 import { D1Ledger } from "./ledger.js";
 import { auth } from "./steps/auth.js";
 import { readBody } from "./steps/body.js";

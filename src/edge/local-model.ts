@@ -1,12 +1,12 @@
 import { buildApp } from "../api/app.js";
 import type { App } from "../api/context.js";
+import type { EdgeConfig, LocalModel } from "../config/worker.js";
 import { assembleEngine } from "../engine/assemble.js";
 import { InThreadBackend } from "../engine/backend.js";
 import { parseModelFolder } from "../engine/folder.js";
 import { OnnxModel } from "../engine/onnx-model.js";
 import { TextTokenizer } from "../engine/tokenizer.js";
 import type { R2Bucket } from "./bindings.js";
-import type { EdgeConfig, LocalModel } from "./config.js";
 import { createWebSession, WebTensor } from "./ort-web.js";
 import { pinnedR2Folder } from "./r2-folder.js";
 

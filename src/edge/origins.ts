@@ -1,6 +1,6 @@
+import type { Origin } from "../config/worker.js";
 import type { RequestGeo } from "./bindings.js";
 import type { CircuitBreakers } from "./circuit.js";
-import type { Origin } from "./config.js";
 
 /** Origins nearest first: those listing the caller's continent, then the rest, each in config order. */
 export function orderOrigins(origins: readonly Origin[], geo: RequestGeo | undefined): Origin[] {

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { errorBody } from "../../api/errors.js";
-import type { EdgeCache } from "../bindings.js";
-import type { EdgeConfig, EdgeEnv } from "../config.js";
+import type { EdgeConfig } from "../../config/worker.js";
+import type { EdgeCache, EdgeEnv } from "../bindings.js";
 import type { ApiKey, GatewayLedger } from "../ledger.js";
 
 /** What the gateway's steps hand on to each other, on the Hono context. */

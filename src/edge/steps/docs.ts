@@ -1,8 +1,8 @@
 import type { Hono } from "hono";
 import { registerDocs } from "../../api/docs.js";
+import { readConfig } from "../../config/worker.js";
 import type { RequestGeo } from "../bindings.js";
 import { isolateBreakers } from "../circuit.js";
-import { readConfig } from "../config.js";
 import { AllOriginsFailed, forward, orderOrigins } from "../origins.js";
 import { type GatewayEnv, problem } from "./context.js";
 import { localModelApp } from "./serve.js";

@@ -1,7 +1,7 @@
 import type { App } from "../../api/context.js";
-import type { RequestGeo } from "../bindings.js";
+import type { EdgeConfig } from "../../config/worker.js";
+import type { EdgeEnv, RequestGeo } from "../bindings.js";
 import { isolateBreakers } from "../circuit.js";
-import type { EdgeConfig, EdgeEnv } from "../config.js";
 import { loadLocalModel } from "../local-model.js";
 import { AllOriginsFailed, forward, orderOrigins } from "../origins.js";
 import { wasmHeapBytes } from "../ort-web.js";

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
-import type { D1Database, R2Bucket } from "./bindings.js";
 
-/** The Worker's bindings and vars (wrangler.jsonc; secrets with `wrangler secret put`). */
-export interface EdgeEnv {
-  DB: D1Database;
-  MODELS?: R2Bucket;
+/**
+ * The Worker's vars (wrangler.jsonc `vars`; the secret with `wrangler secret put`): JSON values,
+ * or strings from the dashboard or `--var`. Its bindings are the edge's (`EdgeEnv`).
+ */
+export interface WorkerVars {
   ORIGINS?: unknown;
   LOCAL_MODEL?: unknown;
   RATE_LIMIT_PER_MINUTE?: unknown;
@@ -66,7 +66,7 @@ function json(value: unknown): unknown {
 }
 
 /** Read and check the Worker's configuration; a bad var is an error naming it, at first request. */
-export function readConfig(env: EdgeEnv): EdgeConfig {
+export function readConfig(env: WorkerVars): EdgeConfig {
   const parsed = Config.safeParse({
     origins: json(env.ORIGINS) ?? undefined,
     localModel: json(env.LOCAL_MODEL) ?? undefined,
