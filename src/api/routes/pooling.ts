@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { argmax, BadRequestError, labelOf } from "../../core/index.js";
+import { argmax, BadRequestError, labelOf, POOLING_TASKS } from "../../core/index.js";
 import type { Engine } from "../../engine/engine.js";
 import type { PoolTask } from "../../engine/types.js";
 import { binaryResponse, isBinaryFormat } from "../bytes.js";
@@ -14,7 +14,11 @@ import { formatSparse, requireSparse, SparseEntry, SparseFormat } from "../spars
 
 type PoolingBody = z.infer<typeof PoolingRequest>;
 
-const PoolingTaskName = z.enum(["embed", "classify", "token_embed", "token_classify", "plugin"]);
+/** `/pooling`'s tasks: every pooling task but `score` (pairs have their routes), and `plugin`. */
+const PoolingTaskName = z.enum([
+  ...POOLING_TASKS.filter((t): t is PoolTask => t !== "score"),
+  "plugin",
+]);
 
 export const PoolingRequest = z
   .object({
