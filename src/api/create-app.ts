@@ -8,7 +8,7 @@ import { type DocsAssets, registerDocs } from "./docs.js";
 import { packageDocsAssets } from "./docs-package.js";
 import type { ModelHost } from "./host.js";
 import { Metrics } from "./metrics.js";
-import { rerankJobs } from "./routes/jobs.js";
+import { rerankJobs } from "./routes/jobs-worker.js";
 import { registerUsage } from "./routes/usage.js";
 
 export interface NodeAppOptions extends Omit<AppOptions, "modules" | "meter" | "logger"> {

@@ -21,8 +21,15 @@ import {
   stepPool,
   type TokenStates,
 } from "./pooling.js";
+import { checkTaskParameters, type PoolingParams } from "./pooling-params.js";
 import type { PoolerKind } from "./runner.js";
-import { type SparseVector, staticSparse, toDense } from "./splade.js";
+import {
+  keptRows,
+  type PooledOutput,
+  type SequenceOutput,
+  sparseWeights,
+} from "./sequence-output.js";
+import { staticSparse, toDense } from "./splade.js";
 import { type ModelOutputKind, type PoolingTask, supportedTasks } from "./tasks.js";
 import {
   colbertVectors,
@@ -63,76 +70,11 @@ export interface PoolerSpec {
   colbert?: boolean;
 }
 
-/** Per-request pooling parameters; null/undefined mean "the model's default". */
-export interface PoolingParams {
-  dimensions?: number | null;
-  useActivation?: boolean | null;
-  /** STEP pooling (token_classify): the token id that ends a step. */
-  stepTagId?: number | null;
-  /** token_classify: which label columns to keep. */
-  returnedTokenIds?: number[] | null;
-}
-
-/** vLLM's names of the per-request parameters, and the tasks each applies to. */
-const PARAMETERS: ReadonlyArray<[keyof PoolingParams, string]> = [
-  ["dimensions", "dimensions"],
-  ["useActivation", "use_activation"],
-  ["stepTagId", "step_tag_id"],
-  ["returnedTokenIds", "returned_token_ids"],
-];
-
-const VALID_PARAMETERS: Readonly<Record<PoolingTask, readonly string[]>> = {
-  embed: ["dimensions", "use_activation"],
-  token_embed: ["dimensions", "use_activation"],
-  classify: ["use_activation"],
-  score: ["use_activation"],
-  token_classify: ["use_activation", "step_tag_id", "returned_token_ids"],
-};
-
-const pyList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
-
-/** Refuse parameters that do not apply to the task, with vLLM's message. */
-export function checkTaskParameters(task: PoolingTask, params: PoolingParams): void {
-  const valid = VALID_PARAMETERS[task];
-  const invalid = PARAMETERS.filter(
-    ([key, name]) => params[key] !== undefined && params[key] !== null && !valid.includes(name),
-  ).map(([, name]) => name);
-  if (invalid.length > 0) {
-    throw new BadRequestError(
-      `Task ${task} only supports ${pyList(valid)} parameters, does not support ${pyList(invalid)} parameters`,
-      invalid[0]!,
-    );
-  }
-}
-
-/** One sequence's slice of the graph output: its real tokens only, and their ids. */
-export interface SequenceOutput {
-  states: TokenStates;
-  tokenIds: readonly number[];
-  /** A read reduced in the session (SPLADE): the sequence's sparse vector; `states` is empty. */
-  sparse?: SparseVector;
-  /** The rows that are token vectors (ColBERT documents leave out their skiplist), else all. */
-  keep?: readonly number[] | null;
-}
-
-export type PooledOutput = Float32Array | Float32Array[];
-
 const OUTPUT_OF: Record<PoolerKind, ModelOutputKind> = {
   embed: "hidden",
   classify: "sequence_logits",
   token_classify: "token_logits",
 };
-
-/** The rows of a sequence that are token vectors. */
-function keptRows(seq: SequenceOutput): Float32Array[] {
-  const all = rows(seq.states);
-  return seq.keep ? seq.keep.map((i) => all[i]!) : all;
-}
-
-/** A sparse vector as lexical weights (index = token id). */
-export function sparseWeights(v: SparseVector): LexicalWeight[] {
-  return Array.from(v.indices, (tokenId, k) => ({ tokenId, weight: v.values[k]! }));
-}
 
 /** Pooling methods and heads composed per task for one model (vLLM's DispatchPooler). */
 export class Pooler {
