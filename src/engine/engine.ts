@@ -1,5 +1,4 @@
 import {
-  BadRequestError,
   type ModelConfig,
   type Pooler,
   type PoolingTask,
@@ -8,8 +7,9 @@ import {
 } from "../core/index.js";
 import type { Backend } from "./backend.js";
 import type { ChatMessage, ChatOptions } from "./chat.js";
-import type { IOProcessor } from "./io-processor.js";
+import type { IOProcessor, IOProcessorInput } from "./io-processor.js";
 import type { RunDevice } from "./onnx-model.js";
+import { pluginPlan } from "./plugin.js";
 import { lexicalPlan, type Plan, poolPlan, withoutForward } from "./pool.js";
 import { type PrepareParts, Preparer } from "./prepare.js";
 import type { Prompt, PromptOptions, PromptRole } from "./prompts.js";
@@ -17,14 +17,7 @@ import { checkRequestTokens } from "./request-tokens.js";
 import type { Scheduler } from "./scheduler.js";
 import { scorePlan } from "./score.js";
 import type { TextTokenizer } from "./tokenizer.js";
-import type {
-  EngineRequest,
-  PluginRequest,
-  PooledResult,
-  RunContext,
-  RunResultOf,
-  TokenizedPrompt,
-} from "./types.js";
+import type { EngineRequest, RunContext, RunResultOf, TokenizedPrompt } from "./types.js";
 
 /** Upper bound of one float in a JSON answer: sign, `0.`, 17 significant digits, separator. */
 export const JSON_BYTES_PER_VALUE = 24;
@@ -153,8 +146,19 @@ export class Engine {
         const plan = lexicalPlan(this.pooler, isSpecial, tokenized);
         return wrap(this.forwardFor(plan, tokenized, req.options), (results) => ({ results }));
       }
-      case "plugin":
-        return this.pluginPlan(req) as Plan<Finished<R>>;
+      case "plugin": {
+        const view = {
+          modelName: this.modelName,
+          tasks: this.tasks,
+          maxModelLen: this.maxModelLen,
+        };
+        const prepare = (input: IOProcessorInput) => {
+          const params = input.params ?? {};
+          const tokenized = this.prep.prepare(input.task, input.prompts, params);
+          return poolPlan(this.pooler, this.maxModelLen, input.task, tokenized, params);
+        };
+        return wrap(pluginPlan(this.ioProcessor, view, req.data, prepare), (out) => out);
+      }
       default: {
         const tokenized = this.prep.prepare(req.task, req.prompts, req.params);
         const plan = this.forwardFor(
@@ -174,32 +178,6 @@ export class Engine {
     options: PromptOptions = {},
   ): Plan<T> {
     return this.prep.isStaticQuery(options) ? withoutForward(plan, this.pooler, tokenized) : plan;
-  }
-
-  /**
-   * `task: "plugin"`: the IO-processor plugin turns `data` into prompts for a pooling task, and
-   * the pooled outputs into the response's `data`.
-   */
-  private pluginPlan(req: PluginRequest): Plan<Finished<PluginRequest>> {
-    const plugin = this.ioProcessor;
-    if (!plugin) {
-      throw new BadRequestError(
-        `Unsupported task: 'plugin'. No IO processor plugin is loaded for "${this.modelName}" (serve it with --io-processor-plugin NAME|MODULE)`,
-        "task",
-      );
-    }
-    const view = { modelName: this.modelName, tasks: this.tasks, maxModelLen: this.maxModelLen };
-    const input = plugin.parseRequest(req.data, view);
-    const params = input.params ?? {};
-    const tokenized = this.prep.prepare(input.task, input.prompts, params);
-    const plan = poolPlan(this.pooler, this.maxModelLen, input.task, tokenized, params);
-    return {
-      ...plan,
-      finish: (outputs) => {
-        const results: PooledResult[] = plan.finish(outputs);
-        return { results, response: plugin.outputToResponse(results, input, view) };
-      },
-    };
   }
 
   private scoreModel() {

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -57,5 +58,35 @@ describe("layers (docs/architecture.md): arrows point down only", () => {
   it("engine/ never imports api/; core/ imports nothing of ours outside core/", () => {
     expect(arrows(under("engine"), under("api"))).toEqual([]);
     expect(arrows(under("core"), (i) => !under("core")(i))).toEqual([]);
+  });
+});
+
+describe("small files, one job each (docs/architecture.md)", () => {
+  const texts = sources(SRC).map((f) => ({
+    file: relative(SRC, f),
+    text: readFileSync(f, "utf8"),
+  }));
+  const lines = (text: string) => text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+
+  it("no file in src/ over 350 lines; the engine's facade at most 250", () => {
+    expect(texts.filter((t) => lines(t.text) > 350).map((t) => t.file)).toEqual([]);
+    expect(lines(texts.find((t) => t.file === "engine/engine.ts")!.text)).toBeLessThanOrEqual(250);
+  });
+
+  it("no function over 80 lines", () => {
+    const long: string[] = [];
+    for (const { file, text } of texts) {
+      const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+      const visit = (node: ts.Node) => {
+        if (ts.isFunctionLike(node) && "body" in node && node.body) {
+          const from = sf.getLineAndCharacterOfPosition(node.getStart()).line;
+          const to = sf.getLineAndCharacterOfPosition(node.getEnd()).line;
+          if (to - from + 1 > 80) long.push(`${file}:${from + 1} (${to - from + 1} lines)`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(sf);
+    }
+    expect(long).toEqual([]);
   });
 });
