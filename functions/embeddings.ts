@@ -1,4 +1,4 @@
-import { createFunction } from "../src/lambda/index.js";
+import { createFunction } from "../src/lambda/function.js";
 
 /** AWS Lambda entry: the embeddings routes, the engine loaded once per instance (init phase). */
 const fn = await createFunction("embeddings");

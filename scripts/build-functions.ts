@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { build } from "esbuild";
+import { build, type Metafile } from "esbuild";
 import { ROUTE_FAMILIES } from "../src/api/families.js";
 import { NODE_BUNDLE } from "./esbuild-node.js";
 
@@ -21,6 +21,46 @@ export const NO_MODEL = new Set(["rerank-jobs"]);
 export const VERSION = (
   JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }
 ).version;
+
+/** Functions that always have a store (Postgres): they load the store, metering and jobs code. */
+export const STORE_FUNCTIONS = new Set(["rerank-jobs", "jobs-worker"]);
+
+/**
+ * Code a function must not load at start-up (it would lengthen every cold start): the AWS SDK
+ * (loaded when a bucket or a secret is read), the Postgres client (when a store is opened), the
+ * worker pool (functions run the session inline) and, unless the function always has a store,
+ * Prometheus metrics (no scraper reaches an instance) and the store, metering and jobs code.
+ */
+export function notAtStartup(name: string): RegExp[] {
+  const always = [
+    /node_modules\/@aws-sdk\//,
+    /node_modules\/@smithy\//,
+    /node_modules\/pg\//,
+    /^src\/engine\/node\/worker-pool\.ts$/,
+  ];
+  if (STORE_FUNCTIONS.has(name)) return always;
+  return [
+    ...always,
+    /node_modules\/prom-client\//,
+    /^src\/store\/store\.ts$/,
+    /^src\/metering\/meter\.ts$/,
+    /^src\/jobs\/worker\.ts$/,
+  ];
+}
+
+/** The source files in an entry's output and the chunks it imports statically (what its import loads). */
+export function startupInputs(metafile: Metafile, entry: string): string[] {
+  const seen = new Set([entry]);
+  const queue = [entry];
+  for (let out = queue.pop(); out !== undefined; out = queue.pop()) {
+    for (const i of metafile.outputs[out]?.imports ?? []) {
+      if (i.kind !== "import-statement" || i.external || seen.has(i.path)) continue;
+      seen.add(i.path);
+      queue.push(i.path);
+    }
+  }
+  return [...seen].flatMap((o) => Object.keys(metafile.outputs[o]?.inputs ?? {}));
+}
 
 /** Entries in functions/ that are not Lambda functions: the Cloudflare Worker (built by wrangler). */
 export const NOT_LAMBDA = new Set(["edge.ts"]);
@@ -50,6 +90,14 @@ export async function buildFunction(name: string): Promise<number> {
     external: ["onnxruntime-node"],
     define: { EDGEPOOL_VERSION: JSON.stringify(VERSION) },
   });
+  const entry = Object.keys(result.metafile.outputs).find((o) => o.endsWith(`${name}/index.js`))!;
+  const banned = notAtStartup(name);
+  const early = startupInputs(result.metafile, entry).filter((f) =>
+    banned.some((re) => re.test(f)),
+  );
+  if (early.length > 0) {
+    throw new Error(`${name} loads at start-up what it should load on demand: ${early.join(", ")}`);
+  }
   if (NO_MODEL.has(name)) {
     const ort = Object.values(result.metafile.outputs).flatMap((o) =>
       o.imports.filter((i) => i.path === "onnxruntime-node").map(() => o),

@@ -19,7 +19,7 @@ export const CACHE = join(BENCH_DIR, ".cache");
 export const TOKENIZER = join(SHARED, "data", "tokenizers", "bert-base-uncased");
 
 /** Build a benchmark-sized random-weight model with the fixture generator (Debian python3-torch). */
-export function ensureModel(shape: "minilm-l6" | "bert-base"): string {
+export function ensureModel(shape: "tiny-4mb" | "minilm-l6" | "bert-base"): string {
   const dir = join(CACHE, shape);
   if (!existsSync(join(dir, "onnx", "model.onnx"))) {
     console.error(`building ${shape} into ${dir} (python3-torch)…`);

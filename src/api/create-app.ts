@@ -23,16 +23,17 @@ export interface NodeAppOptions extends Omit<AppOptions, "modules" | "meter" | "
 
 /**
  * `buildApp` as the Node runtimes (the server, the functions) mount it: Prometheus metrics at
- * `/metrics`, `/v1/usage` with a meter, webhook reranking with a job store, and the API page at
+ * `/metrics` (unless `metrics: null`), `/v1/usage` with a meter, webhook reranking with a job store, and the API page at
  * `/docs` from the installed swagger-ui-dist. `jobs` is the worker that runs the stored jobs:
  * `start()` it to process them in this process.
  */
 export function createApp(
   engineOrHost: Engine | ModelHost,
   options: NodeAppOptions = {},
-): CreatedApp & { metrics: Metrics; jobs: JobWorker | null } {
+): CreatedApp & { jobs: JobWorker | null } {
   const { jobs: jobStore, docsAssets, ...rest } = options;
-  const metrics = options.metrics ?? new Metrics();
+  // `metrics: null` mounts none (a function: no scraper reaches an instance).
+  const metrics = options.metrics === undefined ? new Metrics() : options.metrics;
   const modules: AppModule[] = [];
   const meter = options.meter;
   if (meter) modules.push((app) => registerUsage(app, meter));

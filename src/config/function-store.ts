@@ -1,18 +1,25 @@
 import type { Logger } from "pino";
+import { storeSpecFrom } from "../store/spec.js";
 import { envName } from "./function.js";
 import { listFrom } from "./list.js";
-import { SERVE_STORE_FLAGS, type StoreServices, storeServices } from "./store-flags.js";
+import type { StoreServices } from "./store-flags.js";
 
 /**
  * Metering and jobs of a function, from its environment: the store from `DATABASE_URL` (a pooled
  * connection string: RDS Proxy, PgBouncer, Neon, Supabase…) or `EDGEPOOL_STORE`, and every
  * `serve` store flag as `EDGEPOOL_<FLAG>` (lists comma-separated). Ledger rows are written before
  * each response (`EDGEPOOL_LEDGER_FLUSH_MS` defaults to 0): a frozen instance flushes nothing.
+ * Without a store (nor webhook secrets, which need one) nothing is loaded: the store, metering
+ * and jobs code stays out of the function's start.
  */
 export async function functionStoreServices(
   env: NodeJS.ProcessEnv,
   log: Logger,
 ): Promise<StoreServices | null> {
+  if (!storeSpecFrom(undefined, env) && listFrom(env.EDGEPOOL_WEBHOOK_SECRETS).length === 0) {
+    return null;
+  }
+  const { SERVE_STORE_FLAGS, storeServices } = await import("./store-flags.js");
   const values: Record<string, string | string[] | boolean | undefined> = {};
   for (const [flag, spec] of Object.entries(SERVE_STORE_FLAGS)) {
     if (flag === "webhook-secret" || flag === "inbound-webhook-secret") continue; // read as lists

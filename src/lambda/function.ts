@@ -1,7 +1,11 @@
 import pino from "pino";
+import { buildApp } from "../api/app.js";
 import type { App } from "../api/context.js";
-import { createApp } from "../api/create-app.js";
+import type { NodeAppOptions } from "../api/create-app.js";
+import { registerDocs } from "../api/docs.js";
+import { packageDocsAssets } from "../api/docs-package.js";
 import type { RouteFamily } from "../api/families.js";
+import type { ModelHost } from "../api/host.js";
 import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "../config/function.js";
 import { functionStoreServices } from "../config/function-store.js";
 import { listFrom } from "../config/list.js";
@@ -77,9 +81,7 @@ export async function createFunction(
     name,
   );
   const services = await functionStoreServices(env, log);
-  const { app, jobs } = createApp(instance.host, {
-    meter: services?.meter,
-    jobs: services?.jobs,
+  const { app, jobs } = await functionApp(instance.host, services, {
     routes: [family],
     apiKeys: config?.apiKeys ?? listFrom(env.EDGEPOOL_API_KEYS),
     logger: log,
@@ -96,4 +98,32 @@ export async function createFunction(
     (r) => limitResponse(r, responseLimit),
   );
   return { app, instance, ...handlers, services, jobs };
+}
+
+/**
+ * The function's app: its family's routes, the meta routes and the API page. No Prometheus
+ * metrics (no scraper reaches an instance); `/v1/usage` and the jobs only with a store, whose
+ * code then loads (a function without one never parses it).
+ */
+async function functionApp(
+  host: ModelHost,
+  services: StoreServices | null,
+  options: Omit<NodeAppOptions, "meter" | "jobs" | "metrics" | "docsAssets">,
+): Promise<{ app: App; jobs: JobWorker | null }> {
+  if (services) {
+    const { createApp } = await import("../api/create-app.js");
+    return createApp(host, {
+      ...options,
+      metrics: null,
+      meter: services.meter,
+      jobs: services.jobs,
+    });
+  }
+  const docs = packageDocsAssets();
+  const { app } = buildApp(host, {
+    ...options,
+    metrics: null,
+    modules: [(a) => registerDocs(a, docs)],
+  });
+  return { app, jobs: null };
 }

@@ -48,6 +48,7 @@ export async function createRerankJobsFunction(
   const served = env.EDGEPOOL_SERVED_MODEL_NAME ?? env.EDGEPOOL_MODEL_URI ?? "model";
   const { app } = createApp(new ModelHost([served]), {
     routes: [],
+    metrics: null,
     apiKeys: listFrom(env.EDGEPOOL_API_KEYS),
     logger: log,
     version: opts.version ?? functionVersion(),

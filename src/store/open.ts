@@ -1,23 +1,7 @@
+import { type StoreSpec, StoreSpecError } from "./spec.js";
 import { Store } from "./store.js";
 
-/** `sqlite:PATH` (or `sqlite::memory:`) or `postgres://…` / `postgresql://…`. */
-export type StoreSpec = string;
-
-export class StoreSpecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-/** The store named by `--store`, else `EDGEPOOL_STORE`, else `DATABASE_URL`; null when none is. */
-export function storeSpecFrom(
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): StoreSpec | null {
-  const spec = flag ?? env.EDGEPOOL_STORE ?? env.DATABASE_URL;
-  return spec?.trim() ? spec.trim() : null;
-}
+export { type StoreSpec, StoreSpecError, storeSpecFrom } from "./spec.js";
 
 /** Open (and migrate) a store; the backend's module is loaded only when it is used. */
 export async function openStore(

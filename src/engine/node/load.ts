@@ -18,7 +18,6 @@ import { type ModelFolder, readModelFolder, readModelFolderHead } from "./model-
 import { loadIOProcessor } from "./plugin-loader.js";
 import type { SessionOptions } from "./session.js";
 import { defaultIntraOpThreads } from "./threads.js";
-import { WorkerPoolBackend } from "./worker-pool.js";
 
 /** Options of a model loaded with onnxruntime-node: where it comes from, how its session runs. */
 export interface EngineOptions extends AssembleOptions {
@@ -93,11 +92,14 @@ function startBackend(opts: EngineOptions, path: string, config: ModelConfig): P
     device: opts.device ?? "cpu",
   };
   const sessionStart = performance.now();
+  // Each backend loads on demand: a server whose sessions live in workers never loads ONNX
+  // Runtime here, a function (inline session) never loads the worker pool.
   return (
     workers > 0
-      ? WorkerPoolBackend.create(path, config, sessionOpts, workers)
-      : // Loaded on demand: a server whose sessions live in workers never loads ONNX Runtime here.
-        import("./session.js").then(
+      ? import("./worker-pool.js").then(({ WorkerPoolBackend }) =>
+          WorkerPoolBackend.create(path, config, sessionOpts, workers),
+        )
+      : import("./session.js").then(
           async ({ loadOnnxModel }) =>
             new InThreadBackend(await loadOnnxModel(path, config, sessionOpts)),
         )
