@@ -1,3 +1,5 @@
+import { readdirSync } from "node:fs";
+import { getCompileCacheDir } from "node:module";
 import type { Logger } from "pino";
 import { ModelHost } from "../api/host.js";
 import type { Engine, EngineOptions, LoadPhase } from "../engine/index.js";
@@ -8,6 +10,21 @@ export type ColdStartPhase = "import" | LoadPhase;
 export type EngineLoader = (opts: EngineOptions) => Promise<Engine>;
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * Node's compile cache as this process found it: `shipped` when the package carries one for this
+ * Node (version, V8 flags, user), `empty` when it was enabled without one (another Node: modules
+ * compiled as usual), `off` when not enabled (read-only folder without this Node's cache).
+ */
+export function compileCacheState(): "shipped" | "empty" | "off" {
+  const dir = getCompileCacheDir();
+  if (!dir) return "off";
+  try {
+    return readdirSync(dir).length > 0 ? "shipped" : "empty";
+  } catch {
+    return "empty";
+  }
+}
 
 /**
  * The one engine of a function instance. Loaded in the init phase and reused by every invocation;
@@ -65,6 +82,7 @@ export class FunctionInstance {
           model,
           phases,
           load_ms: round(performance.now() - start),
+          compile_cache: compileCacheState(),
           threads: opts.session?.intraOpNumThreads,
           spinning: opts.session?.allowSpinning !== false,
         },
