@@ -1,17 +1,21 @@
 // The cold-start floor: load the tokenizer and the ONNX session and run one sentence, nothing else.
-// Plain JavaScript run by node, so that nothing but the work itself is timed.
+// Plain JavaScript run by node, so that nothing but the work itself is timed. Prints one JSON line
+// {"floor": {...}}: ms since the process started at the end of each step.
+// Usage: node floor.mjs MODEL_DIR [GRAPH] (GRAPH: default MODEL_DIR/onnx/model.onnx)
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import * as ort from "onnxruntime-node";
 
+const imported = performance.now();
 const dir = process.argv[2];
 const read = (f) => JSON.parse(readFileSync(join(dir, f), "utf8"));
 const tok = new Tokenizer(read("tokenizer.json"), read("tokenizer_config.json"));
-// The graph: onnx/model.onnx, or the path given second (e.g. the mapped-weights copy).
+const tokenizer = performance.now();
 const session = await ort.InferenceSession.create(
   process.argv[3] ?? join(dir, "onnx", "model.onnx"),
 );
+const created = performance.now();
 const ids = tok.encode("A girl is styling her hair.").ids;
 const n = ids.length;
 await session.run({
@@ -19,3 +23,5 @@ await session.run({
   attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
   token_type_ids: new ort.Tensor("int64", new BigInt64Array(n), [1, n]),
 });
+const ran = performance.now();
+console.log(JSON.stringify({ floor: { imported, tokenizer, session: created, run: ran } }));

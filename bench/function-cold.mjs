@@ -1,6 +1,9 @@
-// A function's cold start: a new process imports the bundle (its init phase loads the engine from
-// EDGEPOOL_MODEL_URI) and answers one API Gateway v2 event. Usage: node function-cold.mjs BUNDLE
+// A function's cold start: a new process imports the handler module (its init phase loads the
+// engine from EDGEPOOL_MODEL_URI) and answers one API Gateway v2 event. Prints one JSON line
+// {"bench": {imported, answered}}: ms since the process started when the import resolved and
+// when the answer came. Usage: node [--expose-gc] function-cold.mjs dist/functions/<name>/index.js
 const { handler } = await import(process.argv[2]);
+const imported = performance.now();
 const body = JSON.stringify({ input: "A girl is styling her hair." });
 const path = "/v1/embeddings";
 const res = await handler({
@@ -13,7 +16,9 @@ const res = await handler({
   isBase64Encoded: false,
   requestContext: { http: { method: "POST", path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1" } },
 });
+const answered = performance.now();
 if (res.statusCode !== 200) {
   console.error(res.body);
   process.exit(1);
 }
+console.log(JSON.stringify({ bench: { imported, answered } }));

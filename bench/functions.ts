@@ -1,7 +1,8 @@
-// Functions benchmark: a bundled function's cold start (new process → first answer, model already
-// in the /tmp cache) against the bare-script floor; warm single-request latency through the Lambda
-// handler (in-process invoke), spinning on and off, against the raw single run; bundle and package
-// sizes. Interleaved A/B in one process. Writes bench/results/functions.json.
+// Functions benchmark: a packaged function's cold start (new process → first answer, model already
+// in the /tmp cache) against the bare-script floor on a ~4 MB and a ~90 MB model, with its phases
+// and each figure next to its goal (bench/lib/function-cold-start.ts); warm single-request latency
+// through the Lambda handler (in-process invoke), spinning on and off, against the raw single run;
+// bundle and package sizes. Interleaved A/B in one process. Writes bench/results/functions.json.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -11,10 +12,9 @@ import * as ort from "onnxruntime-node";
 import { OUT_DIR } from "../scripts/build-functions.js";
 import { FAMILY_NAMES } from "../src/api/index.js";
 import type { BufferedHandler } from "../src/lambda/index.js";
-import { pinModel, resolveModel } from "../src/models/index.js";
-import { freePort, S3_ENV, startS3 } from "../test/helpers/s3.js";
 import { zipEntries } from "../test/helpers/zip.js";
 import { stsSentences } from "./lib/data.js";
+import { type ColdStartResult, coldStart, coldStartReport } from "./lib/function-cold-start.js";
 import { BENCH_DIR, CACHE, ensureModel, ROOT } from "./lib/models.js";
 import { timeProcess } from "./lib/procs.js";
 import { loadTokenizer } from "./lib/raw.js";
@@ -22,7 +22,10 @@ import { median, percentile } from "./lib/stats.js";
 
 const { values } = parseArgs({
   options: {
-    runs: { type: "string", default: "7" },
+    runs: { type: "string", default: "9" },
+    // Cold start on each: ~4 MB (start-up dominates) and ~90 MB (the weights dominate).
+    models: { type: "string", default: "tiny-4mb,minilm-l6" },
+    "skip-warm": { type: "boolean", default: false },
     requests: { type: "string", default: "300" },
     // Pin with `edgepool pin --mapped-weights` (weights in a data file that ONNX Runtime maps).
     "mapped-weights": { type: "boolean", default: false },
@@ -31,60 +34,8 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 const log = (msg: string) => console.error(`[bench:functions] ${msg}`);
-const modelDir = ensureModel("minilm-l6");
 const bundle = join(OUT_DIR, "embeddings", "index.js");
 const threads = availableParallelism();
-
-/** Pin the model to a local bucket and fetch it once: later loads find it in the cache. */
-async function cachedPin(): Promise<{ uri: string; cacheDir: string }> {
-  const work = join(CACHE, "functions");
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  Object.assign(process.env, S3_ENV);
-  const s3 = await startS3(join(work, "s3"), await freePort(), "models");
-  try {
-    const { uri } = await pinModel(modelDir, "s3://models/pinned", {
-      endpoint: s3.endpoint,
-      mappedWeights: values["mapped-weights"]!,
-    });
-    const cacheDir = join(work, "tmp-cache");
-    await resolveModel(uri, { endpoint: s3.endpoint, cacheDir });
-    return { uri, cacheDir };
-  } finally {
-    await s3.kill();
-  }
-}
-
-async function coldStart(uri: string, cacheDir: string) {
-  // As on Lambda, so that its defaults apply (e.g. no mapped-weights copy in /tmp).
-  const env = {
-    AWS_LAMBDA_FUNCTION_NAME: "edgepool-embeddings",
-    EDGEPOOL_MODEL_URI: uri,
-    EDGEPOOL_CACHE_DIR: cacheDir,
-    EDGEPOOL_LOG_LEVEL: "info",
-  };
-  Object.assign(process.env, env);
-  const cold: number[] = [];
-  const floor: number[] = [];
-  const phases: Array<Record<string, number>> = [];
-  for (let i = 0; i < runs; i++) {
-    const f = await timeProcess(process.execPath, [join(BENCH_DIR, "function-cold.mjs"), bundle]);
-    cold.push(f.ms);
-    const line = f.stdout.split("\n").find((l) => l.includes('"cold start"'));
-    if (line) phases.push((JSON.parse(line) as { phases: Record<string, number> }).phases);
-    floor.push((await timeProcess(process.execPath, [join(BENCH_DIR, "floor.mjs"), modelDir])).ms);
-  }
-  const phaseMedians = Object.fromEntries(
-    Object.keys(phases[0] ?? {}).map((k) => [k, median(phases.map((p) => p[k]!))]),
-  );
-  return {
-    functionMs: median(cold),
-    floorMs: median(floor),
-    ratio: median(cold) / median(floor),
-    runs: { function: cold, floor },
-    phases: phaseMedians,
-  };
-}
 
 async function importHandler(spinning: "on" | "off", uri: string, cacheDir: string) {
   Object.assign(process.env, {
@@ -99,7 +50,7 @@ async function importHandler(spinning: "on" | "off", uri: string, cacheDir: stri
   return ((await import(url)) as { handler: BufferedHandler }).handler;
 }
 
-async function warmLatency(uri: string, cacheDir: string) {
+async function warmLatency(modelDir: string, uri: string, cacheDir: string) {
   const texts = stsSentences().slice(0, Number(values.requests));
   const tok = loadTokenizer(modelDir);
   const raw: Record<string, ort.InferenceSession> = {};
@@ -241,19 +192,27 @@ async function main() {
   log(
     `machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} (a loaded machine inflates every figure), ORT threads ${threads}`,
   );
-  const { uri, cacheDir } = await cachedPin();
-  log("cold start: bundled function vs bare script (interleaved)");
-  const cold = await coldStart(uri, cacheDir);
-  log(
-    `  function ${cold.functionMs.toFixed(0)} ms, floor ${cold.floorMs.toFixed(0)} ms, ratio ${cold.ratio.toFixed(2)}`,
-  );
-  log("warm single request: handler vs raw session (interleaved)");
-  const warm = await warmLatency(uri, cacheDir);
-  for (const spin of ["On", "Off"] as const) {
-    const o = warm[`overhead${spin}Ms`];
-    log(
-      `  spinning ${spin.toLowerCase()}: raw p50 ${warm[`raw${spin}`].p50.toFixed(2)} ms, handler p50 ${warm[`fn${spin}`].p50.toFixed(2)} ms; overhead p50 ${o.p50.toFixed(2)}, p10 ${o.p10.toFixed(2)}, min ${o.min.toFixed(2)} ms`,
-    );
+  const cold: ColdStartResult[] = [];
+  for (const name of values.models!.split(",") as Array<"tiny-4mb" | "minilm-l6">) {
+    log(`cold start, ${name}: packaged function vs bare script, ${runs} alternating rounds`);
+    const r = await coldStart(bundle, ensureModel(name), name, {
+      rounds: runs,
+      mappedWeights: values["mapped-weights"]!,
+    });
+    for (const line of coldStartReport(r)) log(line);
+    cold.push(r);
+  }
+  const pinned = cold.find((c) => c.model === "minilm-l6");
+  let warm = null;
+  if (!values["skip-warm"] && pinned) {
+    log("warm single request: handler vs raw session (interleaved)");
+    warm = await warmLatency(ensureModel("minilm-l6"), pinned.uri, pinned.cacheDir);
+    for (const spin of ["On", "Off"] as const) {
+      const o = warm[`overhead${spin}Ms`];
+      log(
+        `  spinning ${spin.toLowerCase()}: raw p50 ${warm[`raw${spin}`].p50.toFixed(2)} ms, handler p50 ${warm[`fn${spin}`].p50.toFixed(2)} ms; overhead p50 ${o.p50.toFixed(2)}, p10 ${o.p10.toFixed(2)}, min ${o.min.toFixed(2)} ms`,
+      );
+    }
   }
   const sizes = values["skip-package"] ? null : await packageSizes();
   const results = {
@@ -261,7 +220,7 @@ async function main() {
     node: process.version,
     loadAverage: loadavg(),
     cores: cpus().length,
-    model: "minilm-l6 shape (random weights)",
+    models: "random weights of the tiny-4mb and minilm-l6 shapes, bert-base-uncased tokenizer",
     coldStart: cold,
     warm,
     sizes,
