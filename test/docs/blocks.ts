@@ -23,7 +23,8 @@ export interface Block {
   code: string;
 }
 
-const FENCE = /(?:<!--\s*test:\s*([\w.-]+)\s*(?:\(([\s\S]*?)\))?\s*-->\s*\n)?```(\w*)\n([\s\S]*?)```/g;
+const FENCE =
+  /(?:<!--\s*test:\s*([\w.-]+)\s*(?:\(([\s\S]*?)\))?\s*-->\s*\n)?```(\w*)\n([\s\S]*?)```/g;
 
 /** Every fenced block of a file (a path relative to the repository root). */
 export function blocks(file: string): Block[] {

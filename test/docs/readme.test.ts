@@ -1,22 +1,28 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture } from "../helpers/fixtures.js";
+import { type HubStandIn, hubStandIn } from "../helpers/hub.js";
 import { freePort } from "../helpers/s3.js";
 import { ROOT } from "../helpers/server.js";
 import {
+  commands,
   docBlock,
   listeningPort,
+  postJson,
   runSh,
   runTs,
   type Started,
+  startServe,
   startSh,
+  substitute,
   withRepoPackages,
 } from "./blocks.js";
 
 /** The README's port, as the snippets spell it. */
-const onPort = (code: string, port: number) => code.replaceAll("localhost:8000", `localhost:${port}`);
+const onPort = (code: string, port: number) =>
+  code.replaceAll("localhost:8000", `localhost:${port}`);
 
 describe("README: set up and test", () => {
   it("the set-up block is what .ci/run runs, in order", () => {
@@ -111,5 +117,54 @@ describe("README: npm start, and the snippets against its server", () => {
     expect(res.status).toBe(404);
     const body = (await res.json()) as { error: { message: string } };
     expect(body.error.message).toContain("it serves: embed, token_embed, score");
+  });
+});
+
+describe("README: serve another model", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "edgepool-readme-models-"));
+  let hub: HubStandIn;
+  beforeAll(async () => {
+    hub = await hubStandIn({
+      "cross-encoder/ms-marco-MiniLM-L6-v2": fixture("bert-cross-encoder"),
+    });
+  });
+  afterAll(async () => {
+    await hub?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("a Hub id with an onnx/ folder is downloaded and served (a cross-encoder reranks)", async () => {
+    const [serve] = commands(docBlock("README.md", "serve-hub"));
+    const s = await startServe(serve!, {
+      env: { HF_ENDPOINT: hub.endpoint, EDGEPOOL_CACHE_DIR: join(scratch, "cache") },
+    });
+    try {
+      expect(hub.paths).toContain(
+        "/cross-encoder/ms-marco-MiniLM-L6-v2/resolve/c0ffee0000000000000000000000000000000000/onnx/model.onnx",
+      );
+      const res = await postJson(`${s.url}/rerank`, { query: "a cat", documents: ["a cat", "x"] });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("a folder as Optimum's exporter writes it (model.onnx at the top) is served", async () => {
+    const [exportLine, serve] = commands(docBlock("README.md", "optimum"));
+    expect(exportLine).toMatch(/^optimum-cli export onnx --model \S+ bge-small-onnx\/$/);
+    cpSync(fixture("bert-embed-mean"), join(scratch, "bge-small-onnx"), { recursive: true });
+    renameSync(
+      join(scratch, "bge-small-onnx", "onnx", "model.onnx"),
+      join(scratch, "bge-small-onnx", "model.onnx"),
+    );
+    rmSync(join(scratch, "bge-small-onnx", "onnx"), { recursive: true });
+    const folder = join(scratch, "bge-small-onnx");
+    const s = await startServe(substitute(serve!, { "bge-small-onnx/": `${folder}/` }));
+    try {
+      const res = await postJson(`${s.url}/v1/embeddings`, { input: "a cat" });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    } finally {
+      await s.stop();
+    }
   });
 });

@@ -40,7 +40,11 @@ export async function lockRegistry(): Promise<{ url: string; close(): Promise<vo
     if (at < 0 || entry.link || !entry.version || !entry.integrity) continue;
     const name = path.slice(at + "node_modules/".length);
     const versions = docs.get(name) ?? {};
-    const doc: Record<string, unknown> = { name, version: entry.version, integrity: entry.integrity };
+    const doc: Record<string, unknown> = {
+      name,
+      version: entry.version,
+      integrity: entry.integrity,
+    };
     for (const f of MANIFEST_FIELDS) if (entry[f] !== undefined) doc[f] = entry[f];
     versions[entry.version] = doc;
     docs.set(name, versions);

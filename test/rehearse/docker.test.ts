@@ -1,10 +1,13 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { commands, docBlock } from "../docs/blocks.js";
 import { fixture } from "../helpers/fixtures.js";
+import { hubStandIn } from "../helpers/hub.js";
+import { ROOT } from "../helpers/server.js";
 import { rehearseDockerfile, type StageRun } from "./dockerfile.js";
 
 // Each Dockerfile's build, rehearsed without a Docker engine (none runs here): the exact files
@@ -57,6 +60,69 @@ describe("Dockerfile (CPU), rehearsed", { timeout: 600_000 }, () => {
       "the image's /cache, a system path (as root)",
     ]);
     expect(embedWith(final)[0]).toHaveLength(32);
+  });
+
+  it("the README's `docker run` serves: the image's entry point and command, with its -e variables", async () => {
+    const [build, run] = commands(docBlock("README.md", "docker"));
+    expect(build).toBe("docker build -t edgepool .");
+    // docker run [flags] IMAGE [ARGS]: the flags this command uses, then the image's name.
+    const words = run!.split(/\s+/);
+    expect(words.slice(0, 2)).toEqual(["docker", "run"]);
+    const vars: Record<string, string> = {};
+    let i = 2;
+    for (; words[i]!.startsWith("-"); i++) {
+      if (words[i] === "-e") {
+        const [k, ...v] = words[++i]!.split("=");
+        vars[k!] = v.join("=");
+      } else if (words[i] === "-p" || words[i] === "-v") i++;
+    }
+    expect(words[i]).toBe("edgepool");
+    const args = words.slice(i + 1);
+    // The final stage's ENTRYPOINT and CMD (exec form), and its ENV.
+    const text = readFileSync(join(ROOT, "Dockerfile"), "utf8");
+    const final = text.slice(text.lastIndexOf("\nFROM "));
+    const json = (kw: string) => JSON.parse(new RegExp(`\\n${kw} (\\[.*\\])`).exec(final)![1]!);
+    const [node, ...entry] = json("ENTRYPOINT") as string[];
+    expect(node).toBe("node");
+    const argv = [...entry, ...(args.length > 0 ? args : (json("CMD") as string[]))];
+    expect(argv.slice(-4)).toEqual(["--host", "0.0.0.0", "--port", "8080"]);
+    // The container's port on a free port of 127.0.0.1; its /cache volume in the scratch folder.
+    argv.splice(-4, 4, "--host", "127.0.0.1", "--port", "0");
+    const hub = await hubStandIn({
+      [vars.EDGEPOOL_MODEL_URI!]: fixture("bert-embed-mean"),
+    });
+    const stage = stages.at(-1)!;
+    const server = spawn(process.execPath, argv, {
+      cwd: join(stage.root, stage.workdir),
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        ...vars,
+        EDGEPOOL_CACHE_DIR: join(scratch, "docker-run-cache"),
+        HF_ENDPOINT: hub.endpoint,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      let log = "";
+      server.stdout.on("data", (c: Buffer) => (log += c.toString()));
+      server.stderr.on("data", (c: Buffer) => (log += c.toString()));
+      await expect
+        .poll(() => log, { timeout: 60_000, interval: 100 })
+        .toMatch(/"msg":"model ready"/);
+      const port = /"url":"http:\/\/[^"]*:(\d+)"/.exec(log)![1];
+      const res = await fetch(`http://127.0.0.1:${port}/v1/embeddings`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: "a cat" }),
+      });
+      expect(res.status, log).toBe(200);
+      expect(hub.paths.some((p) => p.endsWith("/onnx/model.onnx"))).toBe(true);
+    } finally {
+      server.kill("SIGTERM");
+      await new Promise((r) => server.once("close", r));
+      await hub.close();
+    }
   });
 
   it("an arm64 build keeps the linux/arm64 binaries, and an unknown platform stops the build", () => {

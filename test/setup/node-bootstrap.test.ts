@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docBlock } from "../docs/blocks.js";
 import { runNode } from "../helpers/cli.js";
 import { ROOT } from "../helpers/server.js";
 
@@ -114,7 +115,8 @@ async function bootstrap(opts: { oldNode: boolean; env?: NodeJS.ProcessEnv; shel
     ...opts.env,
   });
   const shell = opts.shell ?? "bash";
-  const script = `. .ci/node.sh && echo "node $(node --version) at $(command -v node)"`;
+  // The README's block (`. .ci/node.sh`, `node --version`), stopping at a failing line.
+  const script = `set -e\n${docBlock("README.md", "node24")}\necho "at $(command -v node)"`;
   const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
     (resolve) => {
       const proc = spawn(shell, ["-c", script], { cwd: ROOT, env: { ...process.env, ...env } });
@@ -139,7 +141,7 @@ describe(".ci/node.sh", () => {
     const r = await bootstrap({ oldNode: false });
     mode = "serve";
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^node ${process.version} at /`));
+    expect(r.stdout).toMatch(new RegExp(`^${process.version}\nat /`));
     expect(r.stdout).not.toContain(r.dir);
     expect(requests.length).toBe(before);
   });
@@ -150,7 +152,7 @@ describe(".ci/node.sh", () => {
       const r = await bootstrap({ oldNode: true, shell });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe(
-        `node ${process.version} at ${join(r.dir, "node_modules", ".bin", "node")}\n`,
+        `${process.version}\nat ${join(r.dir, "node_modules", ".bin", "node")}\n`,
       );
       expect(JSON.parse(readFileSync(join(r.dir, "package.json"), "utf8"))).toEqual({
         private: true,
