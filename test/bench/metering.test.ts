@@ -1,20 +1,25 @@
 import { describe, expect, it } from "vitest";
+import { docBlock } from "../docs/blocks.js";
 import { ROOT } from "../helpers/server.js";
 import { testBackends } from "../helpers/stores.js";
 
 const postgres = (await testBackends())[1]!;
 
-// The README's metering benchmark, rehearsed small: it runs and reports each configuration.
+// docs/metering.md's benchmark, rehearsed small: it runs and reports each configuration.
 describe.skipIf(postgres.unavailable !== null)("bench/metering.ts", () => {
   it("reports time and CPU per request for none, SQLite and Postgres", async () => {
     const { spawn } = await import("node:child_process");
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
       (resolve) => {
-        const p = spawn(
-          process.execPath,
-          ["--import", "tsx", "bench/metering.ts", "--c", "8", "--rounds", "1", "--requests", "64"],
-          { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+        const [build, command] = docBlock("docs/metering.md", "bench").trim().split(" && ");
+        expect(build).toBe("npm run build");
+        const small = command!.replace(
+          "--c 64 --rounds 9 --requests 3000",
+          "--c 8 --rounds 1 --requests 64",
         );
+        expect(small).toBe("node --import tsx bench/metering.ts --c 8 --rounds 1 --requests 64");
+        const [, ...args] = small.split(" ");
+        const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         p.stdout.on("data", (c: Buffer) => {

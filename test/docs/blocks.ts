@@ -204,3 +204,19 @@ export async function postJson(url: string, body: unknown) {
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+/** The JSON value that starts at `start` in text where others follow it (curl adds no newline). */
+export function jsonAt(text: string, start = 0): unknown {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if ((c === "}" || c === "]") && --depth === 0) return JSON.parse(text.slice(start, i + 1));
+  }
+  throw new Error(`no JSON value at ${start} in:\n${text}`);
+}
