@@ -1,6 +1,16 @@
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import { type HubStandIn, hubStandIn } from "../helpers/hub.js";
 import { ROOT } from "../helpers/server.js";
 import { stopGroup } from "../rehearse/doc.js";
 
@@ -219,4 +229,36 @@ export function jsonAt(text: string, start = 0): unknown {
     else if ((c === "}" || c === "]") && --depth === 0) return JSON.parse(text.slice(start, i + 1));
   }
   throw new Error(`no JSON value at ${start} in:\n${text}`);
+}
+
+export interface HubScratch {
+  /** A scratch folder, removed after the enclosing describe. */
+  dir: string;
+  hub(): HubStandIn;
+  /** HF_ENDPOINT at the stand-in, and a model cache of its own in the scratch folder. */
+  env(cache?: string): NodeJS.ProcessEnv;
+}
+
+/**
+ * For the enclosing describe: a scratch folder and a local Hub stand-in serving fixtures under
+ * the ids a block names (HF_ENDPOINT), so that the block runs as written, offline.
+ */
+export function hubScratch(prefix: string, models: Record<string, string>): HubScratch {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let hub: HubStandIn | undefined;
+  beforeAll(async () => {
+    hub = await hubStandIn(models);
+  });
+  afterAll(async () => {
+    await hub?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    hub: () => hub!,
+    env: (cache = "cache") => ({
+      HF_ENDPOINT: hub!.endpoint,
+      EDGEPOOL_CACHE_DIR: join(dir, cache),
+    }),
+  };
 }

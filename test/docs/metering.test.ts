@@ -1,26 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fixture } from "../helpers/fixtures.js";
-import { type HubStandIn, hubStandIn } from "../helpers/hub.js";
-import { commands, docBlock, jsonAt, runSh, startServe, substitute } from "./blocks.js";
+import { commands, docBlock, hubScratch, jsonAt, runSh, startServe, substitute } from "./blocks.js";
 
 // docs/metering.md's three blocks in order, as a reader pastes them into two shells: the keys,
 // the server (reading EDGEPOOL_STORE), then the requests and the key and usage commands.
 describe("docs/metering.md: keys, a metered server, usage and its export", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "edgepool-metering-doc-"));
+  const ctx = hubScratch("edgepool-metering-doc-", {
+    "sentence-transformers/all-MiniLM-L6-v2": fixture("bert-embed-mean"),
+  });
+  const scratch = ctx.dir;
   const db = `sqlite:${join(scratch, "edgepool.db")}`;
-  let hub: HubStandIn;
-  beforeAll(async () => {
-    hub = await hubStandIn({
-      "sentence-transformers/all-MiniLM-L6-v2": fixture("bert-embed-mean"),
-    });
-  });
-  afterAll(async () => {
-    await hub?.close();
-    rmSync(scratch, { recursive: true, force: true });
-  });
 
   it("runs as written", async () => {
     const keys = substitute(docBlock("docs/metering.md", "keys"), {
@@ -33,11 +24,7 @@ describe("docs/metering.md: keys, a metered server, usage and its export", () =>
 
     const [serve] = commands(docBlock("docs/metering.md", "serve"));
     const server = await startServe(serve!, {
-      env: {
-        EDGEPOOL_STORE: db,
-        HF_ENDPOINT: hub.endpoint,
-        EDGEPOOL_CACHE_DIR: join(scratch, "cache"),
-      },
+      env: { EDGEPOOL_STORE: db, ...ctx.env() },
     });
     try {
       const port = new URL(server.url).port;

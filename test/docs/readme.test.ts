@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture } from "../helpers/fixtures.js";
-import { type HubStandIn, hubStandIn } from "../helpers/hub.js";
 import { freePort } from "../helpers/s3.js";
 import { ROOT } from "../helpers/server.js";
 import {
   commands,
   docBlock,
+  hubScratch,
   listeningPort,
   postJson,
   runSh,
@@ -121,25 +121,16 @@ describe("README: npm start, and the snippets against its server", () => {
 });
 
 describe("README: serve another model", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "edgepool-readme-models-"));
-  let hub: HubStandIn;
-  beforeAll(async () => {
-    hub = await hubStandIn({
-      "cross-encoder/ms-marco-MiniLM-L6-v2": fixture("bert-cross-encoder"),
-    });
+  const ctx = hubScratch("edgepool-readme-models-", {
+    "cross-encoder/ms-marco-MiniLM-L6-v2": fixture("bert-cross-encoder"),
   });
-  afterAll(async () => {
-    await hub?.close();
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const scratch = ctx.dir;
 
   it("a Hub id with an onnx/ folder is downloaded and served (a cross-encoder reranks)", async () => {
     const [serve] = commands(docBlock("README.md", "serve-hub"));
-    const s = await startServe(serve!, {
-      env: { HF_ENDPOINT: hub.endpoint, EDGEPOOL_CACHE_DIR: join(scratch, "cache") },
-    });
+    const s = await startServe(serve!, { env: ctx.env() });
     try {
-      expect(hub.paths).toContain(
+      expect(ctx.hub().paths).toContain(
         "/cross-encoder/ms-marco-MiniLM-L6-v2/resolve/c0ffee0000000000000000000000000000000000/onnx/model.onnx",
       );
       const res = await postJson(`${s.url}/rerank`, { query: "a cat", documents: ["a cat", "x"] });

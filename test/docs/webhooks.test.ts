@@ -1,14 +1,13 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { fixture } from "../helpers/fixtures.js";
-import { type HubStandIn, hubStandIn } from "../helpers/hub.js";
 import { freePort } from "../helpers/s3.js";
 import {
   commands,
   docBlock,
+  hubScratch,
   jsonAt,
   runSh,
   shellEnv,
@@ -20,16 +19,12 @@ import {
 // docs/webhooks.md as written: the server, the receiver (a Standard Webhooks verifier), a job
 // submitted and polled; the callback goes to the receiver on 127.0.0.1.
 describe("docs/webhooks.md: a rerank job delivered to the receiver, signed", () => {
-  const scratch = withRepoPackages(mkdtempSync(join(tmpdir(), "edgepool-webhooks-doc-")));
-  let hub: HubStandIn;
-  beforeAll(async () => {
-    hub = await hubStandIn({
-      "cross-encoder/ms-marco-MiniLM-L6-v2": fixture("bert-cross-encoder"),
-    });
+  const ctx = hubScratch("edgepool-webhooks-doc-", {
+    "cross-encoder/ms-marco-MiniLM-L6-v2": fixture("bert-cross-encoder"),
   });
-  afterAll(async () => {
-    await hub?.close();
-    rmSync(scratch, { recursive: true, force: true });
+  const scratch = ctx.dir;
+  beforeAll(() => {
+    withRepoPackages(scratch);
   });
 
   it("runs as written", async () => {
@@ -63,7 +58,7 @@ describe("docs/webhooks.md: a rerank job delivered to the receiver, signed", () 
     receiver.stderr.on("data", (c: Buffer) => (received += c.toString()));
 
     const server = await startServe(`${serve} --callback-allow-http --callback-allow-private`, {
-      env: { ...vars, HF_ENDPOINT: hub.endpoint, EDGEPOOL_CACHE_DIR: join(scratch, "cache") },
+      env: { ...vars, ...ctx.env() },
     });
     try {
       // The receiver answers (401 to an unsigned request) once it listens.
