@@ -65,4 +65,34 @@ describe("every command and snippet in the README and docs/ is run by a test", (
       expect(existsSync(join(ROOT, named!)), named).toBe(true);
     }
   });
+
+  it("every relative link names a file that exists, and a heading in it", () => {
+    /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+    const slug = (h: string) =>
+      h
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+        .replace(/\s/g, "-");
+    const anchors = (file: string) =>
+      new Set(
+        readFileSync(join(ROOT, file), "utf8")
+          .split("\n")
+          .filter((l) => /^#{1,6} /.test(l))
+          .map((l) => slug(l.replace(/^#+ /, ""))),
+      );
+    const broken: string[] = [];
+    for (const file of [...files, "docs/deploy.md"]) {
+      const text = readFileSync(join(ROOT, file), "utf8").replace(/```[\s\S]*?```/g, "");
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue;
+        const [path, anchor] = target!.split("#");
+        const resolved = path ? join(file, "..", path) : file;
+        if (!existsSync(join(ROOT, resolved))) broken.push(`${file}: ${target}`);
+        else if (anchor && resolved.endsWith(".md") && !anchors(resolved).has(anchor)) {
+          broken.push(`${file}: ${target}`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+  });
 });
