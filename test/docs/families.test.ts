@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fixture } from "../helpers/fixtures.js";
+import { ROOT } from "../helpers/server.js";
 import { commands, docBlock, postJson, runSh, startServe, substitute } from "./blocks.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "edgepool-families-doc-"));
@@ -141,5 +142,65 @@ for head in ("sparse_linear", "colbert_linear"):
     );
     expect(alone.code).not.toBe(0);
     expect(alone.stdout + alone.stderr).toContain("classifier_from_token");
+  });
+});
+
+describe("docs/families.md's table: the flags column", () => {
+  const text = readFileSync(join(ROOT, "docs", "families.md"), "utf8");
+  const rows = text
+    .split("\n")
+    .filter((l) => l.startsWith("| ") && !l.startsWith("| family"))
+    .map((l) => l.split(" | "));
+  /** Each row's flags: the code spans of its third column that start with `--`. */
+  const flags = new Map(
+    rows.map((cells) => [
+      cells[0]!.replace(/^\| /, ""),
+      [...cells[2]!.matchAll(/`(--[^`]+)`/g)].map((m) => m[1]!),
+    ]),
+  );
+  const flagged = [...flags].filter(([, f]) => f.length > 0);
+  const blocks = ["bge-m3", "splade", "qwen3-reranker"]
+    .map((id) => docBlock("docs/families.md", id).replace(/\\\n\s*/g, ""))
+    .join("\n");
+
+  it("a row's override is the one its section's serve command uses", () => {
+    expect(flagged.length).toBeGreaterThanOrEqual(5);
+    for (const [row, f] of flagged) {
+      if (/SPLADE|bge-m3|Qwen3-Reranker/.test(row)) {
+        for (const flag of f) expect(blocks, row).toContain(flag);
+      }
+    }
+  });
+
+  it("the rows without a section: each flag loads and answers", async () => {
+    const rest = flagged.filter(([row]) => !/SPLADE|bge-m3|Qwen3-Reranker/.test(row));
+    expect(rest.map(([row]) => row)).toEqual([
+      "Any embedder, zero-shot labels",
+      "Any embedder, long inputs",
+    ]);
+    const plugin = { task: "plugin", data: { texts: ["a cat"], labels: ["cat", "dog"] } };
+    const long = { input: "the cat sat on the mat ".repeat(20) };
+    const requests: Record<string, [string, unknown]> = {
+      "--io-processor-plugin nearest-label": ["/pooling", plugin],
+      '--pooler-config \'{"enable_chunked_processing":true,"max_embed_len":32768}\'': [
+        "/v1/embeddings",
+        long,
+      ],
+      "--auto-truncate": ["/v1/embeddings", long],
+    };
+    const all = rest.flatMap(([, f]) => f);
+    expect(all).toEqual(Object.keys(requests));
+    for (const flag of all) {
+      const s = await startServe(
+        `npx edgepool serve --model ${fixture("bert-embed-mean")} ${flag}`,
+      );
+      try {
+        const [path, body] = requests[flag]!;
+        const res = await postJson(`${s.url}${path}`, body);
+        expect(res.status, `${flag}: ${JSON.stringify(res.body)}`).toBe(200);
+      } finally {
+        await s.stop();
+      }
+    }
   });
 });
