@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/server.js";
 import { commands, docBlock, runSh } from "./blocks.js";
 
 // docs/performance.md's bench commands, each run once with its smallest arguments (a second of
@@ -9,6 +12,7 @@ const SMALL: Record<string, string> = {
   "bench/profile.ts": "--concurrency 4 --seconds 1",
   "bench/memory-sweep.ts": "--budgets 512 --arena on --seconds 1",
   "bench/fairness.ts": "--inputs 4 --tokens 64 --clients 1 --idle-seconds 1",
+  "bench/encodings.ts": "--rounds 2",
 };
 
 describe("docs/performance.md: the bench commands", { timeout: 600_000 }, () => {
@@ -39,6 +43,21 @@ describe("docs/performance.md: the bench commands", { timeout: 600_000 }, () => 
 
   it.each(benches)("%s", async (line) => {
     const r = await runSh(`${line} ${SMALL[line.split(" ")[3]!]}`);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout.trim().length).toBeGreaterThan(0);
+  });
+
+  // The page's prose names bench commands too: each script it names runs in its small form
+  // (bench/run.ts is `npm run bench`'s runner, above).
+  const page = readFileSync(join(ROOT, "docs", "performance.md"), "utf8");
+  const inline = [
+    ...new Set(
+      [...page.matchAll(/`node --import tsx (bench\/[\w-]+\.ts)[^`]*`/g)].map((m) => m[1]!),
+    ),
+  ].filter((s) => s !== "bench/run.ts" && !benches.some((l) => l.split(" ")[3] === s));
+  it.each(inline)("%s (named in the text)", async (script) => {
+    expect(Object.keys(SMALL)).toContain(script);
+    const r = await runSh(`node --import tsx ${script} ${SMALL[script]}`);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout.trim().length).toBeGreaterThan(0);
   });
