@@ -38,6 +38,22 @@ describe("README: set up and test", () => {
   });
 });
 
+describe("README: npm ci leaves ONNX Runtime's CUDA download off", () => {
+  it("npm 12 by allowScripts; older npm by the .npmrc switch, which the install script obeys", async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(pkg.allowScripts["onnxruntime-node"]).toBe(false);
+    const setting = await runSh("npm config get onnxruntime-node-install");
+    expect(setting.stdout.trim()).toBe("skip");
+    // npm passes a config key to install scripts as npm_config_<key>: the script stops at once,
+    // before any download (the Hub and NuGet are unreachable here, so a download would fail).
+    const script = await runSh("node node_modules/onnxruntime-node/script/install", {
+      env: { npm_config_onnxruntime_node_install: "skip" },
+    });
+    expect(script.code, script.stderr).toBe(0);
+    expect(script.stdout + script.stderr).toBe("");
+  });
+});
+
 // `npm start` as a newcomer runs it, offline: the Hub unreachable, so the fallback fixture is
 // served. The snippets then run against that server as written, on its port.
 describe("README: npm start, and the snippets against its server", () => {
