@@ -158,15 +158,12 @@ describe("README: serve another model", () => {
 
   it("a folder as Optimum's exporter writes it (model.onnx at the top) is served", async () => {
     const [exportLine, serve] = commands(docBlock("README.md", "optimum"));
-    expect(exportLine).toMatch(/^optimum-cli export onnx --model \S+ bge-small-onnx\/$/);
-    cpSync(fixture("bert-embed-mean"), join(scratch, "bge-small-onnx"), { recursive: true });
-    renameSync(
-      join(scratch, "bge-small-onnx", "onnx", "model.onnx"),
-      join(scratch, "bge-small-onnx", "model.onnx"),
-    );
-    rmSync(join(scratch, "bge-small-onnx", "onnx"), { recursive: true });
-    const folder = join(scratch, "bge-small-onnx");
-    const s = await startServe(substitute(serve!, { "bge-small-onnx/": `${folder}/` }));
+    expect(exportLine).toMatch(/^optimum-cli export onnx --model \S+ my-model-onnx\/$/);
+    const folder = join(scratch, "my-model-onnx");
+    cpSync(fixture("bert-embed-mean"), folder, { recursive: true });
+    renameSync(join(folder, "onnx", "model.onnx"), join(folder, "model.onnx"));
+    rmSync(join(folder, "onnx"), { recursive: true });
+    const s = await startServe(substitute(serve!, { "my-model-onnx/": `${folder}/` }));
     try {
       const res = await postJson(`${s.url}/v1/embeddings`, { input: "a cat" });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
