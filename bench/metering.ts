@@ -96,7 +96,7 @@ async function start(port: number, flags: string[]): Promise<Child> {
 const configs = {
   none: { server: await start(base, ["--api-key", "bench-static"]), key: "bench-static" },
   sqlite: {
-    server: await start(base + 1, ["--store", stores.sqlite]),
+    server: await start(base + 1, ["--store", stores.sqlite, "--create"]),
     key: storedKey(stores.sqlite),
   },
   postgres: {

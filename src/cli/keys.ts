@@ -1,30 +1,11 @@
-import { parseArgs } from "node:util";
-import { intFlag } from "../config/model-flags.js";
-import { openCliStore, STORE_FLAG, STORE_FLAG_HELP } from "../config/store-flags.js";
+import { type FlagTable, type FlagValues, intFlag } from "../config/flags.js";
+import { STORE_FLAG } from "../config/store-flags.js";
+import { openCliStore } from "../config/store-services.js";
 import { UsageError } from "../config/usage-error.js";
 import { newId, newSecret } from "../metering/index.js";
 import type { ApiKey, QuotaPeriod, Store } from "../store/index.js";
-
-export const KEYS_HELP = `Usage: edgepool keys <create|list|revoke|rotate> [options]
-
-Manage the API keys in the store (kept as sha256 hashes; a new key is printed once).
-
-  keys create --name NAME [--customer ID] [--request-quota N] [--token-quota N]
-              [--quota-period day|month] [--rate-limit N]
-  keys list
-  keys revoke KEY_ID|NAME
-  keys rotate KEY_ID|NAME [--grace SECONDS]
-
-Options:
-${STORE_FLAG_HELP}
-  --name NAME                   a label for the key (unique names make revoke/rotate by name easy)
-  --customer cus_…              the key's Stripe customer id, for usage export --format stripe
-  --request-quota N             billable requests per period (default unlimited)
-  --token-quota N               prompt tokens per period (default unlimited)
-  --quota-period day|month      UTC calendar period of the quotas (default month)
-  --rate-limit N                requests per minute (default unlimited)
-  --grace SECONDS               rotate: the old key keeps working this long (default 0)
-  --json                        print JSON instead of text`;
+import { parseCommandLine } from "./args.js";
+import { renderHelp } from "./help.js";
 
 /** A Stripe customer id: `cus_` and an alphanumeric suffix. */
 const STRIPE_CUSTOMER = /^cus_[A-Za-z0-9]{1,255}$/;
@@ -69,17 +50,83 @@ function announce(
 
 const KEYS_FLAGS = {
   ...STORE_FLAG,
-  name: { type: "string" },
-  customer: { type: "string" },
-  "request-quota": { type: "string" },
-  "token-quota": { type: "string" },
-  "quota-period": { type: "string" },
-  "rate-limit": { type: "string" },
-  grace: { type: "string" },
-  json: { type: "boolean" },
-} as const;
+  name: {
+    type: "string",
+    value: "NAME",
+    help: "a label for the key (unique names make revoke and rotate by name easy)",
+  },
+  customer: {
+    type: "string",
+    value: "cus_…",
+    help: "the key's Stripe customer id, for usage export --format stripe",
+  },
+  "request-quota": {
+    type: "string",
+    value: "N",
+    help: "billable requests per period",
+    shown: "unlimited",
+  },
+  "token-quota": {
+    type: "string",
+    value: "N",
+    help: "prompt tokens per period",
+    shown: "unlimited",
+  },
+  "quota-period": {
+    type: "string",
+    value: "day|month",
+    help: "UTC calendar period of the quotas",
+    shown: "month",
+  },
+  "rate-limit": { type: "string", value: "N", help: "requests per minute", shown: "unlimited" },
+  grace: {
+    type: "string",
+    value: "SECONDS",
+    help: "rotate: the old key keeps working this long",
+    shown: 0,
+  },
+  json: { type: "boolean", help: "print JSON instead of text" },
+} as const satisfies FlagTable;
 
-type KeysValues = ReturnType<typeof parseArgs<{ options: typeof KEYS_FLAGS }>>["values"];
+export const KEYS_HELP = renderHelp({
+  usage: [
+    "edgepool keys create --name NAME [--customer ID] [quotas] [options]",
+    "edgepool keys list [options]",
+    "edgepool keys revoke KEY_ID|NAME [options]",
+    "edgepool keys rotate KEY_ID|NAME [--grace SECONDS] [options]",
+  ],
+  about: ["Manage the API keys in the store (kept as sha256 hashes; a new key is printed once)."],
+  flags: KEYS_FLAGS,
+  sections: [
+    {
+      title: "Store",
+      flags: ["store"],
+      text: "keys create starts a new SQLite store where --store names a file that does not exist, and says so; the other actions need an existing one.",
+    },
+    {
+      title: "Keys",
+      flags: [
+        "name",
+        "customer",
+        "request-quota",
+        "token-quota",
+        "quota-period",
+        "rate-limit",
+        "grace",
+        "json",
+      ],
+    },
+  ],
+  examples: [
+    {
+      say: "the first key, in a new SQLite store",
+      run: "edgepool keys create --store sqlite:edgepool.db --name acme",
+    },
+    { say: "every key, never a secret", run: "edgepool keys list --store sqlite:edgepool.db" },
+  ],
+});
+
+type KeysValues = FlagValues<typeof KEYS_FLAGS>;
 
 /** `keys create`: a new key with its quotas; the secret is shown once. */
 async function createKey(
@@ -89,8 +136,7 @@ async function createKey(
   now: number,
   out: (line: string) => void,
 ): Promise<void> {
-  const name = values.name?.trim();
-  if (!name) throw new UsageError("keys create needs --name");
+  const name = values.name?.trim() ?? "";
   const customer = values.customer ?? null;
   if (customer !== null && !STRIPE_CUSTOMER.test(customer)) {
     throw new UsageError(
@@ -142,54 +188,51 @@ async function listKeys(store: Store, json: boolean, out: (line: string) => void
   }
 }
 
+const ACTIONS = ["create", "list", "revoke", "rotate"];
+
 export async function keysCommand(argv: string[], out: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: KEYS_FLAGS,
-  });
+  const { values, positionals } = parseCommandLine(argv, KEYS_FLAGS, { positionals: true });
   const [action, ref, ...extra] = positionals;
+  // Checked before the store is opened (keys create may start a new one).
+  if (!action || !ACTIONS.includes(action)) {
+    throw new UsageError(`keys needs an action: create, list, revoke or rotate (keys --help)`);
+  }
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(" ")}`);
+  if (action === "create" && ref) {
+    throw new UsageError("keys create takes --name, not a positional argument");
+  }
+  if (action === "create" && !values.name?.trim()) throw new UsageError("keys create needs --name");
   const json = values.json === true;
   const period = values["quota-period"] ?? "month";
   if (period !== "day" && period !== "month") {
     throw new UsageError("--quota-period must be day or month");
   }
-  const store = await openCliStore(values.store);
+  const store = await openCliStore(values.store, {
+    create: action === "create",
+    onCreate: (message) => process.stderr.write(`edgepool keys: ${message}\n`),
+    howToCreate: "start a new store with 'edgepool keys create'",
+  });
   try {
     const now = Date.now();
-    switch (action) {
-      case "create":
-        if (ref) throw new UsageError("keys create takes --name, not a positional argument");
-        return await createKey(store, values, period, now, out);
-      case "list":
-        return await listKeys(store, json, out);
-      case "revoke": {
-        const key = await find(store, ref);
-        if (!(await store.keys.revoke(key.id, now))) {
-          throw new UsageError(`key ${key.id} is already revoked`);
-        }
-        out(
-          json
-            ? JSON.stringify({ id: key.id, revoked: true })
-            : `Revoked key ${key.id} (${key.name})`,
-        );
-        return;
+    if (action === "create") return await createKey(store, values, period, now, out);
+    if (action === "list") return await listKeys(store, json, out);
+    const key = await find(store, ref);
+    if (action === "revoke") {
+      if (!(await store.keys.revoke(key.id, now))) {
+        throw new UsageError(`key ${key.id} is already revoked`);
       }
-      case "rotate": {
-        const key = await find(store, ref);
-        const grace = (intFlag("grace", values.grace, 0) ?? 0) * 1000;
-        const secret = await newSecret();
-        const rotated = await store.keys.rotate(key.id, secret, now, now + grace);
-        if (!rotated) throw new UsageError(`key ${key.id} is revoked`);
-        announce(out, json, rotated, secret.key, "Rotated");
-        return;
-      }
-      default:
-        throw new UsageError(
-          `keys needs an action: create, list, revoke or rotate\n\n${KEYS_HELP}`,
-        );
+      out(
+        json
+          ? JSON.stringify({ id: key.id, revoked: true })
+          : `Revoked key ${key.id} (${key.name})`,
+      );
+      return;
     }
+    const grace = (intFlag("grace", values.grace, 0) ?? 0) * 1000;
+    const secret = await newSecret();
+    const rotated = await store.keys.rotate(key.id, secret, now, now + grace);
+    if (!rotated) throw new UsageError(`key ${key.id} is revoked`);
+    announce(out, json, rotated, secret.key, "Rotated");
   } finally {
     await store.close();
   }

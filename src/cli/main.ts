@@ -1,97 +1,111 @@
 #!/usr/bin/env node
+import { DEFAULT_SERVE_WORKERS } from "../config/serve-limits.js";
 import { prewarmWorkers } from "../engine/node/prewarm.js";
-import { DEFAULT_SERVE_WORKERS } from "./serve-limits.js";
+import { failureOf } from "./failure.js";
+
+type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
+
+/** Each command and its help, loaded only when used (start-up time matters for serve). */
+const COMMANDS: Record<
+  string,
+  { about: string; run: () => Promise<Command>; help: () => Promise<string> }
+> = {
+  serve: {
+    about: "serve models over HTTP (vLLM, OpenAI, Cohere, TEI routes)",
+    run: async () => (await import("./serve.js")).serveCommand,
+    help: async () => (await import("./serve-help.js")).SERVE_HELP,
+  },
+  embed: {
+    about: "embed texts and print the vectors as JSON",
+    run: async () => (await import("./embed.js")).embedCommand,
+    help: async () => (await import("./embed.js")).EMBED_HELP,
+  },
+  pin: {
+    about: "pin a model to an s3:// or r2:// bucket by sha256 manifest",
+    run: async () => (await import("./pin.js")).pinCommand,
+    help: async () => (await import("./pin.js")).PIN_HELP,
+  },
+  verify: {
+    about: "re-hash a pinned model in its bucket against its manifest",
+    run: async () => (await import("./pin.js")).verifyCommand,
+    help: async () => (await import("./pin.js")).VERIFY_HELP,
+  },
+  quantize: {
+    about: "write an int8 copy of a model's ONNX graph (serve --dtype q8)",
+    run: async () => (await import("./quantize.js")).quantizeCommand,
+    help: async () => (await import("./quantize.js")).QUANTIZE_HELP,
+  },
+  keys: {
+    about: "create, list, revoke or rotate the API keys in the store",
+    run: async () => (await import("./keys.js")).keysCommand,
+    help: async () => (await import("./keys.js")).KEYS_HELP,
+  },
+  usage: {
+    about: "export the usage ledger (CSV, JSON lines, Stripe meter events)",
+    run: async () => (await import("./usage.js")).usageCommand,
+    help: async () => (await import("./usage.js")).USAGE_HELP,
+  },
+};
 
 const HELP = `Usage: edgepool <command> [options]
 
 Commands:
-  serve    serve a model over HTTP (vLLM / OpenAI / Cohere / TEI routes)
-  embed    embed texts and print the vectors as JSON
-  pin      pin a model (Hub id or folder) to an s3:// or r2:// bucket by sha256 manifest
-  verify   re-hash a pinned model in its bucket against its manifest
-  quantize write an int8 copy of a model's ONNX graph (served with --dtype q8)
-  keys     create, list, revoke or rotate the API keys in the store
-  usage    export the usage ledger (csv, jsonl, Stripe meter events)
-  help     show this help
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.about}`)
+  .join("\n")}
+  help      a command's options: edgepool help serve (or serve --help)
 
-Run 'edgepool <command> --help' for a command's options.`;
+Options:
+  --version print edgepool's version
+  --help    print this help`;
 
-type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
+const commandOf = (name: string) => (Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined);
 
-/** Each command's module is loaded only when it runs (start-up time matters for serve). */
-const COMMANDS: Record<string, () => Promise<{ run: Command; help: string }>> = {
-  serve: async () => {
-    const m = await import("./serve.js");
-    return { run: (argv) => m.serveCommand(argv), help: m.SERVE_HELP };
-  },
-  embed: async () => {
-    const m = await import("./embed.js");
-    return { run: m.embedCommand, help: m.EMBED_HELP };
-  },
-  pin: async () => {
-    const m = await import("./pin.js");
-    return { run: m.pinCommand, help: m.PIN_HELP };
-  },
-  verify: async () => {
-    const m = await import("./pin.js");
-    return { run: m.verifyCommand, help: m.VERIFY_HELP };
-  },
-  quantize: async () => {
-    const m = await import("./quantize.js");
-    return { run: m.quantizeCommand, help: m.QUANTIZE_HELP };
-  },
-  keys: async () => {
-    const m = await import("./keys.js");
-    return { run: m.keysCommand, help: m.KEYS_HELP };
-  },
-  usage: async () => {
-    const m = await import("./usage.js");
-    return { run: m.usageCommand, help: m.USAGE_HELP };
-  },
-};
+/** Once the reader of stdout has gone (`edgepool usage export | head`), stop quietly. */
+function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}
 
 async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedStdout();
   const [name, ...rest] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") {
+  if (!name || name === "--help" || name === "-h" || (name === "help" && !rest[0])) {
     console.log(HELP);
     return 0;
   }
-  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!load) {
-    console.error(`Unknown command '${name}'.\n\n${HELP}`);
+  if (name === "--version" || name === "-v" || name === "version") {
+    console.log((await import("./version.js")).packageVersion());
+    return 0;
+  }
+  const wantsHelp = name === "help" || rest.includes("--help") || rest.includes("-h");
+  const commandName = name === "help" ? rest[0]! : name;
+  const command = commandOf(commandName);
+  if (!command) {
+    console.error(
+      `edgepool: Unknown command '${commandName}'; the commands: ${Object.keys(COMMANDS).join(", ")} (edgepool --help)`,
+    );
     return 2;
+  }
+  if (wantsHelp) {
+    console.log(await command.help());
+    return 0;
   }
   // serve's session thread boots and loads ONNX Runtime while the CLI loads; serve settles the
   // count once its flags are read (--workers, or a vLLM --config file).
-  const wantsHelp = rest.includes("--help") || rest.includes("-h");
-  if (name === "serve" && !wantsHelp && !rest.some((a) => a.startsWith("--workers"))) {
+  if (name === "serve" && !rest.some((a) => a.startsWith("--workers"))) {
     prewarmWorkers(DEFAULT_SERVE_WORKERS);
   }
-  const command = await load();
-  if (wantsHelp) {
-    console.log(command.help);
-    return 0;
-  }
   try {
-    await command.run(rest, (line) => process.stdout.write(`${line}\n`));
+    await (await command.run())(rest, (line) => process.stdout.write(`${line}\n`));
     return 0;
   } catch (err) {
-    const [{ EdgepoolError, ModelConfigError }, { ModelStoreError }, { UsageError }] =
-      await Promise.all([
-        import("../core/errors.js"),
-        import("../models/errors.js"),
-        import("../config/usage-error.js"),
-      ]);
-    const known =
-      err instanceof UsageError ||
-      err instanceof ModelConfigError ||
-      err instanceof EdgepoolError ||
-      err instanceof ModelStoreError;
-    const isArgError =
-      err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS");
-    console.error(`edgepool ${name}: ${(err as Error).message}`);
-    if (!known && !isArgError) console.error((err as Error).stack);
-    return known || isArgError ? 2 : 1;
+    const failure = await failureOf(err);
+    console.error(`edgepool ${name}: ${failure.message}`);
+    if (failure.stack) console.error(failure.stack);
+    return failure.exitCode;
   }
 }
 

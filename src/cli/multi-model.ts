@@ -76,7 +76,9 @@ export async function loadExtraModels(
       log.info({ model: extra.servedModelName, memory: host.memory }, "model loaded");
     } catch (err) {
       host.setFailed((err as Error).message);
-      throw new Error(`${extra.model}: ${(err as Error).message}`);
+      // Named, and of its own class (the CLI's exit code depends on it).
+      (err as Error).message = `${extra.model}: ${(err as Error).message}`;
+      throw err;
     }
   }
 }

@@ -1,35 +1,43 @@
-import { parseArgs } from "node:util";
+import { type FlagTable, pickFlags } from "../config/flags.js";
+import { MODEL_SOURCE_FLAGS } from "../config/model-flags.js";
 import { UsageError } from "../config/usage-error.js";
 import { formatBytes, stderrLine } from "../models/progress.js";
+import { parseCommandLine } from "./args.js";
+import { renderHelp } from "./help.js";
 
-export const QUANTIZE_HELP = `Usage: edgepool quantize <model-folder | hub-id | s3://…> --out <folder> [options]
+const QUANTIZE_FLAGS = {
+  out: {
+    type: "string",
+    value: "DIR",
+    help: "destination folder (required; may be the model folder itself)",
+  },
+  "reduce-range": {
+    type: "boolean",
+    help: "7-bit weights: for x86 CPUs without AVX-512 VNNI or AVX-VNNI, where 8-bit products can saturate (slightly less accurate)",
+  },
+  ...pickFlags(MODEL_SOURCE_FLAGS, "revision", "cache-dir", "s3-endpoint"),
+} as const satisfies FlagTable;
 
-Dynamic int8 quantization of the model's ONNX graph: every MatMul (and plain Gemm) with a
-constant weight becomes ONNX Runtime's DynamicQuantizeMatMul with per-output-channel int8
-weights (activations are quantized at run time); everything else is unchanged. Writes the
-model's files plus onnx/model_quantized.onnx into --out and records it in
-edgepool.manifest.json. Serve it with: edgepool serve --model <folder> --dtype q8
-
-Options:
-  --out DIR             destination folder (required; may be the model folder itself)
-  --reduce-range        7-bit weights: for x86 CPUs without AVX-512 VNNI / AVX-VNNI, where
-                        8-bit products can saturate (slightly less accurate)
-  --revision REV        Hub revision (branch, tag or commit; default main)
-  --cache-dir DIR       download cache for Hub models
-  --s3-endpoint URL     S3-compatible endpoint for s3:// / r2:// (or AWS_ENDPOINT_URL)`;
+export const QUANTIZE_HELP = renderHelp({
+  usage: ["edgepool quantize <folder | hub-id | s3://…> --out DIR [options]"],
+  about: [
+    "Dynamic int8 quantization of the model's ONNX graph: every MatMul (and plain Gemm) with a constant weight becomes ONNX Runtime's DynamicQuantizeMatMul with per-output-channel int8 weights (activations are quantized at run time); everything else is unchanged. Writes the model's files plus onnx/model_quantized.onnx into --out and records it in edgepool.manifest.json.",
+  ],
+  flags: QUANTIZE_FLAGS,
+  sections: [
+    { title: "Options", flags: Object.keys(QUANTIZE_FLAGS) as (keyof typeof QUANTIZE_FLAGS)[] },
+  ],
+  examples: [
+    {
+      say: "an int8 copy, then serve it",
+      run: "edgepool quantize ./bge-small-en-v1.5 --out ./bge-small-q8",
+    },
+    { say: "", run: "edgepool serve ./bge-small-q8 --dtype q8" },
+  ],
+});
 
 export async function quantizeCommand(argv: string[], out: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: "string" },
-      "reduce-range": { type: "boolean" },
-      revision: { type: "string" },
-      "cache-dir": { type: "string" },
-      "s3-endpoint": { type: "string" },
-    },
-  });
+  const { values, positionals } = parseCommandLine(argv, QUANTIZE_FLAGS, { positionals: true });
   const [given, ...rest] = positionals;
   if (!given || rest.length > 0)
     throw new UsageError("Give exactly one model: a folder, a Hub id or a pinned bucket URI");

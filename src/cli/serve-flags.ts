@@ -1,86 +1,106 @@
-import { parseArgs } from "node:util";
 import { checkApiKeys } from "../api/auth.js";
 import {
   DEFAULT_MAX_CLIENT_BATCH_SIZE,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_PAYLOAD_LIMIT,
 } from "../api/defaults.js";
+import { engineOptions } from "../config/engine-options.js";
+import { type FlagTable, type FlagValues, intFlag } from "../config/flags.js";
 import { listFrom } from "../config/list.js";
-import { engineOptions, intFlag, MODEL_FLAGS, MODEL_FLAGS_HELP } from "../config/model-flags.js";
-import { SERVE_STORE_FLAGS, SERVE_STORE_HELP } from "../config/store-flags.js";
-import { UsageError } from "../config/usage-error.js";
-import { DEFAULT_TEMPLATE_LIMITS } from "../engine/template-limits.js";
-import { splitModels } from "./multi-model.js";
+import { MODEL_FLAGS } from "../config/model-flags.js";
 import {
-  CONCURRENT_REQUESTS_PER_WORKER,
   DEFAULT_SERVE_WORKERS,
   defaultMaxConcurrentRequests,
   HTTP_DEFAULTS,
-} from "./serve-limits.js";
+} from "../config/serve-limits.js";
+import { SERVE_STORE_FLAGS } from "../config/store-flags.js";
+import { UsageError } from "../config/usage-error.js";
+import { DEFAULT_TEMPLATE_LIMITS } from "../engine/template-limits.js";
+import { parseCommandLine } from "./args.js";
+import { splitModels } from "./multi-model.js";
 import { fromVllmArgs } from "./vllm-args.js";
 
-export const SERVE_HELP = `Usage: edgepool serve [MODEL] [options]     (MODEL: the same as --model)
+/** The server's own flags: where it listens, its keys, timeouts and request limits. */
+export const SERVER_FLAGS = {
+  host: { type: "string", value: "HOST", help: "address to bind", shown: "0.0.0.0" },
+  port: { type: "string", value: "N", help: "port; 0 picks a free one", shown: 8000 },
+  "api-key": {
+    type: "string",
+    multiple: true,
+    value: "KEY",
+    help: "require this key (Authorization: Bearer KEY); repeatable; also EDGEPOOL_API_KEYS=a,b. /health, /ping, /metrics, /version and /docs stay public",
+  },
+  "log-level": {
+    type: "string",
+    value: "LEVEL",
+    help: "trace, debug, info, warn, error or silent",
+    shown: "info",
+  },
+  "shutdown-timeout": {
+    type: "string",
+    value: "SECONDS",
+    help: "on SIGTERM, wait this long for requests in flight (exit 1 if any is cut)",
+    shown: 30,
+  },
+  "headers-timeout": {
+    type: "string",
+    value: "SECONDS",
+    help: "longest wait for a request's headers",
+    shown: HTTP_DEFAULTS.headersTimeoutMs / 1000,
+  },
+  "request-timeout": {
+    type: "string",
+    value: "SECONDS",
+    help: "longest wait for a whole request, body included",
+    shown: HTTP_DEFAULTS.requestTimeoutMs / 1000,
+  },
+  "keep-alive-timeout": {
+    type: "string",
+    value: "SECONDS",
+    help: "close idle kept-alive connections after this",
+    shown: HTTP_DEFAULTS.keepAliveTimeoutMs / 1000,
+  },
+  "trust-request-chat-template": {
+    type: "boolean",
+    help: `accept chat_template in requests (refused by default, as vLLM); each renders in a worker with a ${DEFAULT_TEMPLATE_LIMITS.heapMb} MB heap and a time limit`,
+  },
+  "chat-template-timeout": {
+    type: "string",
+    value: "MS",
+    help: "time limit of a request's chat template",
+    shown: DEFAULT_TEMPLATE_LIMITS.timeoutMs,
+  },
+  "max-client-batch-size": {
+    type: "string",
+    value: "N",
+    help: "most inputs per request",
+    shown: DEFAULT_MAX_CLIENT_BATCH_SIZE,
+  },
+  "payload-limit": {
+    type: "string",
+    value: "BYTES",
+    help: "largest request body; larger gets 413",
+    shown: DEFAULT_PAYLOAD_LIMIT,
+  },
+  "max-response-bytes": {
+    type: "string",
+    value: "BYTES",
+    help: "largest answer, estimated as inputs × tokens × width × 24 bytes before running; more gets 413",
+    shown: DEFAULT_MAX_RESPONSE_BYTES,
+  },
+  "fallback-model": {
+    type: "string",
+    value: "DIR",
+    help: "serve this folder when --model cannot be fetched; the log says so, and why",
+  },
+} as const satisfies FlagTable;
 
-Serve a pooling model over HTTP: vLLM pooling routes, OpenAI /v1/embeddings, Cohere/Jina rerank
-and TEI routes. /health answers 503 until the model has loaded.
-
-Server options:
-  --host HOST                   address to bind (default 0.0.0.0)
-  --port N                      port (default 8000; 0 picks a free one)
-  --api-key KEY                 require this key (Authorization: Bearer KEY); repeatable.
-                                Also EDGEPOOL_API_KEYS=key1,key2. /health, /ping, /metrics,
-                                /version, /docs and /openapi.json stay public.
-  --max-client-batch-size N     most inputs per request (default ${DEFAULT_MAX_CLIENT_BATCH_SIZE})
-  --payload-limit BYTES         largest request body (default ${DEFAULT_PAYLOAD_LIMIT}); larger gets 413
-  --max-response-bytes BYTES    largest answer, estimated before running as inputs × tokens ×
-                                width × 24 bytes (default ${DEFAULT_MAX_RESPONSE_BYTES}); larger gets 413.
-                                Answers over 1 MB are streamed.
-  --trust-request-chat-template accept chat_template in requests (refused by default, as vLLM);
-                                each renders in a worker with a ${DEFAULT_TEMPLATE_LIMITS.heapMb} MB heap and a time limit
-  --chat-template-timeout MS    time limit of a request's chat template (default ${DEFAULT_TEMPLATE_LIMITS.timeoutMs})
-  --log-level LEVEL             trace|debug|info|warn|error|silent (default info)
-  --shutdown-timeout SECONDS    on SIGTERM, wait this long for in-flight requests (default 30);
-                                exits 1 when it had to cut any
-  --headers-timeout SECONDS     longest wait for a request's headers (default ${HTTP_DEFAULTS.headersTimeoutMs / 1000})
-  --request-timeout SECONDS     longest wait for a whole request, body included (default ${HTTP_DEFAULTS.requestTimeoutMs / 1000})
-  --keep-alive-timeout SECONDS  close idle kept-alive connections after this (default ${HTTP_DEFAULTS.keepAliveTimeoutMs / 1000})
-  (--max-concurrent-requests defaults, for serve, to ${CONCURRENT_REQUESTS_PER_WORKER} × workers:
-   ${defaultMaxConcurrentRequests()} with the defaults; more get 429 at once)
-  --fallback-model DIR          serve this folder when --model cannot be fetched (no network)
-  --model B [--served-model-name NAME]
-                                repeat --model to serve several models in one process; a
-                                --served-model-name right after a later --model names that one.
-                                Requests pick one by their "model" (none → the first); each has
-                                its own engine, scheduler and limits (the same flags), sharing the CPU
-  (serve runs the session in ${DEFAULT_SERVE_WORKERS} worker thread by default; --workers 0 runs it on the event loop)
-
-vLLM spellings are accepted: --flag_name for --flag-name, --override-pooler-config (old name of
---pooler-config) and --task embed|classify|score|reward (old name, mapped to --convert with a
-warning); --trust-remote-code is a no-op (no model code runs).
-
-${SERVE_STORE_HELP}
-
-${MODEL_FLAGS_HELP}`;
-
-/** `serve`'s flags: the model flags, the server's, and the store's. */
+/** `serve`'s flags: the model's, the server's, and the store's. */
 export const SERVE_FLAGS = {
   ...MODEL_FLAGS,
-  host: { type: "string" },
-  port: { type: "string" },
-  "api-key": { type: "string", multiple: true },
-  "max-client-batch-size": { type: "string" },
-  "payload-limit": { type: "string" },
-  "max-response-bytes": { type: "string" },
-  "trust-request-chat-template": { type: "boolean" },
-  "chat-template-timeout": { type: "string" },
-  "log-level": { type: "string" },
-  "shutdown-timeout": { type: "string" },
-  "fallback-model": { type: "string" },
-  "headers-timeout": { type: "string" },
-  "request-timeout": { type: "string" },
-  "keep-alive-timeout": { type: "string" },
+  ...SERVER_FLAGS,
   ...SERVE_STORE_FLAGS,
-} as const;
+} as const satisfies FlagTable;
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
@@ -100,7 +120,7 @@ export function staticApiKeys(flags: readonly string[], env: string | undefined)
   return [...flags, ...envKeys];
 }
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof SERVE_FLAGS }>>["values"];
+type Values = FlagValues<typeof SERVE_FLAGS>;
 
 /** Node's HTTP timeouts from the flags; headers must arrive within the request timeout. */
 function httpTimeouts(values: Values) {
@@ -155,7 +175,7 @@ function requestLimits(values: Values) {
 export function parseServeFlags(argv: readonly string[]) {
   const vllm = fromVllmArgs(argv, { positionalModel: true, options: SERVE_FLAGS });
   const { argv: args, extras } = splitModels(vllm.argv);
-  const { values } = parseArgs({ args, options: SERVE_FLAGS });
+  const { values } = parseCommandLine(args, SERVE_FLAGS);
   const level = values["log-level"] ?? "info";
   if (!LEVELS.includes(level))
     throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`);

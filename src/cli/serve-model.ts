@@ -34,6 +34,8 @@ export interface ModelLoad {
   started: Promise<void>;
   /** What was loaded: `--model`, or `--fallback-model` when the model could not be fetched. */
   loadedFrom: () => string;
+  /** Why `--fallback-model` is served instead of `--model`; null while it is not. */
+  fallbackReason: () => string | null;
   rssBefore: number;
 }
 
@@ -52,6 +54,7 @@ export function startModelLoad(
     opts.onSessionLoading = resolve;
   });
   let loadedFrom = opts.model;
+  let fallbackReason: string | null = null;
   const rssBefore = process.memoryUsage().rss;
   const loading = import("../engine/node/load.js").then(async ({ loadEngine }) => {
     try {
@@ -63,6 +66,7 @@ export function startModelLoad(
         "could not fetch the model; serving the fallback model instead",
       );
       loadedFrom = fallback;
+      fallbackReason = (err as Error).message;
       return loadEngine({ ...opts, model: fallback });
     }
   });
@@ -73,14 +77,38 @@ export function startModelLoad(
       () => undefined,
     ),
   ]);
-  return { loading, started, loadedFrom: () => loadedFrom, rssBefore };
+  return {
+    loading,
+    started,
+    loadedFrom: () => loadedFrom,
+    fallbackReason: () => fallbackReason,
+    rssBefore,
+  };
+}
+
+/** What the server serves (its `listening` and `model ready` lines say it). */
+export function servedModels(load: ModelLoad, opts: EngineOptions, extras: readonly ExtraModel[]) {
+  const names = [opts.servedModelName ?? opts.model, ...extras.map((m) => m.servedModelName)];
+  // What was loaded: with --fallback-model, not the model the served name was meant for.
+  return {
+    model: names[0],
+    ...(extras.length > 0 ? { models: names } : {}),
+    loaded: load.loadedFrom(),
+  };
+}
+
+/** Why `--fallback-model` is served, for the `listening` line; nothing when it is not. */
+export function fallbackNote(load: ModelLoad, opts: EngineOptions): { fallback?: string } {
+  const reason = load.fallbackReason();
+  if (reason === null) return {};
+  return { fallback: `serving --fallback-model: ${opts.model} could not be fetched: ${reason}` };
 }
 
 /**
- * Once the server listens: wait for the first model, say what it is, load the further ones, then
- * mark the first host ready (`/health` answers 200 from then on). A model that fails exits 1.
+ * Before the server listens: wait for the first model, say what it is, then load the further
+ * ones. A model that fails throws (serve exits with one line, never having listened).
  */
-export async function finishModelLoad(
+export async function loadModels(
   load: ModelLoad,
   parts: {
     opts: EngineOptions;
@@ -89,11 +117,9 @@ export async function finishModelLoad(
     extraHosts: readonly ModelHost[];
     log: Logger;
     shutdown: Shutdown;
-    onReady: () => void;
-    onFailed: () => void;
   },
-): Promise<void> {
-  const { host, log, extras } = parts;
+): Promise<Engine> {
+  const { host, log } = parts;
   const servedName = parts.opts.servedModelName ?? parts.opts.model;
   try {
     const engine = await load.loading;
@@ -108,18 +134,11 @@ export async function finishModelLoad(
     }
     host.memory = await modelMemory(engine, load.rssBefore);
     log.info({ model: servedName, memory: host.memory }, "model loaded");
-    await loadExtraModels(extras, parts.extraHosts, parts.opts, log, parts.shutdown);
-    if (parts.shutdown.stopping) return;
-    host.setReady(engine);
-    parts.onReady();
-    const models =
-      extras.length > 0 ? [servedName, ...extras.map((m) => m.servedModelName)] : undefined;
-    const { tasks, maxModelLen, device } = engine;
-    log.info({ model: servedName, models, tasks, maxModelLen, device }, "model ready");
+    await loadExtraModels(parts.extras, parts.extraHosts, parts.opts, log, parts.shutdown);
+    return engine;
   } catch (err) {
     log.fatal({ err: (err as Error).message }, "model failed to load");
     host.setFailed((err as Error).message);
-    parts.onFailed();
-    process.exit(1);
+    throw err;
   }
 }

@@ -1,24 +1,19 @@
-import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Logger } from "pino";
-import { storeServices } from "../config/store-flags.js";
+import { storeServices } from "../config/store-services.js";
+import { CliError } from "../config/usage-error.js";
 import { prewarmWorkers } from "../engine/node/prewarm.js";
 import { parseServeFlags, type ServeFlags } from "./serve-flags.js";
-import { finishModelLoad, logLoading, type ModelLoad, startModelLoad } from "./serve-model.js";
-import { closeWhenSettled, Shutdown } from "./shutdown.js";
-
-export { SERVE_HELP } from "./serve-flags.js";
-
-export function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(
-      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-    ) as { version?: string };
-    return pkg.version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
-  }
-}
+import {
+  fallbackNote,
+  loadModels,
+  logLoading,
+  type ModelLoad,
+  servedModels,
+  startModelLoad,
+} from "./serve-model.js";
+import { closeServices, closeWhenSettled, Shutdown } from "./shutdown.js";
+import { packageVersion } from "./version.js";
 
 /**
  * The logger, the store and the HTTP stack, loaded while the model's session loads; the app is
@@ -66,8 +61,8 @@ async function startStack(flags: ServeFlags, load: ModelLoad, logging: Promise<{
 
 /**
  * `edgepool serve`: flags first (a usage error exits at once), then the model starts loading and
- * signals are handled; the logger, store and HTTP stack load meanwhile; the server listens
- * (`/health` 503) until the model is ready.
+ * signals are handled; the logger, store and HTTP stack load meanwhile. The server listens once
+ * every model has loaded; one that fails is one line on stderr and a non-zero exit, before that.
  */
 export async function serveCommand(argv: string[]): Promise<void> {
   const flags = parseServeFlags(argv);
@@ -92,33 +87,30 @@ export async function serveCommand(argv: string[]): Promise<void> {
     throw err;
   }
   const { log, services, host, jobs } = stack;
+  // Closes what was opened, then throws: the CLI prints the error as one line.
+  const fail = async (err: unknown): Promise<never> => {
+    await shutdown.closeEngines();
+    await closeServices(services, log);
+    throw err;
+  };
+  const engine = await loadModels(load, { ...stack, opts, extras: flags.extras, shutdown }).catch(
+    fail,
+  );
   if (shutdown.stopping) return;
-  let server: Server;
-  try {
-    server = await stack.listen();
-  } catch (err) {
-    // The model's worker threads would keep the process alive: stop here, loudly.
-    const { hostname: at, port } = flags.listen;
-    log.fatal({ err: (err as Error).message, host: at, port }, "cannot listen");
-    await closeWhenSettled(load.loading);
-    process.exit(1);
-  }
+  const { hostname, port } = flags.listen;
+  const server = await stack
+    .listen()
+    .catch((err: Error) =>
+      fail(new CliError(`cannot listen on ${hostname}:${port}: ${err.message}`)),
+    );
+  host.setReady(engine);
   shutdown.serving({ server, host, log, jobs, services });
   const address = server.address();
-  const port = typeof address === "object" && address ? address.port : flags.listen.port;
-  const url = `http://${flags.listen.hostname}:${port}`;
+  const url = `http://${hostname}:${typeof address === "object" && address ? address.port : port}`;
   const auth = flags.apiKeys.length > 0 || services !== null;
-  log.info({ url, model: opts.model, auth }, "listening");
-  await finishModelLoad(load, {
-    opts,
-    host,
-    extras: flags.extras,
-    extraHosts: stack.extraHosts,
-    log,
-    shutdown,
-    onReady: () => {
-      if (services?.runWorker) jobs?.start();
-    },
-    onFailed: () => server.close(),
-  });
+  const served = servedModels(load, opts, flags.extras);
+  log.info({ url, ...served, ...fallbackNote(load, opts), auth }, "listening");
+  if (services?.runWorker) jobs?.start();
+  const { tasks, maxModelLen, device } = engine;
+  log.info({ ...served, tasks, maxModelLen, device }, "model ready");
 }

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import type { ModelHost } from "../api/host.js";
-import type { StoreServices } from "../config/store-flags.js";
+import type { StoreServices } from "../config/store-services.js";
 import type { Engine } from "../engine/engine.js";
 import type { JobWorker } from "../jobs/index.js";
 
@@ -12,6 +12,12 @@ import type { JobWorker } from "../jobs/index.js";
 export async function closeWhenSettled(loading: Promise<Engine>): Promise<void> {
   const settled = loading.then((engine) => engine.close()).catch(() => undefined);
   await Promise.race([settled, new Promise((r) => setTimeout(r, 10_000).unref())]);
+}
+
+/** The ledger (its last rows written) and the store, closed in that order. */
+export async function closeServices(services: StoreServices | null, log: Logger): Promise<void> {
+  await services?.meter.close().catch((err: Error) => log.error({ err: err.message }, "ledger"));
+  await services?.store.close();
 }
 
 /** What a serving process closes on the way out. */
@@ -81,10 +87,7 @@ export class Shutdown {
         await s.jobs?.stop();
         // A model may still be loading: its session is closed once created.
         await this.closeEngines();
-        await s.services?.meter
-          .close()
-          .catch((err: Error) => s.log.error({ err: err.message }, "ledger"));
-        await s.services?.store.close();
+        await closeServices(s.services, s.log);
         s.log.info({ cut }, "stopped");
         process.exit(cut > 0 ? 1 : 0);
       });

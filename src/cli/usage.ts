@@ -1,26 +1,65 @@
 import { createWriteStream } from "node:fs";
-import { parseArgs } from "node:util";
-import { openCliStore, STORE_FLAG, STORE_FLAG_HELP } from "../config/store-flags.js";
+import type { FlagTable } from "../config/flags.js";
+import { STORE_FLAG } from "../config/store-flags.js";
+import { openCliStore } from "../config/store-services.js";
 import { UsageError } from "../config/usage-error.js";
 import { csvHeader, type ExportFormat, exportLine, type MeterValue } from "../metering/export.js";
 import type { ApiKey } from "../store/index.js";
+import { parseCommandLine } from "./args.js";
+import { renderHelp } from "./help.js";
 
-export const USAGE_HELP = `Usage: edgepool usage export [--from DATE] [--to DATE] [--format csv|jsonl|stripe] [options]
+const USAGE_FLAGS = {
+  format: {
+    type: "string",
+    value: "csv|jsonl|stripe",
+    help: "csv or jsonl: one record per request (every status; bill status < 400). stripe: Stripe meter events, one JSON object a line: event_name, timestamp, identifier (unique per request: uploads can be retried) and payload {stripe_customer_id, value}; billable requests of keys with a --customer only",
+    shown: "csv",
+  },
+  "event-name": {
+    type: "string",
+    value: "NAME",
+    help: "Stripe meter event name",
+    shown: "edgepool_tokens",
+  },
+  value: {
+    type: "string",
+    value: "tokens|requests",
+    help: "what a meter event counts",
+    shown: "tokens",
+  },
+  from: {
+    type: "string",
+    value: "DATE",
+    help: "inclusive, YYYY-MM-DD or ISO 8601",
+    shown: "the start of this UTC month",
+  },
+  to: {
+    type: "string",
+    value: "DATE",
+    help: "exclusive; a bare date means the end of that day",
+    shown: "now",
+  },
+  key: { type: "string", value: "KEY_ID", help: "only this key's rows" },
+  output: { type: "string", value: "FILE", help: "write to FILE instead of stdout" },
+  ...STORE_FLAG,
+} as const satisfies FlagTable;
 
-Write the usage ledger's rows in [from, to) as billing records, oldest first.
-
-  --format csv|jsonl            one record per request (every status; bill status < 400)
-  --format stripe               Stripe meter events, one JSON object a line: event_name, timestamp,
-                                identifier (unique per request: uploads can be retried) and
-                                payload {stripe_customer_id, value}; billable requests of keys
-                                with a --customer only
-  --event-name NAME             Stripe meter event name (default edgepool_tokens)
-  --value tokens|requests       what a meter event counts (default tokens)
-  --from DATE                   inclusive, YYYY-MM-DD or ISO 8601 (default: start of this UTC month)
-  --to DATE                     exclusive; a bare date means the end of that day (default: now)
-  --key KEY_ID                  only this key's rows
-  --output FILE                 write to FILE instead of stdout
-${STORE_FLAG_HELP}`;
+export const USAGE_HELP = renderHelp({
+  usage: ["edgepool usage export [--from DATE] [--to DATE] [--format F] [options]"],
+  about: ["Write the usage ledger's rows in [from, to) as billing records, oldest first."],
+  flags: USAGE_FLAGS,
+  sections: [{ title: "Options", flags: Object.keys(USAGE_FLAGS) as (keyof typeof USAGE_FLAGS)[] }],
+  examples: [
+    {
+      say: "this month's requests as CSV",
+      run: "edgepool usage export --store sqlite:edgepool.db",
+    },
+    {
+      say: "December's Stripe meter events, from the store EDGEPOOL_STORE names",
+      run: "edgepool usage export --format stripe --from 2026-12-01 --to 2026-12-31",
+    },
+  ],
+});
 
 const DAY_MS = 86_400_000;
 
@@ -35,22 +74,9 @@ function instant(flag: string, text: string | undefined, endOfDay: boolean): num
 }
 
 export async function usageCommand(argv: string[], out: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...STORE_FLAG,
-      from: { type: "string" },
-      to: { type: "string" },
-      format: { type: "string" },
-      "event-name": { type: "string" },
-      value: { type: "string" },
-      key: { type: "string" },
-      output: { type: "string" },
-    },
-  });
+  const { values, positionals } = parseCommandLine(argv, USAGE_FLAGS, { positionals: true });
   if (positionals.join(" ") !== "export") {
-    throw new UsageError(`usage needs the action 'export'\n\n${USAGE_HELP}`);
+    throw new UsageError("usage needs the action 'export' (usage --help)");
   }
   const format = (values.format ?? "csv") as ExportFormat;
   if (!["csv", "jsonl", "stripe"].includes(format)) {
@@ -69,7 +95,9 @@ export async function usageCommand(argv: string[], out: (line: string) => void):
   const to = instant("to", values.to, true) ?? now.getTime() + 1;
   if (to <= from) throw new UsageError("--to must be after --from");
 
-  const store = await openCliStore(values.store);
+  const store = await openCliStore(values.store, {
+    howToCreate: "start a new store with 'edgepool keys create'",
+  });
   const file = values.output ? createWriteStream(values.output) : null;
   const write = file ? (line: string) => file.write(`${line}\n`) : out;
   try {

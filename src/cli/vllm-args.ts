@@ -1,4 +1,5 @@
 import { UsageError } from "../config/usage-error.js";
+import { unknownOption } from "./args.js";
 
 /** What `--task` (vLLM's old flag) becomes: flags, and the note said about it. */
 const TASKS: Readonly<Record<string, string[]>> = {
@@ -31,7 +32,8 @@ export interface VllmArgs {
 /**
  * Rewrite a command line as vLLM users write it into edgepool's: `--flag_name` → `--flag-name`,
  * old names (`--override-pooler-config`, `--task`) to new ones with a note, no-op flags dropped
- * with a note, and `serve MODEL` (positional) → `--model MODEL`.
+ * with a note, and `serve MODEL` (positional) → `--model MODEL`. An unknown flag is refused at
+ * once, naming the nearest known one.
  */
 export function fromVllmArgs(
   argv: readonly string[],
@@ -51,11 +53,13 @@ export function fromVllmArgs(
       out.push(...argv.slice(i));
       break;
     }
-    if (!arg.startsWith("--")) {
+    if (!arg.startsWith("-") || arg === "-") {
       if (opts.positionalModel && positionalModel === null) positionalModel = arg;
       else out.push(arg);
       continue;
     }
+    // No command has short options: its value must not be taken for the model (`-p 9000`).
+    if (!arg.startsWith("--")) throw unknownOption(arg, opts.options);
     const eq = arg.indexOf("=");
     const name = (eq === -1 ? arg : arg.slice(0, eq)).replaceAll("_", "-");
     const inline = eq === -1 ? undefined : arg.slice(eq + 1);
@@ -87,6 +91,8 @@ export function fromVllmArgs(
       out.push(...mapped);
       continue;
     }
+    // Before its value could be taken for the positional model (`--prot 9000`).
+    if (!Object.hasOwn(opts.options, name.slice(2))) throw unknownOption(name, opts.options);
     out.push(arg);
     const option = opts.options[name.slice(2)];
     if (inline === undefined && option?.type === "string" && i + 1 < argv.length) {

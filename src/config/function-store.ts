@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { storeSpecFrom } from "../store/spec.js";
 import { envName } from "./function.js";
 import { listFrom } from "./list.js";
-import type { StoreServices } from "./store-flags.js";
+import type { StoreServices } from "./store-services.js";
 
 /**
  * Metering and jobs of a function, from its environment: the store from `DATABASE_URL` (a pooled
@@ -19,7 +19,10 @@ export async function functionStoreServices(
   if (!storeSpecFrom(undefined, env) && listFrom(env.EDGEPOOL_WEBHOOK_SECRETS).length === 0) {
     return null;
   }
-  const { SERVE_STORE_FLAGS, storeServices } = await import("./store-flags.js");
+  const [{ SERVE_STORE_FLAGS }, { storeServices }] = await Promise.all([
+    import("./store-flags.js"),
+    import("./store-services.js"),
+  ]);
   const values: Record<string, string | string[] | boolean | undefined> = {};
   for (const [flag, spec] of Object.entries(SERVE_STORE_FLAGS)) {
     if (flag === "webhook-secret" || flag === "inbound-webhook-secret") continue; // read as lists

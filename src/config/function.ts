@@ -1,8 +1,10 @@
 import { DEFAULT_MAX_CLIENT_BATCH_SIZE, DEFAULT_PAYLOAD_LIMIT } from "../api/defaults.js";
 import type { EngineOptions } from "../engine/index.js";
 import { defaultIntraOpThreads } from "../engine/node/threads.js";
+import { engineOptions } from "./engine-options.js";
+import { intFlag } from "./flags.js";
 import { listFrom } from "./list.js";
-import { engineOptions, intFlag, MODEL_FLAGS } from "./model-flags.js";
+import { MODEL_FLAGS } from "./model-flags.js";
 import { UsageError } from "./usage-error.js";
 
 /** Lambda's cap on a buffered (non-streamed) response payload: 6 MB. */

@@ -9,7 +9,7 @@ import type { ModelHost } from "../api/host.js";
 import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "../config/function.js";
 import { functionStoreServices } from "../config/function-store.js";
 import { listFrom } from "../config/list.js";
-import type { StoreServices } from "../config/store-flags.js";
+import type { StoreServices } from "../config/store-services.js";
 import { loadEngine } from "../engine/node/load.js";
 import type { JobWorker } from "../jobs/index.js";
 import { type EngineLoader, FunctionInstance } from "./instance.js";

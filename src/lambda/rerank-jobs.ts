@@ -4,7 +4,7 @@ import { createApp } from "../api/create-app.js";
 import { ModelHost } from "../api/host.js";
 import { functionStoreServices } from "../config/function-store.js";
 import { listFrom } from "../config/list.js";
-import type { StoreServices } from "../config/store-flags.js";
+import type { StoreServices } from "../config/store-services.js";
 import { UsageError } from "../config/usage-error.js";
 import { type JobQueue, sqsJobQueue } from "./jobs.js";
 import { lambdaHandlers } from "./runtime.js";

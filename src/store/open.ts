@@ -1,15 +1,21 @@
-import { type StoreSpec, StoreSpecError } from "./spec.js";
+import { type StoreSpec, StoreSpecError, shownSpec, sqlitePath } from "./spec.js";
 import { Store } from "./store.js";
 
-export { type StoreSpec, StoreSpecError, storeSpecFrom } from "./spec.js";
+export {
+  type StoreSpec,
+  StoreSpecError,
+  shownSpec,
+  sqlitePath,
+  storeSpecFrom,
+} from "./spec.js";
 
 /** Open (and migrate) a store; the backend's module is loaded only when it is used. */
 export async function openStore(
   spec: StoreSpec,
   options: { schema?: string; poolSize?: number } = {},
 ): Promise<Store> {
-  if (spec.startsWith("sqlite:")) {
-    const path = spec.slice("sqlite:".length);
+  const path = sqlitePath(spec);
+  if (path !== null) {
     if (!path) throw new StoreSpecError("--store sqlite: needs a path, e.g. sqlite:./edgepool.db");
     const { SqliteExecutor } = await import("./sqlite.js");
     return Store.open(new SqliteExecutor(path));
@@ -28,7 +34,5 @@ export async function openStore(
       throw err;
     }
   }
-  throw new StoreSpecError(
-    `Unknown store '${spec.replace(/\/\/[^@/]*@/, "//…@")}': use sqlite:PATH or postgres://…`,
-  );
+  throw new StoreSpecError(`Unknown store '${shownSpec(spec)}': use sqlite:PATH or postgres://…`);
 }

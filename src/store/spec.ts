@@ -19,3 +19,13 @@ export function storeSpecFrom(
   const spec = flag ?? env.EDGEPOOL_STORE ?? env.DATABASE_URL;
   return spec?.trim() ? spec.trim() : null;
 }
+
+/** The file of a `sqlite:PATH` spec (`:memory:` for an in-memory one); null for another backend. */
+export function sqlitePath(spec: StoreSpec): string | null {
+  return spec.startsWith("sqlite:") ? spec.slice("sqlite:".length) : null;
+}
+
+/** The spec as it may be shown: a URL's user and password left out. */
+export function shownSpec(spec: StoreSpec): string {
+  return spec.replace(/\/\/[^@/]*@/, "//…@");
+}

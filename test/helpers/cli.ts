@@ -14,19 +14,21 @@ export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 30_000,
+  cwd = ROOT,
 ): Promise<CliResult> {
-  return runNode([BIN, ...args], env, timeoutMs);
+  return runNode([BIN, ...args], env, timeoutMs, cwd);
 }
 
-/** Run `node ARGS` (this Node) from the repository root to completion (killed after `timeoutMs`). */
+/** Run `node ARGS` (this Node) from `cwd` to completion (killed after `timeoutMs`). */
 export function runNode(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 30_000,
+  cwd = ROOT,
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, args, {
-      cwd: ROOT,
+      cwd,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -57,4 +59,36 @@ export async function createKey(spec: string, name: string, extra: string[] = []
   const r = await cli(["keys", "create", "--store", spec, "--name", name, "--json", ...extra]);
   if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { id: string; key: string; name: string };
+}
+
+/**
+ * Run a server's command line (`argv[0]` the program) until it logs `model ready`, then send one
+ * SIGTERM (a second would end it before it drains): its exit code and output.
+ */
+export function runUntilReady(
+  argv: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult & { ready: boolean }> {
+  return new Promise((resolve) => {
+    const proc = spawn(argv[0]!, argv.slice(1), {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let ready = false;
+    proc.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    proc.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+      if (!ready && stdout.includes('"msg":"model ready"')) ready = proc.kill("SIGTERM");
+    });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+    proc.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, pid: proc.pid ?? -1, ready });
+    });
+  });
 }

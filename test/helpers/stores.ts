@@ -12,7 +12,7 @@ export interface TestBackend {
   name: "sqlite" | "postgres";
   /** Why the backend cannot run here (no server answers), or null. */
   unavailable: string | null;
-  /** A fresh, empty store location: a new file, or a new Postgres schema. */
+  /** A fresh, empty store: a new file, or a new Postgres schema. */
   create(): Promise<{ spec: string; open(): Promise<Store>; drop(): Promise<void> }>;
 }
 
@@ -41,6 +41,8 @@ function sqliteBackend(): TestBackend {
     async create() {
       const dir = mkdtempSync(join(tmpdir(), "edgepool-store-"));
       const spec = `sqlite:${join(dir, "edgepool.db")}`;
+      // Created, as a Postgres schema is: the CLI opens an existing SQLite file only (--create).
+      await (await openStore(spec)).close();
       return {
         spec,
         open: () => openStore(spec),

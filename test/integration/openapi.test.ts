@@ -55,6 +55,7 @@ describe("/openapi.json", () => {
         KEY,
         "--store",
         `sqlite:${join(store, "edgepool.db")}`,
+        "--create",
         "--webhook-secret",
         secret,
       ],

@@ -32,9 +32,12 @@ describe("config.json is checked against the ONNX graph at load", () => {
       "--hf-overrides",
       '{"max_position_embeddings":1e12}',
     ]);
-    expect(r.code).toBe(1);
+    // Before it listens: one line on stderr, exit 2 (a model edgepool cannot load).
+    expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/model failed to load/);
-    expect(r.stdout).toMatch(/--max-model-len 64/);
+    expect(r.stdout).not.toMatch(/"listening"/);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/--max-model-len 64/);
   });
 
   it("a config within the graph loads, as does a shorter --max-model-len", async () => {

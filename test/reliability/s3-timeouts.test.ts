@@ -39,7 +39,7 @@ describe("bucket calls against an endpoint that accepts and never answers", () =
         "0",
         ...flags(),
       ],
-      1,
+      2,
     ],
   ])("%s fails with a clear error instead of hanging", async (_, args, code) => {
     const r = await runCli(args(), env, 60_000);

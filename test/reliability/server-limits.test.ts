@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultMaxConcurrentRequests } from "../../src/cli/serve-limits.js";
+import { defaultMaxConcurrentRequests } from "../../src/config/serve-limits.js";
 import { LLM } from "../../src/engine/index.js";
 import { fixture } from "../helpers/fixtures.js";
 import { rawRequest } from "../helpers/raw-http.js";
