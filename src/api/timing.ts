@@ -66,7 +66,8 @@ export function timing(
     const warnings = c.get("warnings");
     if (warnings) {
       headers.set("warning", warningHeader(warnings));
-      log?.warn({ id, path: c.req.path, warnings }, "deprecated request parameters");
+      // Each in its own words, as vLLM logs them ("The following fields were present…").
+      for (const warning of warnings) log?.warn({ id, path: c.req.path }, warning);
     }
     if (metrics && c.req.method === "POST") {
       observe(metrics, c.req.routePath, c.res.status, t, total);

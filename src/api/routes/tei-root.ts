@@ -12,6 +12,7 @@ import { validate } from "../body.js";
 import type { App, Ctx } from "../context.js";
 import { engineFor, notServed, postRoute, type RouteDeps } from "../route.js";
 import { ErrorResponse } from "../schemas.js";
+import { warnIgnoredFields } from "../warnings.js";
 import { RerankRequest, rerank } from "./score.js";
 import {
   SIMILARITY_EXAMPLE,
@@ -116,6 +117,7 @@ async function classify(c: Ctx, deps: RouteDeps, engine: Engine, json: JsonObjec
   if (topK !== undefined && topK !== null && !(Number.isInteger(topK) && (topK as number) > 0)) {
     throw new BadRequestError("top_k must be a positive integer", "top_k");
   }
+  warnIgnoredFields(c, rest, TeiPredictRequest);
   const body = validate(TeiPredictRequest, {
     ...rest,
     raw_scores: fn === "none" || rest.raw_scores,
@@ -140,12 +142,17 @@ function defaultFunction(engine: Engine): string {
 async function root(c: Ctx, deps: RouteDeps, raw: JsonObject) {
   const engine = engineFor(deps, null);
   const json = withParameters(raw);
-  if (Object.hasOwn(json, "query")) return rerank(c, deps, validate(RerankRequest, json));
+  // The body's fields are read by the route it is dispatched to: say which it ignores.
+  const body = <S extends z.ZodType>(schema: S) => {
+    warnIgnoredFields(c, json, schema);
+    return validate(schema, json);
+  };
+  if (Object.hasOwn(json, "query")) return rerank(c, deps, body(RerankRequest));
   const inputs = json.inputs;
   if (isJsonObject(inputs) && Object.hasOwn(inputs, "source_sentence")) {
-    return teiSimilarity(c, deps, validate(TeiSimilarityRequest, json));
+    return teiSimilarity(c, deps, body(TeiSimilarityRequest));
   }
-  if (engine.pooler.supports("embed")) return teiEmbed(c, deps, validate(TeiEmbedRequest, json));
+  if (engine.pooler.supports("embed")) return teiEmbed(c, deps, body(TeiEmbedRequest));
   if (engine.pooler.supports("classify")) return classify(c, deps, engine, json);
   throw notServed(engine, "embed or predict");
 }
