@@ -80,6 +80,9 @@ export async function createFunction(
     log,
     name,
   );
+  // The model loads while the store and the app are set up: a pinned graph is hashed on another
+  // thread meanwhile, and this thread's work fills the wait.
+  const loading = instance.ensure();
   const services = await functionStoreServices(env, log);
   const { app, jobs } = await functionApp(instance.host, services, {
     routes: [family],
@@ -90,7 +93,7 @@ export async function createFunction(
       ? { maxClientBatchSize: config.maxClientBatchSize, payloadLimit: config.payloadLimit }
       : {}),
   });
-  await instance.ensure();
+  await loading;
   const responseLimit = config?.responseLimit ?? LAMBDA_RESPONSE_LIMIT;
   const handlers = lambdaHandlers(
     app,

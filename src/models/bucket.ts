@@ -145,14 +145,17 @@ async function cachedPin(uri: BucketUri, cache: ModelCache): Promise<string | nu
   }
 }
 
-/** Download a pinned model into the cache (files already there by sha256 are reused); returns its folder. */
+/**
+ * Download a pinned model into the cache (files already there by sha256 are reused); returns its
+ * folder and the sha256s of the blobs downloaded (and so hashed) by this call.
+ */
 export async function fetchFromBucket(
   uri: BucketUri,
   cache: ModelCache,
   opts: BucketOptions = {},
-): Promise<string> {
+): Promise<{ dir: string; downloaded: ReadonlySet<string> }> {
   const cached = await cachedPin(uri, cache);
-  if (cached) return cached;
+  if (cached) return { dir: cached, downloaded: new Set() };
   const client = await bucketClient(uri, opts);
   try {
     const manifest = await readManifest(client, uri);
@@ -181,7 +184,8 @@ export async function fetchFromBucket(
     } finally {
       bar.stop();
     }
-    return await cache.materialize(manifest);
+    const dir = await cache.materialize(manifest);
+    return { dir, downloaded: new Set(missing.map((f) => f.sha256)) };
   } finally {
     client.destroy();
   }

@@ -53,17 +53,68 @@ export async function buildManifest(
   return { version: 1, source, files };
 }
 
-/** Check every file of a folder against the manifest; throws naming the file and both hashes. */
-export async function verifyFolder(dir: string, manifest: Manifest): Promise<void> {
-  for (const f of manifest.files) {
-    const full = join(dir, f.path);
-    let size: number;
-    try {
-      size = (await stat(full)).size;
-    } catch {
-      throw new ModelStoreError(`${f.path} is listed in ${MANIFEST_FILE} but missing from ${dir}`);
-    }
-    const actual = await sha256File(full);
-    if (actual !== f.sha256 || size !== f.size) throw new IntegrityError(f.path, f.sha256, actual);
+/**
+ * Files hashed on a worker thread by `verifyFolderStaged`: ONNX graphs and their external data
+ * (`<graph>_data`, `<graph>.data`) of at least 8 MiB. Only ONNX Runtime reads them, and it waits;
+ * every other file (config, tokenizer, safetensors heads) is read by this process and checked first.
+ */
+export const BACKGROUND_HASH_BYTES = 8 * 1024 * 1024;
+const ONNX_FILE = /\.onnx(_data|\.data)?$/;
+
+/** A file's size, or a clear error when the manifest lists it and the folder lacks it. */
+async function sizeOf(dir: string, f: ManifestFile): Promise<number> {
+  try {
+    return (await stat(join(dir, f.path))).size;
+  } catch {
+    throw new ModelStoreError(`${f.path} is listed in ${MANIFEST_FILE} but missing from ${dir}`);
   }
+}
+
+function check(f: ManifestFile, size: number, actual: string): void {
+  if (actual !== f.sha256 || size !== f.size) throw new IntegrityError(f.path, f.sha256, actual);
+}
+
+/** What verification may skip: files already hashed in this process (a download just verified). */
+export interface VerifyOptions {
+  skip?: ReadonlySet<string>;
+}
+
+/** Check every file of a folder against the manifest; throws naming the file and both hashes. */
+export async function verifyFolder(
+  dir: string,
+  manifest: Manifest,
+  opts: VerifyOptions = {},
+): Promise<void> {
+  for (const f of manifest.files) {
+    if (opts.skip?.has(f.path)) continue;
+    const size = await sizeOf(dir, f);
+    check(f, size, await sha256File(join(dir, f.path)));
+  }
+}
+
+/**
+ * Check every file now except the large ONNX files (the graph, its weights), which are hashed on
+ * a worker thread meanwhile; `large` settles once they are checked (and rejects naming a file
+ * that does not match). The session waits for `large`; the other files can be used at once.
+ */
+export async function verifyFolderStaged(
+  dir: string,
+  manifest: Manifest,
+  opts: VerifyOptions = {},
+): Promise<{ large: Promise<void> }> {
+  const large: Array<{ f: ManifestFile; size: number }> = [];
+  for (const f of manifest.files) {
+    if (opts.skip?.has(f.path)) continue;
+    const size = await sizeOf(dir, f);
+    if (size >= BACKGROUND_HASH_BYTES && ONNX_FILE.test(f.path)) large.push({ f, size });
+    else check(f, size, await sha256File(join(dir, f.path)));
+  }
+  if (large.length === 0) return { large: Promise.resolve() };
+  const { sha256FilesInWorker } = await import("./hash-worker.js");
+  const hashed = sha256FilesInWorker(large.map(({ f }) => join(dir, f.path))).then((digests) => {
+    for (const [i, { f, size }] of large.entries()) check(f, size, digests[i]!);
+  });
+  // Awaited by the caller; never an unhandled rejection while it is busy elsewhere.
+  hashed.catch(() => undefined);
+  return { large: hashed };
 }

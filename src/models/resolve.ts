@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
   type BucketOptions,
@@ -21,6 +21,7 @@ import {
   manifestSha,
   parseManifest,
   verifyFolder,
+  verifyFolderStaged,
 } from "./manifest.js";
 import { joinKey, parseBucketUri, parseHubRef } from "./paths.js";
 
@@ -31,6 +32,12 @@ export interface ModelSourceOptions extends BucketOptions {
   log?: (msg: string) => void;
   /** Told how long fetching (download or cache lookup) and verifying took, in ms. */
   onPhase?: (phase: "fetch" | "verify", ms: number) => void;
+  /**
+   * `background`: the large files (the graph, its weights) are hashed on a worker thread and
+   * `verified` settles once they are checked; the small ones are checked before this returns.
+   * Default `now`: everything is checked before this returns.
+   */
+  verifyLarge?: "now" | "background";
 }
 
 export interface ResolvedModel {
@@ -39,6 +46,8 @@ export interface ResolvedModel {
   /** The ONNX file to load inside it, for the requested dtype. */
   onnxFile: string | undefined;
   manifest: Manifest | null;
+  /** Settles once every file is verified (already, unless `verifyLarge: "background"`); rejects with an IntegrityError. */
+  verified: Promise<void>;
 }
 
 function isDirectory(path: string): boolean {
@@ -86,12 +95,14 @@ export async function resolveModel(
 ): Promise<ResolvedModel> {
   const onnxFile = opts.dtype && opts.dtype !== "fp32" ? onnxFileFor(opts.dtype) : undefined;
   let dir: string;
+  let downloaded: ReadonlySet<string> = new Set();
   const fetchStart = performance.now();
   if (isDirectory(spec)) dir = spec;
   else {
     const bucket = parseBucketUri(spec);
-    if (bucket) dir = await fetchFromBucket(bucket, new ModelCache(opts.cacheDir), opts);
-    else if (spec.startsWith("/") || spec.startsWith(".") || spec.includes("\\")) {
+    if (bucket) {
+      ({ dir, downloaded } = await fetchFromBucket(bucket, new ModelCache(opts.cacheDir), opts));
+    } else if (spec.startsWith("/") || spec.startsWith(".") || spec.includes("\\")) {
       throw new ModelStoreError(`Model folder ${spec} does not exist`);
     } else {
       dir = await downloadFromHub(parseHubRef(spec), new ModelCache(opts.cacheDir), {
@@ -105,9 +116,40 @@ export async function resolveModel(
   const verifyStart = performance.now();
   const manifest = await localManifest(dir);
   checkPinnedFolder(dir, manifest);
-  if (manifest) await verifyFolder(dir, manifest);
-  opts.onPhase?.("verify", performance.now() - verifyStart);
-  return { dir, onnxFile, manifest };
+  let verified = Promise.resolve();
+  if (manifest) {
+    const skip = await hashedByDownload(dir, manifest, downloaded, new ModelCache(opts.cacheDir));
+    if (opts.verifyLarge === "background") {
+      verified = (await verifyFolderStaged(dir, manifest, { skip })).large;
+    } else await verifyFolder(dir, manifest, { skip });
+  }
+  verified.then(
+    () => opts.onPhase?.("verify", performance.now() - verifyStart),
+    () => undefined,
+  );
+  return { dir, onnxFile, manifest, verified };
+}
+
+/**
+ * The files of a pinned folder that are links to blobs this process just downloaded, whose
+ * sha256 was checked as they arrived (a cold start with an empty cache hashes each file once).
+ */
+async function hashedByDownload(
+  dir: string,
+  manifest: Manifest,
+  downloaded: ReadonlySet<string>,
+  cache: ModelCache,
+): Promise<Set<string>> {
+  const skip = new Set<string>();
+  for (const f of manifest.files) {
+    if (!downloaded.has(f.sha256)) continue;
+    const [file, blob] = await Promise.all([
+      stat(join(dir, f.path)).catch(() => null),
+      stat(cache.blobPath(f.sha256)).catch(() => null),
+    ]);
+    if (file && blob && file.ino === blob.ino && file.dev === blob.dev) skip.add(f.path);
+  }
+  return skip;
 }
 
 export interface PinOptions extends ModelSourceOptions {

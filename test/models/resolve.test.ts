@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -188,6 +196,24 @@ describe("bucket pinning through the real AWS SDK and an S3-compatible server", 
     await expect(resolveModel(pinned.uri, { endpoint: s3.endpoint, cacheDir })).rejects.toThrow(
       /config\.json does not match/,
     );
+  });
+
+  it("only files downloaded by this fetch skip the second hash: a blob found in the cache is verified", async () => {
+    const pinned = await pinModel(fixture("bert-embed-cls"), `s3://${BUCKET}/found/`, {
+      endpoint: s3.endpoint,
+    });
+    const cacheDir = cache();
+    await resolveModel(pinned.uri, { endpoint: s3.endpoint, cacheDir });
+    // The next fetch re-materializes the folder from blobs it finds by size: one has other bytes.
+    const store = new ModelCache(cacheDir);
+    rmSync(store.snapshotPath(pinned.manifestSha256), { recursive: true });
+    const config = pinned.manifest.files.find((f) => f.path === "config.json")!;
+    const blob = readFileSync(store.blobPath(config.sha256));
+    blob[0] = blob[0]! ^ 1;
+    writeFileSync(store.blobPath(config.sha256), blob);
+    const err = await resolveModel(pinned.uri, { endpoint: s3.endpoint, cacheDir }).catch((e) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect(err.path).toBe("config.json");
   });
 
   it("an interrupted download leaves no usable file, and a retry succeeds", async () => {
