@@ -1,6 +1,7 @@
 // The cold-start floor: load the tokenizer and the ONNX session and run one sentence, nothing else.
 // Plain JavaScript run by node, so that nothing but the work itself is timed. Prints one JSON line
-// {"floor": {...}}: ms since the process started at the end of each step.
+// {"floor": {...}}: ms since the process started at the end of each step, and mainCpu: the main
+// thread's CPU time (user + system, ms) until the run's end.
 // Usage: node floor.mjs MODEL_DIR [GRAPH] (GRAPH: default MODEL_DIR/onnx/model.onnx)
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,4 +25,8 @@ await session.run({
   token_type_ids: new ort.Tensor("int64", new BigInt64Array(n), [1, n]),
 });
 const ran = performance.now();
-console.log(JSON.stringify({ floor: { imported, tokenizer, session: created, run: ran } }));
+const cpu = process.threadCpuUsage();
+const mainCpu = (cpu.user + cpu.system) / 1000;
+console.log(
+  JSON.stringify({ floor: { imported, tokenizer, session: created, run: ran, mainCpu } }),
+);

@@ -29,10 +29,11 @@ export const VERSION = (
 export const STORE_FUNCTIONS = new Set(["rerank-jobs", "jobs-worker"]);
 
 /**
- * Code a function must not load at start-up (it would lengthen every cold start): the AWS SDK
- * (loaded when a bucket or a secret is read), the Postgres client (when a store is opened), the
- * worker pool (functions run the session inline) and, unless the function always has a store,
- * Prometheus metrics (no scraper reaches an instance) and the store, metering and jobs code.
+ * Code a function must not load before its model starts loading (it would lengthen every cold
+ * start): the AWS SDK (loaded when a bucket or a secret is read), the Postgres client (when a
+ * store is opened), the worker pool (functions run the session inline) and, unless the function
+ * always has a store, Prometheus metrics (no scraper reaches an instance), the store, metering
+ * and jobs code, and the HTTP side (Hono, zod, the routes), which loads while the model does.
  */
 export function notAtStartup(name: string): RegExp[] {
   const always = [
@@ -48,6 +49,9 @@ export function notAtStartup(name: string): RegExp[] {
     /^src\/store\/store\.ts$/,
     /^src\/metering\/meter\.ts$/,
     /^src\/jobs\/worker\.ts$/,
+    /node_modules\/hono\//,
+    /node_modules\/zod\//,
+    /^src\/api\/app\.ts$/,
   ];
 }
 

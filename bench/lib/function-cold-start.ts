@@ -29,6 +29,13 @@ export interface ColdStartResult {
   floorMs: number;
   /** Median of the rounds' function / floor. */
   ratio: number;
+  /**
+   * The same for the main thread's CPU time until the answer (function) and the run's end
+   * (floor): what the start costs the thread that answers, unlike wall time not inflated by other
+   * processes on a shared machine (it leaves out the graph's hashing on its worker thread).
+   */
+  cpuRatio: number;
+  mainCpuMs: { function: number; floor: number };
   ratioGoal: number;
   importGoalMs: number;
   /** The function's phases (medians, ms): its log line's, then `answer` (import resolved → answered). */
@@ -88,6 +95,8 @@ export async function coldStart(
   const floorArgs = [...LAMBDA_NODE_FLAGS, join(BENCH_DIR, "floor.mjs"), dir];
   const runs = { function: [] as number[], floor: [] as number[] };
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
+  const cpu = { function: [] as number[], floor: [] as number[] };
   const phases: Array<Record<string, number>> = [];
   const floorPhases: Array<Record<string, number>> = [];
   let compileCache = "";
@@ -98,10 +107,14 @@ export async function coldStart(
       r.stdout,
       '"cold start"',
     );
-    const b = jsonLine<{ bench: { imported: number; answered: number } }>(r.stdout, '"bench"');
+    const b = jsonLine<{ bench: { imported: number; answered: number; mainCpu: number } }>(
+      r.stdout,
+      '"bench"',
+    );
     if (!log || !b) throw new Error(`no cold start line from the function:\n${r.stdout}`);
     compileCache = log.compile_cache;
     phases.push({ ...log.phases, answer: b.bench.answered - b.bench.imported });
+    cpu.function.push(b.bench.mainCpu);
     return r.ms;
   };
   const runFloor = async () => {
@@ -113,6 +126,7 @@ export async function coldStart(
       session: f.session! - f.tokenizer!,
       run: f.run! - f.session!,
     });
+    cpu.floor.push(f.mainCpu!);
     return r.ms;
   };
   for (let i = 0; i < opts.rounds; i++) {
@@ -123,6 +137,7 @@ export async function coldStart(
     runs.function.push(f);
     runs.floor.push(floor);
     ratios.push(f / floor);
+    cpuRatios.push(cpu.function.at(-1)! / cpu.floor.at(-1)!);
   }
   return {
     model: name,
@@ -132,6 +147,8 @@ export async function coldStart(
     functionMs: median(runs.function),
     floorMs: median(runs.floor),
     ratio: median(ratios),
+    cpuRatio: median(cpuRatios),
+    mainCpuMs: { function: median(cpu.function), floor: median(cpu.floor) },
     ratioGoal: RATIO_GOAL[name] ?? Number.NaN,
     importGoalMs: IMPORT_GOAL_MS,
     phases: medians(phases),
@@ -151,6 +168,7 @@ export function coldStartReport(r: ColdStartResult): string[] {
   const p = r.phases;
   return [
     `cold start, ${r.model} (${size}): function ${ms(r.functionMs)} ms, floor ${ms(r.floorMs)} ms, ratio ${r.ratio.toFixed(2)} (goal ≤ ${r.ratioGoal}: ${verdict(r.ratio <= r.ratioGoal)}); import ${ms(p.import)} ms (goal ≤ ${r.importGoalMs}: ${verdict((p.import ?? Infinity) <= r.importGoalMs)}); compile cache ${r.compileCache}; load average ${r.loadAverage.before.toFixed(1)} → ${r.loadAverage.after.toFixed(1)}`,
+    `  main-thread CPU until the answer: function ${ms(r.mainCpuMs.function)} ms, floor ${ms(r.mainCpuMs.floor)} ms, ratio ${r.cpuRatio.toFixed(2)}`,
     `  function phases (median ms): ${Object.entries(p)
       .map(([k, v]) => `${k} ${ms(v)}`)
       .join(", ")}`,

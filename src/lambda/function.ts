@@ -1,11 +1,6 @@
 import pino from "pino";
-import { buildApp } from "../api/app.js";
 import type { App } from "../api/context.js";
-import type { NodeAppOptions } from "../api/create-app.js";
-import { registerDocs } from "../api/docs.js";
-import { packageDocsAssets } from "../api/docs-package.js";
 import type { RouteFamily } from "../api/families.js";
-import type { ModelHost } from "../api/host.js";
 import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "../config/function.js";
 import { functionStoreServices } from "../config/function-store.js";
 import { listFrom } from "../config/list.js";
@@ -13,8 +8,7 @@ import type { StoreServices } from "../config/store-services.js";
 import { loadEngine } from "../engine/node/load.js";
 import type { JobWorker } from "../jobs/index.js";
 import { type EngineLoader, FunctionInstance } from "./instance.js";
-import { limitResponse } from "./response-limit.js";
-import { lambdaHandlers } from "./runtime.js";
+import type { lambdaHandlers } from "./runtime.js";
 import { type ParameterReader, withSecrets } from "./secrets.js";
 import { functionVersion } from "./version.js";
 
@@ -80,53 +74,26 @@ export async function createFunction(
     log,
     name,
   );
-  // The model loads while the store and the app are set up: a pinned graph is hashed on another
-  // thread meanwhile, and this thread's work fills the wait.
+  // The model starts loading first; the store and the HTTP side (Hono, the schemas, the routes:
+  // ./app.js) load meanwhile, filling the waits (a pinned graph is hashed on another thread).
   const loading = instance.ensure();
   const services = await functionStoreServices(env, log);
-  const { app, jobs } = await functionApp(instance.host, services, {
-    routes: [family],
-    apiKeys: config?.apiKeys ?? listFrom(env.EDGEPOOL_API_KEYS),
-    logger: log,
-    version: opts.version ?? functionVersion(),
-    ...(config
-      ? { maxClientBatchSize: config.maxClientBatchSize, payloadLimit: config.payloadLimit }
-      : {}),
-  });
-  await loading;
-  const responseLimit = config?.responseLimit ?? LAMBDA_RESPONSE_LIMIT;
-  const handlers = lambdaHandlers(
-    app,
+  const { functionApp } = await import("./app.js");
+  const { app, jobs, handler, streamHandler } = await functionApp(
+    instance.host,
+    services,
+    {
+      routes: [family],
+      apiKeys: config?.apiKeys ?? listFrom(env.EDGEPOOL_API_KEYS),
+      logger: log,
+      version: opts.version ?? functionVersion(),
+      ...(config
+        ? { maxClientBatchSize: config.maxClientBatchSize, payloadLimit: config.payloadLimit }
+        : {}),
+    },
     () => instance.ensure(),
-    (r) => limitResponse(r, responseLimit),
+    config?.responseLimit ?? LAMBDA_RESPONSE_LIMIT,
   );
-  return { app, instance, ...handlers, services, jobs };
-}
-
-/**
- * The function's app: its family's routes, the meta routes and the API page. No Prometheus
- * metrics (no scraper reaches an instance); `/v1/usage` and the jobs only with a store, whose
- * code then loads (a function without one never parses it).
- */
-async function functionApp(
-  host: ModelHost,
-  services: StoreServices | null,
-  options: Omit<NodeAppOptions, "meter" | "jobs" | "metrics" | "docsAssets">,
-): Promise<{ app: App; jobs: JobWorker | null }> {
-  if (services) {
-    const { createApp } = await import("../api/create-app.js");
-    return createApp(host, {
-      ...options,
-      metrics: null,
-      meter: services.meter,
-      jobs: services.jobs,
-    });
-  }
-  const docs = packageDocsAssets();
-  const { app } = buildApp(host, {
-    ...options,
-    metrics: null,
-    modules: [(a) => registerDocs(a, docs)],
-  });
-  return { app, jobs: null };
+  await loading;
+  return { app, instance, handler, streamHandler, services, jobs };
 }
