@@ -4,7 +4,7 @@ import type { NodeAppOptions } from "../api/create-app.js";
 import { registerDocs } from "../api/docs.js";
 import { packageDocsAssets } from "../api/docs-package.js";
 import type { ModelHost } from "../api/host.js";
-import type { StoreServices } from "../config/store-flags.js";
+import type { StoreServices } from "../config/store-services.js";
 import type { JobWorker } from "../jobs/index.js";
 import { limitResponse } from "./response-limit.js";
 import { lambdaHandlers } from "./runtime.js";
