@@ -3,6 +3,7 @@
 // median of each side and the median of the per-round ratios B/A.
 //   node --import tsx bench/ab.ts --a="" --b="--workers 0" [--c 1,64] [--rounds 5]
 //   [--seconds 3] [--bin-a path/to/other/dist/cli/main.js] (another build, e.g. before a change)
+//   [--env-a="NAME=value …"] [--env-b=…] (environment of one side's server)
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { stsSentences } from "./lib/data.js";
@@ -20,10 +21,21 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "3" },
     "bin-a": { type: "string", default: join(ROOT, "dist", "cli", "main.js") },
     "bin-b": { type: "string", default: join(ROOT, "dist", "cli", "main.js") },
+    "env-a": { type: "string", default: "" },
+    "env-b": { type: "string", default: "" },
   },
 });
 
-async function start(bin: string, flags: string, port: number): Promise<Child> {
+/** `NAME=value NAME2=value` to an environment object. */
+const envOf = (spec: string) =>
+  Object.fromEntries(
+    spec
+      .split(" ")
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
+
+async function start(bin: string, flags: string, port: number, env: string): Promise<Child> {
   const args = flags.split(" ").filter(Boolean);
   if (!args.includes("--model")) args.push("--model", ensureModel("minilm-l6"));
   return spawnServer(
@@ -31,13 +43,14 @@ async function start(bin: string, flags: string, port: number): Promise<Child> {
     [bin, "serve", "--port", String(port), "--host", "127.0.0.1", "--log-level", "warn", ...args],
     port,
     async (b) => (await fetch(`${b}/health`)).status === 200,
+    envOf(env),
   );
 }
 
 const base = 18500 + Math.floor(Math.random() * 80) * 2;
 const servers = {
-  A: await start(values["bin-a"]!, values.a!, base),
-  B: await start(values["bin-b"]!, values.b!, base + 1),
+  A: await start(values["bin-a"]!, values.a!, base, values["env-a"]!),
+  B: await start(values["bin-b"]!, values.b!, base + 1, values["env-b"]!),
 };
 const sentences = stsSentences();
 const bodies = sentences.map((s) => JSON.stringify({ input: s }));

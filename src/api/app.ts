@@ -10,9 +10,10 @@ import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_PAYLOAD_LIMIT,
 } from "./defaults.js";
+import { DirectPath } from "./direct.js";
 import { drainBody, drainLimit } from "./drain.js";
 import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
-import { familyPaths, limitRoutes, type RouteFamily } from "./families.js";
+import { familyPaths, isMounted, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost, uniqueHosts } from "./host.js";
 import { type AppMeter, metering } from "./metering.js";
 import type { Metrics } from "./metrics.js";
@@ -68,6 +69,11 @@ export interface CreatedApp {
   app: App;
   host: ModelHost;
   metrics: Metrics | null;
+  /**
+   * The direct path for the busiest routes (a server answers their common requests without the
+   * router and middleware); null with authentication or metering, which run in the middleware.
+   */
+  direct: DirectPath | null;
 }
 
 /**
@@ -83,13 +89,12 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   const app: App = new OpenAPIHono<ApiEnv>();
   if (options.routes) limitRoutes(app, familyPaths(options.routes));
 
-  app.use(
-    timing(host, {
-      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-      metrics,
-      logger: log,
-    }),
-  );
+  const timingOptions = {
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    metrics,
+    logger: log,
+  };
+  app.use(timing(host, timingOptions));
   app.use(teiErrorStyle);
   const meter = options.meter;
   app.use(apiKeyAuth(options.apiKeys ?? [], meter && ((secret) => meter.authenticate(secret))));
@@ -149,5 +154,9 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
     }
     return c.json(body, status as 400);
   });
-  return { app, host, metrics };
+  const auth = (options.apiKeys?.length ?? 0) > 0 || meter !== undefined;
+  const direct = auth
+    ? null
+    : new DirectPath(host, deps, timingOptions, payloadLimit, (path) => isMounted(app, path));
+  return { app, host, metrics, direct };
 }

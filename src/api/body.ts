@@ -17,6 +17,11 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infe
   return result.data;
 }
 
+/** A JSON media type (`application/json`, `application/…+json`), parameters allowed. */
+export function isJsonContentType(type: string): boolean {
+  return /^application\/([\w.+-]+\+)?json\b/i.test(type.trim());
+}
+
 /**
  * Read a JSON request body: JSON content type (or none), valid JSON, an object, then the schema.
  * Every failure is a 400 BadRequestError.
@@ -27,7 +32,7 @@ export async function readBody<S extends z.ZodType>(
   inspect?: (json: Record<string, unknown>) => void,
 ): Promise<z.infer<S>> {
   const type = c.req.header("content-type");
-  if (type && !/^application\/([\w.+-]+\+)?json\b/i.test(type.trim())) {
+  if (type && !isJsonContentType(type)) {
     throw new BadRequestError(`Content-Type must be application/json, got '${type}'`);
   }
   const text = await c.req.text();

@@ -47,6 +47,19 @@ export type ApiEnv = {
 export type App = OpenAPIHono<ApiEnv>;
 export type Ctx = Context<ApiEnv>;
 
+type Vars = ApiEnv["Variables"];
+
+/**
+ * What running a request reads and writes on it: its variables (timing record, limits,
+ * warnings) and its abort signal. Hono's context is one; the server's direct path
+ * (`api/direct.ts`) has its own.
+ */
+export interface RequestScope {
+  get<K extends keyof Vars>(key: K): Vars[K];
+  set<K extends keyof Vars>(key: K, value: Vars[K]): void;
+  readonly req: { readonly raw: { readonly signal: AbortSignal } };
+}
+
 type LogFn = (fields: object, message: string) => void;
 
 /** The log lines the app writes (a pino logger is one). */

@@ -1,7 +1,7 @@
 import type { PoolingTask } from "../core/index.js";
 import type { Engine } from "../engine/engine.js";
 import type { EngineRequest, RunMetadata, RunResultOf } from "../engine/types.js";
-import type { Ctx } from "./context.js";
+import type { RequestScope } from "./context.js";
 import { engineFor, notServed, type RouteDeps, requireTask } from "./route.js";
 
 /** What a route asks of the one inference call. */
@@ -19,7 +19,7 @@ export interface Inference<R extends EngineRequest> {
 }
 
 /** Add a run's metadata to the request's: timing headers, `/metrics` and the ledger read it. */
-function record(c: Ctx, m: RunMetadata): void {
+function record(c: RequestScope, m: RunMetadata): void {
   const t = c.get("timing");
   t.model = m.model;
   t.tokenization += m.tokenizationMs;
@@ -36,7 +36,7 @@ function record(c: Ctx, m: RunMetadata): void {
  * metadata (model, tokens, timings) is recorded on the request's context.
  */
 export async function infer<R extends EngineRequest>(
-  c: Ctx,
+  c: RequestScope,
   deps: RouteDeps,
   spec: Inference<R>,
 ): Promise<RunResultOf<R> & { engine: Engine }> {

@@ -4,7 +4,7 @@ import type { ChatOptions } from "../engine/chat.js";
 import type { Engine } from "../engine/engine.js";
 import type { Prompt, PromptOptions } from "../engine/prompts.js";
 import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../engine/template-limits.js";
-import type { Ctx } from "./context.js";
+import type { RequestScope } from "./context.js";
 import type { PromptFields } from "./schemas.js";
 import { useActivationOf } from "./warnings.js";
 
@@ -113,7 +113,7 @@ export function requestPrompts(
  * warning on the request).
  */
 export function poolingInputs(
-  c: Ctx,
+  c: RequestScope,
   body: PromptRequest & ActivationSpellings & { dimensions?: number | null | undefined },
   engine: Engine,
   limits: Limits,

@@ -2,7 +2,7 @@ import { createRoute, type z } from "@hono/zod-openapi";
 import { NotFoundError, type PoolingTask } from "../core/index.js";
 import type { Engine } from "../engine/engine.js";
 import { readBody } from "./body.js";
-import type { App, Ctx } from "./context.js";
+import type { App, Ctx, RequestScope } from "./context.js";
 import { isMounted } from "./families.js";
 import { hostFor, type ModelHost } from "./host.js";
 import type { Limits } from "./prompts.js";
@@ -114,7 +114,7 @@ export function servedName(deps: RouteDeps, model: string | null | undefined): s
   return model ?? deps.host.servedNames[0]!;
 }
 
-export function requestId(c: Ctx): string {
+export function requestId(c: RequestScope): string {
   return c.get("requestId");
 }
 
@@ -130,7 +130,7 @@ export function created(): number {
 
 /** The list envelope of vLLM's responses, with usage counted from the results' prompt tokens. */
 export function listBody<T>(
-  c: Ctx,
+  c: RequestScope,
   deps: RouteDeps,
   model: string | null | undefined,
   prefix: string,

@@ -7,10 +7,23 @@ import { warningHeader } from "./warnings.js";
 const ms = (v: number) => v.toFixed(3);
 
 /** A client's `x-request-id` when it is a sane token, else a fresh one. */
-function requestIdOf(incoming: string | undefined): string {
+export function requestIdOf(incoming: string | undefined): string {
   return incoming && /^[\w.:-]{1,128}$/.test(incoming)
     ? incoming
     : crypto.randomUUID().replaceAll("-", "");
+}
+
+/** A request's timing record, started now. */
+export function startTiming(): Timing {
+  return {
+    start: performance.now(),
+    tokenization: 0,
+    queue: 0,
+    inference: 0,
+    inputTokens: 0,
+    inputs: 0,
+    model: null,
+  };
 }
 
 function observe(metrics: Metrics, method: string, status: number, t: Timing, total: number) {
@@ -27,54 +40,82 @@ function observe(metrics: Metrics, method: string, status: number, t: Timing, to
   metrics.inputLength.observe(t.inputTokens);
 }
 
+/** What the end of a request reads: its id, timings and warnings, and where it went. */
+export interface FinishedRequest {
+  id: string;
+  timing: Timing;
+  warnings: readonly string[] | undefined;
+  method: string;
+  path: string;
+  /** The route's registered path (the `/metrics` label). */
+  routePath: string;
+  status: number;
+}
+
+export interface TimingOptions {
+  maxResponseBytes: number;
+  metrics: Metrics | null;
+  logger?: AppLogger | undefined;
+}
+
 /**
- * The request's id and timings: TEI's timing headers (`x-total-time`, `x-tokenization-time`,
- * `x-queue-time`, `x-inference-time`, `x-compute-tokens`), the `Warning` header, `/metrics`
- * and the request log line, all read from what the request's run recorded on its context.
+ * The end of a request, for the app and the server's direct path alike: TEI's timing headers
+ * (`x-total-time`, `x-tokenization-time`, `x-queue-time`, `x-inference-time`,
+ * `x-compute-tokens`), the request id, the `Warning` header, `/metrics` and the request log line.
  */
-export function timing(
+export function finishRequest(
   host: ModelHost,
-  options: { maxResponseBytes: number; metrics: Metrics | null; logger?: AppLogger | undefined },
-): MiddlewareHandler<ApiEnv> {
+  options: TimingOptions,
+  r: FinishedRequest,
+  setHeader: (name: string, value: string) => void,
+): void {
   const { metrics, logger: log } = options;
+  const t = r.timing;
+  const total = performance.now() - t.start;
+  setHeader("x-request-id", r.id);
+  setHeader("x-total-time", ms(total));
+  setHeader("x-tokenization-time", ms(t.tokenization));
+  setHeader("x-queue-time", ms(t.queue));
+  setHeader("x-inference-time", ms(t.inference));
+  setHeader("x-compute-tokens", String(t.inputTokens));
+  if (host.state === "stopping") setHeader("connection", "close");
+  if (r.warnings) {
+    setHeader("warning", warningHeader(r.warnings));
+    // Each in its own words, as vLLM logs them ("The following fields were present…").
+    for (const warning of r.warnings) log?.warn({ id: r.id, path: r.path }, warning);
+  }
+  if (metrics && r.method === "POST") observe(metrics, r.routePath, r.status, t, total);
+  log?.debug({ id: r.id, method: r.method, path: r.path, status: r.status, ms: total }, "request");
+}
+
+/**
+ * The request's id and timings, read at its end by `finishRequest` from what the request's run
+ * recorded on its context.
+ */
+export function timing(host: ModelHost, options: TimingOptions): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const id = requestIdOf(c.req.header("x-request-id"));
     c.set("requestId", id);
-    const t: Timing = {
-      start: performance.now(),
-      tokenization: 0,
-      queue: 0,
-      inference: 0,
-      inputTokens: 0,
-      inputs: 0,
-      model: null,
-    };
+    const t = startTiming();
     c.set("timing", t);
     c.set("maxResponseBytes", options.maxResponseBytes);
     await next();
-    const total = performance.now() - t.start;
     // Set on the finished response's headers: c.header() after next() would rebuild the
     // response around a body stream, once per header.
     const headers = c.res.headers;
-    headers.set("x-request-id", id);
-    headers.set("x-total-time", ms(total));
-    headers.set("x-tokenization-time", ms(t.tokenization));
-    headers.set("x-queue-time", ms(t.queue));
-    headers.set("x-inference-time", ms(t.inference));
-    headers.set("x-compute-tokens", String(t.inputTokens));
-    if (host.state === "stopping") headers.set("connection", "close");
-    const warnings = c.get("warnings");
-    if (warnings) {
-      headers.set("warning", warningHeader(warnings));
-      // Each in its own words, as vLLM logs them ("The following fields were present…").
-      for (const warning of warnings) log?.warn({ id, path: c.req.path }, warning);
-    }
-    if (metrics && c.req.method === "POST") {
-      observe(metrics, c.req.routePath, c.res.status, t, total);
-    }
-    log?.debug(
-      { id, method: c.req.method, path: c.req.path, status: c.res.status, ms: total },
-      "request",
+    finishRequest(
+      host,
+      options,
+      {
+        id,
+        timing: t,
+        warnings: c.get("warnings"),
+        method: c.req.method,
+        path: c.req.path,
+        routePath: c.req.routePath,
+        status: c.res.status,
+      },
+      (name, value) => headers.set(name, value),
     );
   };
 }

@@ -1,19 +1,19 @@
 import { z } from "@hono/zod-openapi";
 import { type ActivationSpellings, resolveUseActivation } from "../core/index.js";
-import type { Ctx } from "./context.js";
+import type { Ctx, RequestScope } from "./context.js";
 
 /**
  * Record a deprecation/compatibility warning for this request: the server logs it and the
  * response carries it in a `Warning: 299` header.
  */
-export function warn(c: Ctx, message: string): void {
+export function warn(c: RequestScope, message: string): void {
   const list = c.get("warnings");
   if (list) list.push(message);
   else c.set("warnings", [message]);
 }
 
 /** The request's `use_activation`, reading vLLM's deprecated spellings as it (with a warning). */
-export function useActivationOf(c: Ctx, body: ActivationSpellings): boolean | null {
+export function useActivationOf(c: RequestScope, body: ActivationSpellings): boolean | null {
   return resolveUseActivation(body, (m) => warn(c, m));
 }
 

@@ -69,6 +69,7 @@ export const SERVE_COMMAND: CommandSpec<typeof SERVE_FLAGS> = {
       title: "Batching and threads",
       flags: [
         "workers",
+        "inline-session",
         "max-batch-size",
         "max-batch-tokens",
         "max-batch-tokens-per-request",

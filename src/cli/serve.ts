@@ -33,13 +33,16 @@ async function startStack(flags: ServeFlags, load: ModelLoad, logging: Promise<{
     },
   });
   await load.started;
-  const [{ createApp, ModelHost }, { serve: serveNode }] = await Promise.all([
-    import("../api/index.js"),
-    import("@hono/node-server"),
-  ]);
+  const [{ createApp, ModelHost }, { getRequestListener }, { createServer }, { directListener }] =
+    await Promise.all([
+      import("../api/index.js"),
+      import("@hono/node-server"),
+      import("node:http"),
+      import("./direct-listener.js"),
+    ]);
   const host = new ModelHost([flags.servedName]);
   const extraHosts = flags.extras.map((m) => new ModelHost([m.servedModelName]));
-  const { app, jobs } = createApp(host, {
+  const { app, jobs, direct } = createApp(host, {
     models: extraHosts,
     apiKeys: flags.apiKeys,
     meter: services?.meter,
@@ -51,10 +54,13 @@ async function startStack(flags: ServeFlags, load: ModelLoad, logging: Promise<{
   const listen = () =>
     new Promise<Server>((resolve, reject) => {
       const { hostname, port, serverOptions } = flags.listen;
-      const s = serveNode({ fetch: app.fetch, hostname, port, serverOptions }, () =>
-        resolve(s as Server),
+      const appListener = getRequestListener(app.fetch, { hostname });
+      const s = createServer(
+        serverOptions,
+        direct ? directListener(direct, appListener) : appListener,
       );
       s.once("error", reject);
+      s.listen(port, hostname, () => resolve(s));
     });
   return { log, services, host, extraHosts, jobs, listen };
 }

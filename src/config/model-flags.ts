@@ -161,6 +161,12 @@ export const SERVED_MODEL_FLAGS = {
     help: "threads with a session each; 0 runs it on the event loop (no thread hop, one session)",
     shown: DEFAULT_SERVE_WORKERS,
   },
+  "inline-session": {
+    type: "string",
+    value: "on|off",
+    help: "with workers, also a session on the event loop for a small micro-batch that runs alone (a lone request skips the thread hop; that session's memory again, ~45 MiB for MiniLM-L6)",
+    shown: "on",
+  },
   "max-batch-tokens-per-request": {
     type: "string",
     value: "N",

@@ -1,7 +1,13 @@
 import type { OutputRead, PaddedBatch } from "./batch.js";
 import type { ModelOutput, OnnxModel, OutputTensor, RunDevice } from "./onnx-model.js";
 
-/** Where micro-batches run: in this thread, or in a pool of worker threads. */
+/** What the scheduler knows of a micro-batch when it hands it over. */
+export interface RunHint {
+  /** Nothing else is queued or running: the batch runs alone. */
+  alone?: boolean;
+}
+
+/** Where micro-batches run: in this thread, in a pool of worker threads, or either. */
 export interface Backend {
   /** Graph outputs usable for pooling. */
   readonly outputs: ModelOutput[];
@@ -14,7 +20,7 @@ export interface Backend {
   /** Why `--device auto` fell back to the CPU, or null. */
   readonly fallback: string | null;
   /** Run a micro-batch; one result per read, in order (several reads of one run share it). */
-  run(batch: PaddedBatch, reads: readonly OutputRead[]): Promise<OutputTensor[]>;
+  run(batch: PaddedBatch, reads: readonly OutputRead[], hint?: RunHint): Promise<OutputTensor[]>;
   close(): Promise<void>;
 }
 

@@ -256,6 +256,7 @@ export class Scheduler {
   }
 
   private async dispatch(items: Item[]): Promise<void> {
+    const alone = this.inflight === 0 && this.queue.size === 0;
     this.inflight++;
     const now = performance.now();
     const requests = new Set<RequestState>();
@@ -281,6 +282,7 @@ export class Scheduler {
       const results = await this.backend.run(
         batch,
         specs.map(({ perToken: _, ...read }) => read),
+        { alone },
       );
       items.forEach((item, b) => {
         if (item.request.settled) return;

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js";
 import type { Engine } from "../../engine/engine.js";
 import type { PromptOptions } from "../../engine/prompts.js";
-import type { App, Ctx } from "../context.js";
+import type { App, Ctx, RequestScope } from "../context.js";
 import { infer } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
 import { checkBatchSize, promptsFromInput, roleOption } from "../prompts.js";
@@ -74,9 +74,14 @@ function withPrefix(
 }
 
 type Body<S extends z.ZodType> = z.infer<S>;
+export type TeiEmbedBody = Body<typeof TeiEmbedRequest>;
 
-/** TEI `/embed`. */
-export async function teiEmbed(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedRequest>) {
+/** TEI `/embed`'s answer: one array of floats per input (the app's route and the direct path). */
+export async function teiEmbedVectors(
+  c: RequestScope,
+  deps: RouteDeps,
+  body: Body<typeof TeiEmbedRequest>,
+): Promise<number[][]> {
   const { results } = await infer(c, deps, {
     needs: "embed",
     request: (engine) => ({
@@ -90,7 +95,12 @@ export async function teiEmbed(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmb
       },
     }),
   });
-  return c.json(results.map((r) => Array.from(r.output as Float32Array)));
+  return results.map((r) => Array.from(r.output as Float32Array));
+}
+
+/** TEI `/embed`. */
+export async function teiEmbed(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedRequest>) {
+  return c.json(await teiEmbedVectors(c, deps, body));
 }
 
 /** TEI `/predict`: one text, one pair, or a batch of `[text]` / `[text_a, text_b]`. */

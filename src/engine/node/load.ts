@@ -37,6 +37,12 @@ export interface EngineOptions extends AssembleOptions {
   onnxFile?: string;
   /** Worker threads, each with its own session; 0 runs the session on the calling thread. */
   workers?: number;
+  /**
+   * With workers (on the CPU): also a session on the calling thread, for a small micro-batch that
+   * runs alone (a lone request skips the hand-off to a worker; see `AdaptiveBackend`). It costs
+   * that session's memory (a MiniLM-L6: ~45 MiB). Default true.
+   */
+  inlineSession?: boolean;
   session?: Omit<SessionOptions, "device">;
   /**
    * Create the session from a copy of the graph whose weights are in a page-aligned external
@@ -83,7 +89,15 @@ async function sessionGraph(
   return m.path;
 }
 
-/** Start the sessions: in worker threads, or (0 workers) on this thread. */
+/** A session on this thread (ONNX Runtime is loaded here on demand). */
+function inThreadSession(path: string, config: ModelConfig, opts: SessionOptions) {
+  return import("./session.js").then(({ loadOnnxModel }) => loadOnnxModel(path, config, opts));
+}
+
+/**
+ * Start the sessions: in worker threads (with one on this thread for lone small batches), or
+ * (0 workers) on this thread.
+ */
 function startBackend(opts: EngineOptions, path: string, config: ModelConfig): Promise<Backend> {
   const workers = opts.workers ?? 0;
   const sessionOpts: SessionOptions = {
@@ -92,16 +106,14 @@ function startBackend(opts: EngineOptions, path: string, config: ModelConfig): P
     device: opts.device ?? "cpu",
   };
   const sessionStart = performance.now();
-  // Each backend loads on demand: a server whose sessions live in workers never loads ONNX
-  // Runtime here, a function (inline session) never loads the worker pool.
+  // Each backend loads on demand: a server with workers loads ONNX Runtime here only for its
+  // session for lone batches; a function (its one session on this thread) never loads the pool.
+  const inline = (opts.inlineSession ?? true) && sessionOpts.device === "cpu";
   return (
-    workers > 0
-      ? import("./worker-pool.js").then(({ WorkerPoolBackend }) =>
-          WorkerPoolBackend.create(path, config, sessionOpts, workers),
-        )
-      : import("./session.js").then(
-          async ({ loadOnnxModel }) =>
-            new InThreadBackend(await loadOnnxModel(path, config, sessionOpts)),
+    workers === 0
+      ? inThreadSession(path, config, sessionOpts).then((m) => new InThreadBackend(m))
+      : import("./adaptive.js").then(({ startWorkers }) =>
+          startWorkers(path, config, sessionOpts, workers, inline),
         )
   ).then((b) => {
     opts.onPhase?.("session", performance.now() - sessionStart);

@@ -19,7 +19,11 @@ export interface SessionOptions {
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
   /** ONNX Runtime's CPU memory arena (faster repeated runs, more resident memory). Default on. */
   enableCpuMemArena?: boolean;
-  /** Pre-plan memory for repeated input shapes. Default on. */
+  /**
+   * ONNX Runtime's memory pattern: one block planned per input shape. Default off: with the
+   * varying shapes of cross-request micro-batches the arena kept a block per shape (peak RSS
+   * ~80 MiB higher on the mixed workload, docs/performance.md), for a few percent of speed.
+   */
   enableMemPattern?: boolean;
   /**
    * Let ONNX Runtime's threads spin between the parallel sections of a run (its default): a run
@@ -44,7 +48,7 @@ function sessionOptions(
       ? { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } }
       : { session: { force_spinning_stop: "1" } };
   if (opts.enableCpuMemArena !== undefined) options.enableCpuMemArena = opts.enableCpuMemArena;
-  if (opts.enableMemPattern !== undefined) options.enableMemPattern = opts.enableMemPattern;
+  options.enableMemPattern = opts.enableMemPattern ?? false;
   if (opts.intraOpNumThreads) options.intraOpNumThreads = opts.intraOpNumThreads;
   if (opts.interOpNumThreads) options.interOpNumThreads = opts.interOpNumThreads;
   return options;
