@@ -1,22 +1,26 @@
 // edgepool benchmark: the raw ONNX Runtime limit, edgepool over HTTP, a naive server (one pipeline
 // call per request, no batching, no worker), the mixed workload, memory, cold start and int8, side
 // by side on the same inputs, and small requests' latency while one 2,048 × 512-token request runs
-// (bench/lib/fairness.ts); prints every ratio next to its goal. Writes
-// bench/results/latest.json (and <model>.json). `--quick` runs a quarter of the inputs, 1 run.
+// (bench/lib/fairness.ts); prints every figure next to its goal, with the load average. The raw
+// session and edgepool are measured in interleaved rounds (bench/lib/rounds.ts): each ratio is the
+// median of the rounds' ratios. Writes bench/results/latest.json (and <model>.json). `--quick`
+// runs a quarter of the inputs, one round.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { mappedWeightsGraph } from "../src/engine/node/mapped-weights.js";
 import { defaultCacheDir } from "../src/models/index.js";
 import { mixedWorkload, stsSentences } from "./lib/data.js";
 import { FAIRNESS_GOAL, measureFairness } from "./lib/fairness.js";
+import { type Goal, goal, goalsTable, info } from "./lib/goals.js";
 import { crossEncoderSpearman, ensureQuantized, int8Cosines, sessionCreation } from "./lib/int8.js";
 import { hasWrk, type LoadResult, runLoad, runWrk } from "./lib/load.js";
 import { BENCH_DIR, ensureModel, modelBytes, ROOT } from "./lib/models.js";
-import { getText, mainThreadCpuMs, peakRss, spawnServer, timeProcess } from "./lib/procs.js";
+import { getText, peakRss, spawnServer, timeProcess } from "./lib/procs.js";
 import { loadTokenizer, rawSession } from "./lib/raw.js";
+import { type Measured, measured, perRound, rounds, type Server } from "./lib/rounds.js";
 import { median, medianOf } from "./lib/stats.js";
 
 const { values } = parseArgs({
@@ -118,37 +122,31 @@ async function startNaive() {
   );
 }
 
-type Measured = LoadResult & { runs: number[]; cpuMsPerRequest: number };
+type Swept = Measured & { runs: number[] };
 
 /**
  * Warm up, then the median of `runs` load runs at each concurrency (one sentence per request),
- * with the server's event-loop (main-thread) CPU time per request.
+ * with the server's event-loop (main-thread) CPU time per request. For the references run by
+ * themselves (the naive server, int8).
  */
 async function sweep(
   name: string,
-  server: { url: string; proc: { pid?: number } },
+  server: Server,
   setFor: (c: number) => string[],
   levels: readonly number[] = [1, 16, 64],
 ) {
-  const out: Record<number, Measured> = {};
-  const base = server.url;
+  const out: Record<number, Swept> = {};
   for (const c of levels) {
     const bodies = setFor(c).map((s) => embedBody(s));
-    await runLoad(`${base}/v1/embeddings`, bodies.slice(0, 64), c);
-    const cpu: number[] = [];
+    await runLoad(`${server.url}/v1/embeddings`, bodies.slice(0, 64), c);
     const r = await medianOf(
       runs,
-      async () => {
-        const cpu0 = mainThreadCpuMs(server.proc.pid!);
-        const res = await load(`${base}/v1/embeddings`, bodies, c, c === 1 ? 5 : 10);
-        cpu.push((mainThreadCpuMs(server.proc.pid!) - cpu0) / res.requests);
-        return res;
-      },
+      () => measured(server, (url) => load(url, bodies, c, c === 1 ? 5 : 10)),
       (x) => x.throughput,
     );
-    out[c] = { ...r, cpuMsPerRequest: median(cpu) };
+    out[c] = r;
     log(
-      `  ${name} c=${c}: ${r.throughput.toFixed(1)} req/s, p50 ${r.p50.toFixed(2)} ms, event-loop CPU ${(median(cpu) * 1000).toFixed(0)} µs/request`,
+      `  ${name} c=${c}: ${r.throughput.toFixed(1)} req/s, p50 ${r.p50.toFixed(2)} ms, event-loop CPU ${(r.cpuMsPerRequest * 1000).toFixed(0)} µs/request`,
     );
   }
   return out;
@@ -164,48 +162,98 @@ const summary = (r: LoadResult & { cpuMsPerRequest?: number }) => ({
   requests: r.requests,
 });
 
-async function main() {
-  log(
-    `model ${shape} (${(modelBytes(modelDir) / 1e6).toFixed(1)} MB), ${loadSet.length} STS sentences, ${runs} runs, ${cpus().length} cores, load from ${client}`,
-  );
+const ms = (x: number) => `${x.toFixed(2)} ms`;
 
-  log("raw onnxruntime-node session (length-sorted batches of 8–128; single sentences)");
-  const raw = await medianOf(
+/** The run with the median throughput, with every run's throughput. */
+function medianRun<T extends { throughput: number }>(xs: readonly T[]): T & { runs: number[] } {
+  const sorted = [...xs].sort((a, b) => a.throughput - b.throughput);
+  return { ...sorted[Math.floor(sorted.length / 2)]!, runs: xs.map((x) => x.throughput) };
+}
+
+/**
+ * The STS sentences in interleaved rounds: the raw session (its best batch and its single-sentence
+ * latency), edgepool at c=1, 16 and 64, and edgepool with --inline-session off at c=1.
+ */
+async function stsRounds(server: Server, offServer: Server) {
+  const bodies = loadSet.map((s) => embedBody(s));
+  const singles = singleSet.map((s) => embedBody(s));
+  for (const s of [server, offServer])
+    await runLoad(`${s.url}/v1/embeddings`, bodies.slice(0, 200), 16);
+  const at = (srv: Server, set: string[], c: number, seconds: number) => () =>
+    measured(srv, (url) => load(url, set, c, seconds));
+  return rounds(
     runs,
-    () => rawSession(modelDir, loadSet, singleSet),
-    (r) => r.throughput,
+    {
+      raw: () => rawSession(modelDir, loadSet, singleSet),
+      c1: at(server, singles, 1, 5),
+      c16: at(server, bodies, 16, 10),
+      c64: at(server, bodies, 64, 10),
+      inlineOffC1: at(offServer, singles, 1, 5),
+    },
+    (i, r) =>
+      log(
+        `  round ${i + 1}: raw ${r.raw.throughput.toFixed(1)} seq/s (batch ${r.raw.bestBatchSize}), single ${ms(r.raw.singleMedianMs)}; c=1 p50 ${ms(r.c1.p50)} (--inline-session off ${ms(r.inlineOffC1.p50)}); c=16 ${r.c16.throughput.toFixed(1)}, c=64 ${r.c64.throughput.toFixed(1)} req/s, event-loop CPU ${(r.c64.cpuMsPerRequest * 1000).toFixed(0)} µs/request`,
+      ),
+  );
+}
+
+/** The mixed workload in interleaved rounds: the raw session (every count, token budgets) and edgepool at c=64. */
+async function mixedRounds(server: Server) {
+  const bodies = mixed.map((s) => truncatedBody(s));
+  return rounds(
+    runs,
+    {
+      raw: () => rawSession(modelDir, mixed, [], { budgets: [2048, 4096, 8192, 16384] }),
+      edge: async () => {
+        const real0 = await metric(server.url, "edgepool_batch_real_tokens_total");
+        const pad0 = await metric(server.url, "edgepool_batch_padded_tokens_total");
+        const r = await measured(server, (url) => load(url, bodies, 64, 15));
+        const real = (await metric(server.url, "edgepool_batch_real_tokens_total")) - real0;
+        const padded = (await metric(server.url, "edgepool_batch_padded_tokens_total")) - pad0;
+        return { ...r, real, padded };
+      },
+    },
+    (i, r) =>
+      log(
+        `  round ${i + 1}: raw best count batch ${r.raw.throughput.toFixed(1)} seq/s; edgepool ${r.edge.throughput.toFixed(1)} req/s, real/computed ${(r.edge.real / r.edge.padded).toFixed(3)}`,
+      ),
+  );
+}
+
+async function main() {
+  const loadBefore = loadavg();
+  log(
+    `model ${shape} (${(modelBytes(modelDir) / 1e6).toFixed(1)} MB), ${loadSet.length} STS sentences, ${runs} runs, ${cpus().length} cores, load from ${client}, load average ${loadBefore.map((l) => l.toFixed(1)).join(" ")}`,
   );
 
-  log(`edgepool over HTTP (${serverArgs.join(" ") || "default flags"})`);
-  const server = await startEdgepool();
-  const edge = await sweep("edgepool", server, (c) => (c === 1 ? singleSet : loadSet));
-  log("mixed workload (1 in 11 a 200–500-token paragraph) at c=64");
-  const real0 = await metric(server.url, "edgepool_batch_real_tokens_total");
-  const pad0 = await metric(server.url, "edgepool_batch_padded_tokens_total");
-  const mixedRun = await load(
-    `${server.url}/v1/embeddings`,
-    mixed.map((s) => truncatedBody(s)),
-    64,
-    15,
+  log(
+    `raw onnxruntime-node session and edgepool over HTTP (${serverArgs.join(" ") || "default flags"}), interleaved rounds`,
   );
-  const real = (await metric(server.url, "edgepool_batch_real_tokens_total")) - real0;
-  const padded = (await metric(server.url, "edgepool_batch_padded_tokens_total")) - pad0;
+  const server = await startEdgepool();
+  const offServer = await startEdgepool(modelDir, ["--inline-session", "off"]);
+  const sts = await stsRounds(server, offServer);
+  await offServer.stop();
+  log("mixed workload (1 in 11 a 200–500-token paragraph) at c=64 against the raw session");
+  const mix = await mixedRounds(server);
   const serverPeakRss = peakRss(server.proc.pid!);
   await server.stop();
-  // The alternative to the default worker thread: the session on the event loop (as functions run
-  // it). The default's event-loop CPU above is the HTTP path's own cost (HTTP, validation,
-  // tokenization, scheduling and JSON); on the event loop it also holds the model's computation.
-  log("edgepool with the session on the event loop (--workers 0)");
-  const inlineServer = await startEdgepool(modelDir, ["--workers", "0"]);
-  const edgeInline = await sweep(
-    "edgepool --workers 0",
-    inlineServer,
-    (c) => (c === 1 ? singleSet : loadSet),
-    [1, 64],
-  );
-  await inlineServer.stop();
-  log("raw session on the mixed workload: every fixed count, and padded-token budgets");
-  const rawMixed = await rawSession(modelDir, mixed, [], { budgets: [2048, 4096, 8192, 16384] });
+  const figures = {
+    c64VsRaw: perRound(sts, (r) => r.c64.throughput / r.raw.throughput),
+    c1MinusRawSingle: perRound(sts, (r) => r.c1.p50 - r.raw.singleMedianMs),
+    inlineOffVsDefaultC1: perRound(sts, (r) => r.inlineOffC1.p50 / r.c1.p50),
+    cpuC64: perRound(sts, (r) => r.c64.cpuMsPerRequest),
+    mixedVsRaw: perRound(mix, (r) => r.edge.throughput / r.raw.throughput),
+    realOverComputed: perRound(mix, (r) => r.edge.real / r.edge.padded),
+  };
+  const raw = medianRun(sts.map((r) => r.raw));
+  const edge: Record<number, Swept> = {
+    1: medianRun(sts.map((r) => r.c1)),
+    16: medianRun(sts.map((r) => r.c16)),
+    64: medianRun(sts.map((r) => r.c64)),
+  };
+  const inlineOff = medianRun(sts.map((r) => r.inlineOffC1));
+  const mixedRun = medianRun(mix.map((r) => r.edge));
+  const rawMixed = medianRun(mix.map((r) => r.raw));
 
   log("naive server (transformers.js pipeline per request, no batching, no worker)");
   const ns = await startNaive();
@@ -286,7 +334,7 @@ async function main() {
     ];
     for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]!();
   }
-  const perRound = (xs: number[], ref = floors) => median(xs.map((x, i) => x / ref[i]!));
+  const coldRatio = (xs: number[], ref = floors) => median(xs.map((x, i) => x / ref[i]!));
   const creation = await sessionCreation(modelDir, Math.max(runs, 3), mappedGraph);
   const baselineKb = Number(
     execFileSync(process.execPath, [
@@ -316,19 +364,18 @@ async function main() {
   const e64 = edge[64]!;
   const memoryRef = baselineKb * 1024 + modelBytes(modelDir);
   const ratios = {
-    p50C1MinusRawSingleMs: edge[1]!.p50 - raw.singleMedianMs,
+    p50C1MinusRawSingleMs: figures.c1MinusRawSingle,
     p50C1VsNaiveC1: edge[1]!.p50 / naive[1]!.p50,
-    c64VsRaw: e64.throughput / raw.throughput,
-    eventLoopCpuMsPerRequestC64: edge[64]!.cpuMsPerRequest,
-    inlineC64VsRaw: edgeInline[64]!.throughput / raw.throughput,
-    inlineP50C1VsDefault: edgeInline[1]!.p50 / edge[1]!.p50,
+    c64VsRaw: figures.c64VsRaw,
+    eventLoopCpuMsPerRequestC64: figures.cpuC64,
+    inlineSessionOffP50C1VsDefault: figures.inlineOffVsDefaultC1,
     c64VsNaiveC64: e64.throughput / naive[64]!.throughput,
-    mixedVsRawBestCount: mixedRun.throughput / rawMixed.throughput,
-    realOverComputedMixed: real / padded,
+    mixedVsRawBestCount: figures.mixedVsRaw,
+    realOverComputedMixed: figures.realOverComputed,
     peakRssVsBaselinePlusModel: serverPeakRss / memoryRef,
-    coldStartVsFloor: perRound(colds),
-    coldStartLibraryVsFloor: perRound(libs),
-    coldStartVsMappedFloor: perRound(colds, mappedFloors),
+    coldStartVsFloor: coldRatio(colds),
+    coldStartLibraryVsFloor: coldRatio(libs),
+    coldStartVsMappedFloor: coldRatio(colds, mappedFloors),
     preOptimizedVsSourceSessionCreation: creation.preOptimizedMs / creation.sourceMs,
     mappedVsSourceSessionCreation: creation.mappedMs / creation.sourceMs,
     rawInt8VsRawFp32: rawQ8.throughput / raw.throughput,
@@ -339,12 +386,13 @@ async function main() {
     crossEncoderSpearmanInt8: spearmanCross,
     smallP99UnderLargeVsIdle: fairness?.ratio ?? Number.NaN,
   };
+  const loadAfter = loadavg();
   const results = {
     date: new Date().toISOString(),
     model: shape,
     modelBytes: modelBytes(modelDir),
     cores: cpus().length,
-    loadAverage: (await import("node:os")).loadavg(),
+    loadAverage: { before: loadBefore, after: loadAfter },
     node: process.version,
     serverArgs,
     client,
@@ -355,16 +403,19 @@ async function main() {
     edgepool: Object.fromEntries(
       Object.entries(edge).map(([c, r]) => [c, { ...summary(r), runs: r.runs }]),
     ),
-    edgepoolInline: Object.fromEntries(
-      Object.entries(edgeInline).map(([c, r]) => [c, { ...summary(r), runs: r.runs }]),
-    ),
+    edgepoolInlineSessionOff: { 1: { ...summary(inlineOff), runs: inlineOff.runs } },
     edgepoolQ8: Object.fromEntries(
       Object.entries(edgeQ8).map(([c, r]) => [c, { ...summary(r), runs: r.runs }]),
     ),
     naive: Object.fromEntries(
       Object.entries(naive).map(([c, r]) => [c, { ...summary(r), runs: r.runs }]),
     ),
-    mixed: { ...summary(mixedRun), realTokens: real, paddedTokens: padded },
+    mixed: {
+      ...summary(mixedRun),
+      realTokens: mixedRun.real,
+      paddedTokens: mixedRun.padded,
+      runs: mixedRun.runs,
+    },
     coldStart: {
       edgepoolMs: median(colds),
       libraryMs: median(libs),
@@ -380,83 +431,64 @@ async function main() {
     fairness,
     ratios,
   };
-  const targets: Array<[string, number, "≥" | "≤" | "", number | null]> = [
-    ["p50 c=1 − raw single run (ms)", ratios.p50C1MinusRawSingleMs, "≤", 0.5],
-    ["p50 c=1 / naive server p50 c=1", ratios.p50C1VsNaiveC1, "≤", 1],
-    ["c=64 / raw best batch", ratios.c64VsRaw, "≥", 0.85],
-    [
-      "HTTP-path event-loop CPU per request, c=64 (ms)",
-      ratios.eventLoopCpuMsPerRequestC64,
-      "≤",
-      0.25,
-    ],
-    ["mixed c=64 / raw best count batch (mixed)", ratios.mixedVsRawBestCount, "≥", 1],
-    ["real / computed tokens (mixed, c=64)", ratios.realOverComputedMixed, "≥", 0.9],
-    ["peak RSS / (Node baseline + model bytes)", ratios.peakRssVsBaselinePlusModel, "≤", 2],
-    ["cold start serve / bare-script floor", ratios.coldStartVsFloor, "≤", 1.2],
-    ["cold start library (functions) / floor", ratios.coldStartLibraryVsFloor, "≤", 1.2],
-    ["raw int8 / raw fp32 best batch", ratios.rawInt8VsRawFp32, "≥", 1.8],
-    ["edgepool q8 c=64 / fp32 c=64 (interleaved rounds)", ratios.q8C64VsFp32C64, "≥", 1.5],
-    ["q8 c=64 / fp32 c=64, runs minutes apart (info)", ratios.q8C64VsFp32C64SeparateRuns, "", null],
-    ["int8 cosine to fp32, min over sentences", ratios.int8CosineMin, "≥", 0.99],
-    ["cross-encoder Spearman int8 vs fp32", ratios.crossEncoderSpearmanInt8, "≥", 0.99],
-    [
+  const goals: Goal[] = [
+    goal("p50 c=1 − raw single run (ms)", ratios.p50C1MinusRawSingleMs, "≤", 0.5),
+    goal("c=64 / raw best batch", ratios.c64VsRaw, "≥", 1),
+    goal("mixed c=64 / raw best count batch (mixed)", ratios.mixedVsRawBestCount, "≥", 1),
+    goal("peak RSS / (Node baseline + model bytes)", ratios.peakRssVsBaselinePlusModel, "≤", 2.5),
+    goal("event-loop CPU per request, c=64 (ms)", ratios.eventLoopCpuMsPerRequestC64, "≤", 0.25),
+    goal(
       `small p99 during one ${largeInputs} × 512 request / idle`,
       ratios.smallP99UnderLargeVsIdle,
       "≤",
       FAIRNESS_GOAL,
-    ],
-    ["c=64 / naive server c=64 (info)", ratios.c64VsNaiveC64, "", null],
-    ["c=64 with --workers 0 / raw best batch (info)", ratios.inlineC64VsRaw, "", null],
-    ["p50 c=1 with --workers 0 / default (info)", ratios.inlineP50C1VsDefault, "", null],
-    [
-      "session creation pre-optimised / source (info)",
-      ratios.preOptimizedVsSourceSessionCreation,
-      "",
-      null,
-    ],
-    [
-      "session creation mapped weights / source (info)",
-      ratios.mappedVsSourceSessionCreation,
-      "",
-      null,
-    ],
-    ["cold start serve / floor on the mapped copy (info)", ratios.coldStartVsMappedFloor, "", null],
+    ),
+    goal("p50 c=1 / naive server p50 c=1", ratios.p50C1VsNaiveC1, "≤", 1),
+    goal("real / computed tokens (mixed, c=64)", ratios.realOverComputedMixed, "≥", 0.9),
+    goal("cold start serve / bare-script floor", ratios.coldStartVsFloor, "≤", 1.2),
+    goal("cold start library (functions) / floor", ratios.coldStartLibraryVsFloor, "≤", 1.2),
+    goal("raw int8 / raw fp32 best batch", ratios.rawInt8VsRawFp32, "≥", 1.8),
+    goal("edgepool q8 c=64 / fp32 c=64 (interleaved rounds)", ratios.q8C64VsFp32C64, "≥", 1.5),
+    goal("int8 cosine to fp32, min over sentences", ratios.int8CosineMin, "≥", 0.99),
+    goal("cross-encoder Spearman int8 vs fp32", ratios.crossEncoderSpearmanInt8, "≥", 0.99),
+    info("c=64 / naive server c=64", ratios.c64VsNaiveC64),
+    info("p50 c=1 with --inline-session off / default", ratios.inlineSessionOffP50C1VsDefault),
+    info("q8 c=64 / fp32 c=64, runs minutes apart", ratios.q8C64VsFp32C64SeparateRuns),
+    info("session creation pre-optimised / source", ratios.preOptimizedVsSourceSessionCreation),
+    info("session creation mapped weights / source", ratios.mappedVsSourceSessionCreation),
+    info("cold start serve / floor on the mapped copy", ratios.coldStartVsMappedFloor),
   ];
-  const fmt = (v: number) => v.toFixed(v >= 100 ? 0 : 3);
+  const avg = (l: number[]) => l.map((x) => x.toFixed(1)).join(" ");
   const lines = [
-    `edgepool benchmark — ${shape}, ${results.cores} cores (load average ${results.loadAverage.map((l) => l.toFixed(1)).join(" ")}), ${process.version}, medians of ${runs} runs, load from ${client}, ${results.date}`,
+    `edgepool benchmark — ${shape}, ${results.cores} cores (load average ${avg(loadBefore)} before, ${avg(loadAfter)} after), ${process.version}, ${runs} interleaved rounds, load from ${client}, ${results.date}`,
     "",
-    `raw session              ${raw.throughput.toFixed(1)} seq/s (best batch ${raw.bestBatchSize}); single ${raw.singleMedianMs.toFixed(2)} ms`,
+    `raw session              ${raw.throughput.toFixed(1)} seq/s (best batch ${raw.bestBatchSize}); single ${ms(raw.singleMedianMs)}`,
     ...[1, 16, 64].map(
       (c) =>
-        `edgepool HTTP c=${String(c).padEnd(3)}     ${edge[c]!.throughput.toFixed(1)} req/s  p50 ${edge[c]!.p50.toFixed(2)} ms  p99 ${edge[c]!.p99.toFixed(2)} ms  event-loop CPU ${(edge[c]!.cpuMsPerRequest * 1000).toFixed(0)} µs/req`,
+        `edgepool HTTP c=${String(c).padEnd(3)}     ${edge[c]!.throughput.toFixed(1)} req/s  p50 ${ms(edge[c]!.p50)}  p99 ${ms(edge[c]!.p99)}  event-loop CPU ${(edge[c]!.cpuMsPerRequest * 1000).toFixed(0)} µs/req`,
     ),
-    `edgepool --workers 0 c=64 ${edgeInline[64]!.throughput.toFixed(1)} req/s  p50 ${edgeInline[64]!.p50.toFixed(2)} ms (session on the event loop); c=1 p50 ${edgeInline[1]!.p50.toFixed(2)} ms`,
+    `--inline-session off c=1 p50 ${ms(inlineOff.p50)} (a lone request through the worker thread)`,
     ...[1, 64].map(
       (c) =>
-        `naive server c=${String(c).padEnd(3)}       ${naive[c]!.throughput.toFixed(1)} req/s  p50 ${naive[c]!.p50.toFixed(2)} ms`,
+        `naive server c=${String(c).padEnd(3)}       ${naive[c]!.throughput.toFixed(1)} req/s  p50 ${ms(naive[c]!.p50)}`,
     ),
-    `mixed c=64               ${mixedRun.throughput.toFixed(1)} req/s, real/computed ${(real / padded).toFixed(3)}; raw by count ${Object.entries(
+    `mixed c=64               ${mixedRun.throughput.toFixed(1)} req/s, real/computed ${(mixedRun.real / mixedRun.padded).toFixed(3)}; raw by count ${Object.entries(
       rawMixed.byBatchSize,
     )
       .map(([k, v]) => `${k}:${v.toFixed(0)}`)
       .join(" ")}; raw by token budget ${Object.entries(rawMixed.byTokenBudget)
       .map(([k, v]) => `${k}:${v.toFixed(0)}`)
       .join(" ")} seq/s`,
-    `peak RSS                 ${(serverPeakRss / 2 ** 20).toFixed(0)} MiB (baseline ${(baselineKb / 1024).toFixed(0)} MiB + model ${(modelBytes(modelDir) / 2 ** 20).toFixed(0)} MiB)`,
+    `peak RSS                 ${(serverPeakRss / 2 ** 20).toFixed(0)} MiB (baseline ${(baselineKb / 1024).toFixed(0)} MiB + model ${(modelBytes(modelDir) / 2 ** 20).toFixed(0)} MiB), after the STS and mixed runs`,
     `cold start (${coldRounds} rounds) serve ${median(colds).toFixed(0)} ms, library ${median(libs).toFixed(0)} ms, floor ${median(floors).toFixed(0)} ms (${median(mappedFloors).toFixed(0)} ms on the mapped copy); session creation ${creation.sourceMs.toFixed(0)} ms (source) / ${creation.preOptimizedMs.toFixed(0)} ms (pre-optimised) / ${creation.mappedMs.toFixed(0)} ms (mapped weights)`,
     fairness
       ? `one large request        ${largeInputs} × 512 tokens in ${fairness.largeSeconds.toFixed(1)} s (${Math.round(fairness.largeTokensPerSecond)} tokens/s beside 4 clients of small requests); small p50/p99 ${fairness.loaded.p50.toFixed(1)}/${fairness.loaded.p99.toFixed(1)} ms meanwhile, ${fairness.idle.p50.toFixed(1)}/${fairness.idle.p99.toFixed(1)} ms idle`
       : "one large request        (the MiniLM-L6 shape only)",
-    `int8                     raw ${rawQ8.throughput.toFixed(1)} seq/s, single ${rawQ8.singleMedianMs.toFixed(2)} ms; edgepool q8 c=64 ${edgeQ8[64]!.throughput.toFixed(1)} req/s, c=1 p50 ${edgeQ8[1]!.p50.toFixed(2)} ms; cosine min ${cosine.min.toFixed(6)} mean ${cosine.mean.toFixed(6)} (${cosine.count} sentences)`,
+    `int8                     raw ${rawQ8.throughput.toFixed(1)} seq/s, single ${ms(rawQ8.singleMedianMs)}; edgepool q8 c=64 ${edgeQ8[64]!.throughput.toFixed(1)} req/s, c=1 p50 ${ms(edgeQ8[1]!.p50)}; cosine min ${cosine.min.toFixed(6)} mean ${cosine.mean.toFixed(6)} (${cosine.count} sentences)`,
     "",
-    `${"goal".padEnd(50)} ${"measured".padStart(8)}   target`,
-    ...targets.map(([name, v, op, goal]) => {
-      const verdict =
-        goal === null ? "" : (op === "≥" ? v >= goal : v <= goal) ? "  met" : "  MISSED";
-      return `${name.padEnd(50)} ${fmt(v).padStart(8)}   ${goal === null ? "" : `${op} ${goal}`}${verdict}`;
-    }),
+    ...goalsTable(goals),
+    "",
+    "(cold start of the functions: npm run bench:functions, run next by npm run bench)",
   ];
   console.log(lines.join("\n"));
   mkdirSync(join(BENCH_DIR, "results"), { recursive: true });

@@ -286,6 +286,7 @@ export async function assembleEngine(
   const scheduler = new Scheduler(backend, {
     maxBatchSize: opts.maxBatchSize ?? ENGINE_DEFAULTS.maxBatchSize,
     maxBatchTokens,
+    quadraticFrom: ENGINE_DEFAULTS.quadraticFrom,
     maxBatchTokensPerRequest:
       opts.maxBatchTokensPerRequest ?? defaultBatchTokensPerRequest(maxBatchTokens),
     maxConcurrentRequests: opts.maxConcurrentRequests ?? ENGINE_DEFAULTS.maxConcurrentRequests,

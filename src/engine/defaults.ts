@@ -3,6 +3,12 @@ export const ENGINE_DEFAULTS = {
   maxBatchSize: 64,
   /** bench/memory-sweep.ts: 2,048 against 8,192 tokens, -90 MiB peak RSS at equal throughput (README). */
   maxBatchTokens: 2048,
+  /**
+   * Sequences longer than this count `length / 128` times their tokens against the budget:
+   * 2,048 tokens make 16 × 128 or 4 × 256, not 8 × 256, whose attention scores held ~45 MiB more
+   * of peak RSS on the mixed workload (docs/performance.md).
+   */
+  quadraticFrom: 128,
   maxConcurrentRequests: 1024,
   minBatchEfficiency: 0.9,
   /** Longest text prompt in characters, checked before tokenizing (~0.3 s of tokenizer time). */

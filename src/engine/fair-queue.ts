@@ -23,8 +23,14 @@ export interface QueueItem<R extends QueuedRequest> {
 }
 
 export interface PackingLimits {
-  /** Most padded tokens (longest × count) in one micro-batch. */
+  /**
+   * Most padded tokens (longest × count) in one micro-batch, a sequence longer than
+   * `quadraticFrom` counting `longest / quadraticFrom` times: the attention's memory grows with
+   * the square of the length.
+   */
   maxBatchTokens: number;
+  /** The length from which a sequence's tokens count more against the budget (see above). */
+  quadraticFrom: number;
   /** Most sequences in one micro-batch. */
   maxBatchSize: number;
   /** Stop growing when real / computed tokens would fall below this (0: by budget alone). */
@@ -138,7 +144,9 @@ export class FairQueue<R extends QueuedRequest> {
     const chosen = [first];
     let longest = len(items[first]!);
     let real = longest;
-    const { maxBatchTokens, maxBatchSize, minBatchEfficiency } = limits;
+    const { maxBatchTokens, maxBatchSize, minBatchEfficiency, quadraticFrom } = limits;
+    const cost = (longest: number, count: number) =>
+      longest * count * Math.max(1, longest / quadraticFrom);
     // Grow towards whichever neighbour adds less padding, within the budget, while the batch
     // stays efficient (real tokens / computed tokens).
     while (chosen.length < maxBatchSize) {
@@ -149,11 +157,11 @@ export class FairQueue<R extends QueuedRequest> {
       const rightLen = right < items.length ? len(items[right]!) : -1;
       const leftFits =
         leftLen >= 0 &&
-        longest * count <= maxBatchTokens &&
+        cost(longest, count) <= maxBatchTokens &&
         real + leftLen >= minBatchEfficiency * longest * count;
       const rightFits =
         rightLen >= 0 &&
-        rightLen * count <= maxBatchTokens &&
+        cost(rightLen, count) <= maxBatchTokens &&
         real + rightLen >= minBatchEfficiency * rightLen * count;
       if (!leftFits && !rightFits) break;
       const leftWaste = longest - leftLen;

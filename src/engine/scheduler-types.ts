@@ -5,6 +5,12 @@ import type { OutputRead } from "./batch.js";
 export interface SchedulerOptions {
   /** Most padded tokens (longest × count) in one micro-batch. */
   maxBatchTokens: number;
+  /**
+   * From this length on, a sequence's tokens count `longest / quadraticFrom` times against
+   * `maxBatchTokens` (the attention's memory grows with the square of the length). Default: no
+   * such weighting.
+   */
+  quadraticFrom?: number;
   /** Most sequences in one micro-batch. */
   maxBatchSize: number;
   /**

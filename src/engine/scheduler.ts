@@ -84,6 +84,7 @@ export class Scheduler {
     this.opts = opts;
     this.limits = {
       maxBatchTokens: opts.maxBatchTokens,
+      quadraticFrom: opts.quadraticFrom ?? Number.POSITIVE_INFINITY,
       maxBatchSize: opts.maxBatchSize,
       minBatchEfficiency: opts.minBatchEfficiency ?? 0,
       maxBatchTokensPerRequest: opts.maxBatchTokensPerRequest ?? Number.POSITIVE_INFINITY,

@@ -141,6 +141,26 @@ describe("scheduler", () => {
     expect(s.stats.realTokens / s.stats.paddedTokens).toBeGreaterThan(0.78);
   });
 
+  it("counts a sequence longer than quadraticFrom length / quadraticFrom times against the budget", async () => {
+    const backend = new RecordingBackend(inner);
+    const s = make(backend, { maxBatchTokens: 64, maxBatchSize: 8, quadraticFrom: 8 });
+    backend.hold = true;
+    const first = s.submit([seq(2)]);
+    await new Promise((r) => setImmediate(r));
+    // 16 tokens count twice: two fit in 64; sequences of 8 tokens or fewer count once.
+    const rest = [
+      s.submit(Array.from({ length: 6 }, () => seq(16, 50))),
+      s.submit(Array.from({ length: 8 }, () => seq(4, 90))),
+    ];
+    backend.release();
+    await Promise.all([first, ...rest]);
+    const long = backend.batches.filter((b) => b.seqLen === 16);
+    const short = backend.batches.filter((b) => b.seqLen === 4);
+    expect(long.length).toBeGreaterThan(0);
+    for (const b of long) expect(b.count).toBeLessThanOrEqual(2);
+    expect(Math.max(...short.map((b) => b.count))).toBe(8);
+  });
+
   it("puts requests that arrive in the same event-loop turn into one batch", async () => {
     const backend = new RecordingBackend(inner);
     const s = make(backend, { maxBatchTokens: 64, maxBatchSize: 8 });

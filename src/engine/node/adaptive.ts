@@ -14,9 +14,12 @@ export const INLINE_MAX_TOKENS = 256;
  * Worker threads for work that waits, and a session on the calling thread (the event loop) for a
  * micro-batch that runs alone: a small one, with nothing queued behind it and nothing running in
  * the workers. Such a batch skips the hand-off to a worker and back (two thread wake-ups and the
- * messages, ~0.2–0.3 ms of a lone request's latency here; docs/performance.md). Under load every
- * batch goes to the workers, so the event loop keeps reading, tokenizing and answering while
- * they compute, and a large batch never holds the event loop.
+ * messages; docs/performance.md). Under load every batch goes to the workers, so the event loop
+ * keeps reading, tokenizing and answering while they compute, and a large batch never holds it.
+ *
+ * The session on this thread is created the first time the workers are idle after a request's
+ * batch, not at start-up: creating it holds the event loop (~0.1–0.4 s here, once), which would
+ * delay the server's start. Until then, and if creating it fails, every batch goes to the workers.
  */
 export class AdaptiveBackend implements Backend {
   readonly outputs;
@@ -25,10 +28,14 @@ export class AdaptiveBackend implements Backend {
   readonly device;
   readonly fallback;
   private inWorkers = 0;
+  private inline: OnnxModel | null = null;
+  private creating: Promise<void> | null = null;
+  private closed = false;
 
   constructor(
     private readonly workers: Backend,
-    private readonly inline: OnnxModel,
+    private readonly createInline: () => Promise<OnnxModel>,
+    private readonly warn: (message: string) => void,
     private readonly maxInlineTokens = INLINE_MAX_TOKENS,
   ) {
     this.outputs = workers.outputs;
@@ -38,45 +45,69 @@ export class AdaptiveBackend implements Backend {
     this.fallback = workers.fallback;
   }
 
+  /** Whether the session on this thread is up (batches may run there). */
+  get inlineReady(): boolean {
+    return this.inline !== null;
+  }
+
   async run(
     batch: PaddedBatch,
     reads: readonly OutputRead[],
     hint?: RunHint,
   ): Promise<OutputTensor[]> {
     const small = batch.batch * batch.seqLen <= this.maxInlineTokens;
-    if (hint?.alone && small && this.inWorkers === 0) return this.inline.run(batch, reads);
+    if (this.inline && hint?.alone && small && this.inWorkers === 0)
+      return this.inline.run(batch, reads);
     this.inWorkers++;
     try {
       return await this.workers.run(batch, reads);
     } finally {
       this.inWorkers--;
+      // A request's batch (the load-time probes give no hint) and the workers idle: now.
+      if (hint) this.startInline();
     }
   }
 
+  private startInline(): void {
+    if (this.creating || this.closed || this.inWorkers > 0) return;
+    this.creating = this.createInline().then(
+      async (model) => {
+        if (this.closed) await model.release();
+        else this.inline = model;
+      },
+      (err: Error) =>
+        this.warn(
+          `The session for lone batches did not start (${err.message}): all run in workers`,
+        ),
+    );
+  }
+
+  /** Resolves once a started creation of the session on this thread has finished (or failed). */
+  async settled(): Promise<void> {
+    await this.creating;
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.inline.release(), this.workers.close()]);
+    this.closed = true;
+    await this.creating;
+    await Promise.all([this.inline?.release(), this.workers.close()]);
   }
 }
 
 /**
  * The workers' sessions and, with `inline`, a session on this thread for lone small batches
- * (both load at once).
+ * (created once the server runs, see `AdaptiveBackend`).
  */
 export async function startWorkers(
   path: string,
   config: ModelConfig,
   opts: SessionOptions,
   workers: number,
-  inline: boolean,
+  inline: { warn: (message: string) => void } | null,
 ): Promise<Backend> {
-  if (!inline) return WorkerPoolBackend.create(path, config, opts, workers);
-  const [pool, model] = await Promise.allSettled([
-    WorkerPoolBackend.create(path, config, opts, workers),
-    import("./session.js").then(({ loadOnnxModel }) => loadOnnxModel(path, config, opts)),
-  ]);
-  if (pool.status === "fulfilled" && model.status === "fulfilled")
-    return new AdaptiveBackend(pool.value, model.value);
-  if (pool.status === "fulfilled") await pool.value.close();
-  if (model.status === "fulfilled") await model.value.release();
-  throw pool.status === "rejected" ? pool.reason : (model as PromiseRejectedResult).reason;
+  const pool = await WorkerPoolBackend.create(path, config, opts, workers);
+  if (!inline) return pool;
+  const create = () =>
+    import("./session.js").then(({ loadOnnxModel }) => loadOnnxModel(path, config, opts));
+  return new AdaptiveBackend(pool, create, inline.warn);
 }

@@ -108,7 +108,10 @@ function startBackend(opts: EngineOptions, path: string, config: ModelConfig): P
   const sessionStart = performance.now();
   // Each backend loads on demand: a server with workers loads ONNX Runtime here only for its
   // session for lone batches; a function (its one session on this thread) never loads the pool.
-  const inline = (opts.inlineSession ?? true) && sessionOpts.device === "cpu";
+  const inline =
+    (opts.inlineSession ?? true) && sessionOpts.device === "cpu"
+      ? { warn: opts.onWarning ?? defaultWarning }
+      : null;
   return (
     workers === 0
       ? inThreadSession(path, config, sessionOpts).then((m) => new InThreadBackend(m))

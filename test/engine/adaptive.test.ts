@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Backend, InThreadBackend } from "../../src/engine/backend.js";
+import { type OutputRead, type PaddedBatch, padBatch } from "../../src/engine/batch.js";
+import { AdaptiveBackend, INLINE_MAX_TOKENS } from "../../src/engine/node/adaptive.js";
+import { readModelFolder } from "../../src/engine/node/model-folder.js";
+import { loadOnnxModel } from "../../src/engine/node/session.js";
+import { fixture, maxAbsDiff } from "../helpers/fixtures.js";
+
+/** A real session standing in for the workers, counting the batches it runs. */
+class Counting implements Backend {
+  runs = 0;
+  readonly slots = 2;
+  readonly sessions = 1;
+  constructor(private readonly inner: Backend) {}
+  get outputs() {
+    return this.inner.outputs;
+  }
+  get device() {
+    return this.inner.device;
+  }
+  get fallback() {
+    return this.inner.fallback;
+  }
+  run(batch: PaddedBatch, reads: readonly OutputRead[]) {
+    this.runs++;
+    return this.inner.run(batch, reads);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+const batchOf = (count: number, length: number) =>
+  padBatch(
+    Array.from({ length: count }, (_, b) => ({
+      ids: Array.from({ length }, (_, i) => 10 + ((i + b) % 40)),
+      typeIds: null,
+    })),
+    0,
+    "right",
+  );
+
+describe("AdaptiveBackend: lone small batches on this thread, the rest in the workers", () => {
+  let path: string;
+  let config: Awaited<ReturnType<typeof readModelFolder>>["config"];
+  let workers: Counting;
+  let backend: AdaptiveBackend;
+  const reads = [{ name: "last_hidden_state" }];
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    const folder = await readModelFolder(fixture("bert-embed-mean"));
+    path = folder.onnxPath;
+    config = folder.config;
+    workers = new Counting(new InThreadBackend(await loadOnnxModel(path, config)));
+    backend = new AdaptiveBackend(
+      workers,
+      () => loadOnnxModel(path, config),
+      (m) => warnings.push(m),
+    );
+  });
+  afterAll(async () => {
+    await backend.close();
+  });
+
+  it("runs everything in the workers until a request's batch has run there", async () => {
+    await backend.run(batchOf(1, 8), reads);
+    await backend.settled();
+    // A batch without a hint (the load-time probes) does not start the session here.
+    expect(backend.inlineReady).toBe(false);
+    await backend.run(batchOf(1, 8), reads, { alone: true });
+    expect(workers.runs).toBe(2);
+    await backend.settled();
+    expect(backend.inlineReady).toBe(true);
+    expect(warnings).toEqual([]);
+  });
+
+  it("then runs a lone small batch here, with the workers' results", async () => {
+    const before = workers.runs;
+    const here = await backend.run(batchOf(2, 8), reads, { alone: true });
+    expect(workers.runs).toBe(before);
+    const there = await workers.run(batchOf(2, 8), reads);
+    expect(maxAbsDiff(Array.from(here[0]!.data), Array.from(there[0]!.data))).toBeLessThan(1e-5);
+  });
+
+  it("sends a batch that does not run alone, or a large one, to the workers", async () => {
+    const before = workers.runs;
+    await backend.run(batchOf(1, 8), reads, { alone: false });
+    const large = Math.ceil((INLINE_MAX_TOKENS + 1) / 32);
+    await backend.run(batchOf(large, 32), reads, { alone: true });
+    expect(workers.runs).toBe(before + 2);
+  });
+
+  it("keeps running in the workers when the session here cannot start, with a warning", async () => {
+    const fallback = new Counting(new InThreadBackend(await loadOnnxModel(path, config)));
+    const said: string[] = [];
+    const b = new AdaptiveBackend(
+      fallback,
+      () => loadOnnxModel("/nonexistent/model.onnx", config),
+      (m) => said.push(m),
+    );
+    await b.run(batchOf(1, 8), reads, { alone: true });
+    await b.settled();
+    await b.run(batchOf(1, 8), reads, { alone: true });
+    expect(fallback.runs).toBe(2);
+    expect(b.inlineReady).toBe(false);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/did not start/);
+    await b.close();
+  });
+});
