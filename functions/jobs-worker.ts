@@ -1,3 +1,4 @@
+import "../src/lambda/install-web-classes.js";
 import { createJobsWorkerFunction } from "../src/lambda/jobs-worker.js";
 
 /** AWS Lambda entry (SQS trigger): run and deliver rerank jobs; partial batch failures. */

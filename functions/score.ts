@@ -1,3 +1,4 @@
+import "../src/lambda/install-web-classes.js";
 import { createFunction } from "../src/lambda/function.js";
 
 /** AWS Lambda entry: the score routes, the engine loaded once per instance (init phase). */

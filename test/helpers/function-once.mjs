@@ -1,6 +1,7 @@
 // A function's cold start in a fresh process, as Lambda's runtime starts one: import the handler
 // module (its init phase loads the model) and answer one POST /v1/embeddings. Prints the
-// function's own JSON log lines (the "cold start" line among them), then {"answer": {status, body}}.
+// function's own JSON log lines (the "cold start" line among them), then {"answer": {status, body},
+// "undici": whether Node's fetch implementation was loaded}.
 //   node [--expose-gc] function-once.mjs /path/to/dist/functions/embeddings/index.js
 const { handler } = await import(process.argv[2]);
 const path = "/v1/embeddings";
@@ -14,4 +15,5 @@ const res = await handler({
   isBase64Encoded: false,
   requestContext: { http: { method: "POST", path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1" } },
 });
-console.log(JSON.stringify({ answer: { status: res.statusCode, body: res.body } }));
+const undici = process.moduleLoadList.some((m) => m.includes("undici"));
+console.log(JSON.stringify({ answer: { status: res.statusCode, body: res.body }, undici }));
