@@ -1,11 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
 import { type DocsAsset, type DocsAssets, type DocsFile, docsMissing } from "./docs.js";
 
-const gzipAsync = promisify(gzip);
+/** gzip, loaded with the first file (zlib is not needed at start-up). */
+async function gzipped(body: Buffer): Promise<Buffer> {
+  const { gzip } = await import("node:zlib");
+  return new Promise((resolve, reject) =>
+    gzip(body, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+}
 
 /** swagger-ui-dist's folder as Node resolves it from `from` (this module), or null when absent. */
 export function swaggerUiDir(from: string = import.meta.url): string | null {
@@ -35,7 +39,7 @@ export function packageDocsAssets(dir: string | null = swaggerUiDir()): DocsAsse
     } catch (err) {
       throw docsMissing(`${file} is not readable in ${dir} (${(err as Error).message})`);
     }
-    return { body, gzip: await gzipAsync(body), etag: `swagger-ui-dist-${version}` };
+    return { body, gzip: await gzipped(body), etag: `swagger-ui-dist-${version}` };
   };
   return (file) => {
     let pending = files.get(file);

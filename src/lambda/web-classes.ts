@@ -123,7 +123,7 @@ class Body {
   get body(): ReadableStream<Uint8Array> | null {
     const b = this.#body;
     if (b === null) return null;
-    if (b instanceof ReadableStream) return b;
+    if (isStream(b)) return b;
     this.#stream ??= new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(toBytes(b));
@@ -142,7 +142,7 @@ class Body {
     this.#used = true;
     const b = this.#stream ?? this.#body;
     if (b === null) return new Uint8Array(0);
-    if (!(b instanceof ReadableStream)) return toBytes(b);
+    if (!isStream(b)) return toBytes(b);
     const chunks: Uint8Array[] = [];
     for await (const chunk of b as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
     return new Uint8Array(Buffer.concat(chunks));
@@ -165,6 +165,11 @@ class Body {
   async json(): Promise<unknown> {
     return JSON.parse(await this.text());
   }
+}
+
+/** A web stream, told apart without touching the global ReadableStream (that loads web streams). */
+function isStream(b: BodyValue): b is ReadableStream<Uint8Array> {
+  return typeof (b as { getReader?: unknown } | null)?.getReader === "function";
 }
 
 function toBytes(b: string | Bytes | ArrayBuffer): Bytes {

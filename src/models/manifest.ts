@@ -53,14 +53,6 @@ export async function buildManifest(
   return { version: 1, source, files };
 }
 
-/**
- * Files hashed on a worker thread by `verifyFolderStaged`: ONNX graphs and their external data
- * (`<graph>_data`, `<graph>.data`) of at least 8 MiB. Only ONNX Runtime reads them, and it waits;
- * every other file (config, tokenizer, safetensors heads) is read by this process and checked first.
- */
-export const BACKGROUND_HASH_BYTES = 8 * 1024 * 1024;
-const ONNX_FILE = /\.onnx(_data|\.data)?$/;
-
 /** A file's size, or a clear error when the manifest lists it and the folder lacks it. */
 async function sizeOf(dir: string, f: ManifestFile): Promise<number> {
   try {
@@ -90,31 +82,4 @@ export async function verifyFolder(
     const size = await sizeOf(dir, f);
     check(f, size, await sha256File(join(dir, f.path)));
   }
-}
-
-/**
- * Check every file now except the large ONNX files (the graph, its weights), which are hashed on
- * a worker thread meanwhile; `large` settles once they are checked (and rejects naming a file
- * that does not match). The session waits for `large`; the other files can be used at once.
- */
-export async function verifyFolderStaged(
-  dir: string,
-  manifest: Manifest,
-  opts: VerifyOptions = {},
-): Promise<{ large: Promise<void> }> {
-  const large: Array<{ f: ManifestFile; size: number }> = [];
-  for (const f of manifest.files) {
-    if (opts.skip?.has(f.path)) continue;
-    const size = await sizeOf(dir, f);
-    if (size >= BACKGROUND_HASH_BYTES && ONNX_FILE.test(f.path)) large.push({ f, size });
-    else check(f, size, await sha256File(join(dir, f.path)));
-  }
-  if (large.length === 0) return { large: Promise.resolve() };
-  const { sha256FilesInWorker } = await import("./hash-worker.js");
-  const hashed = sha256FilesInWorker(large.map(({ f }) => join(dir, f.path))).then((digests) => {
-    for (const [i, { f, size }] of large.entries()) check(f, size, digests[i]!);
-  });
-  // Awaited by the caller; never an unhandled rejection while it is busy elsewhere.
-  hashed.catch(() => undefined);
-  return { large: hashed };
 }

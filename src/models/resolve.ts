@@ -21,7 +21,6 @@ import {
   manifestSha,
   parseManifest,
   verifyFolder,
-  verifyFolderStaged,
 } from "./manifest.js";
 import { joinKey, parseBucketUri, parseHubRef } from "./paths.js";
 
@@ -32,12 +31,6 @@ export interface ModelSourceOptions extends BucketOptions {
   log?: (msg: string) => void;
   /** Told how long fetching (download or cache lookup) and verifying took, in ms. */
   onPhase?: (phase: "fetch" | "verify", ms: number) => void;
-  /**
-   * `background`: the large files (the graph, its weights) are hashed on a worker thread and
-   * `verified` settles once they are checked; the small ones are checked before this returns.
-   * Default `now`: everything is checked before this returns.
-   */
-  verifyLarge?: "now" | "background";
 }
 
 export interface ResolvedModel {
@@ -46,8 +39,6 @@ export interface ResolvedModel {
   /** The ONNX file to load inside it, for the requested dtype. */
   onnxFile: string | undefined;
   manifest: Manifest | null;
-  /** Settles once every file is verified (already, unless `verifyLarge: "background"`); rejects with an IntegrityError. */
-  verified: Promise<void>;
 }
 
 function isDirectory(path: string): boolean {
@@ -116,18 +107,12 @@ export async function resolveModel(
   const verifyStart = performance.now();
   const manifest = await localManifest(dir);
   checkPinnedFolder(dir, manifest);
-  let verified = Promise.resolve();
   if (manifest) {
     const skip = await hashedByDownload(dir, manifest, downloaded, new ModelCache(opts.cacheDir));
-    if (opts.verifyLarge === "background") {
-      verified = (await verifyFolderStaged(dir, manifest, { skip })).large;
-    } else await verifyFolder(dir, manifest, { skip });
+    await verifyFolder(dir, manifest, { skip });
   }
-  verified.then(
-    () => opts.onPhase?.("verify", performance.now() - verifyStart),
-    () => undefined,
-  );
-  return { dir, onnxFile, manifest, verified };
+  opts.onPhase?.("verify", performance.now() - verifyStart);
+  return { dir, onnxFile, manifest };
 }
 
 /**

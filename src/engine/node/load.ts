@@ -141,21 +141,16 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
     ...opts.store,
     ...(opts.dtype ? { dtype: opts.dtype } : {}),
     ...(phase ? { onPhase: phase } : {}),
-    verifyLarge: "background",
   });
-  // A verified model's graph and weights are hashed on a worker thread meanwhile; nothing reads
-  // them before they are checked (`resolved.verified`). The rest of the folder is checked already.
-  resolved.verified.catch(() => undefined);
   const onnxFile = opts.onnxFile ?? resolved.onnxFile;
   // The session starts from the config and the ONNX file; the tokenizer and the rest are read
   // while it loads.
   const head = await readModelFolderHead(resolved.dir, onnxFile);
   const config = applyHfOverrides(head.config, opts.hfOverrides ?? {});
   const cacheRoot = opts.store?.cacheDir ?? defaultCacheDir();
+  const path = await sessionGraph(opts, head.onnxPath, resolved.manifest !== null, cacheRoot);
   // The session starts loading (in workers, in parallel) before the tokenizer is built here.
-  const starting = resolved.verified
-    .then(() => sessionGraph(opts, head.onnxPath, resolved.manifest !== null, cacheRoot))
-    .then((path) => startBackend(opts, path, config));
+  const starting = startBackend(opts, path, config);
   const memo = fileGraphCheckMemo(head.onnxPath, cacheRoot);
   // Awaited below; a failure while the folder is read is handled there, not reported as unhandled.
   starting.catch(() => undefined);
