@@ -23,16 +23,20 @@ export const COMPILE_CACHE_DIR = "compile-cache";
 /** The JavaScript entry each function's handler names: enables the cache, then imports the function. */
 export function loaderSource(exports: readonly string[]): string {
   return `// The function's entry: Node's compile cache (made when the function was packaged, read only by
-// the same Node version, V8 flags and user), then the function itself, compiled with it.
+// the same Node version, V8 flags and user), then the function itself, compiled with it. Only in
+// a function's environment (AWS_LAMBDA_FUNCTION_NAME): elsewhere (tests, a library import) Node
+// would write the entries it lacks into this folder at exit.
 import { enableCompileCache } from "node:module";
 import { fileURLToPath } from "node:url";
-try {
-  enableCompileCache?.({
-    directory: fileURLToPath(new URL("./${COMPILE_CACHE_DIR}", import.meta.url)),
-    portable: true,
-  });
-} catch {
-  // No cache: the modules are compiled as usual.
+if (process.env.AWS_LAMBDA_FUNCTION_NAME) {
+  try {
+    enableCompileCache?.({
+      directory: fileURLToPath(new URL("./${COMPILE_CACHE_DIR}", import.meta.url)),
+      portable: true,
+    });
+  } catch {
+    // No cache: the modules are compiled as usual.
+  }
 }
 export const { ${exports.join(", ")} } = await import("./function.js");
 `;

@@ -35,6 +35,7 @@ function coldStart(task: string, flags: string[], wrap: string[] = []): Start {
     encoding: "utf8",
     env: {
       PATH: process.env.PATH,
+      AWS_LAMBDA_FUNCTION_NAME: "edgepool-embeddings",
       EDGEPOOL_MODEL_URI: fixture("bert-embed-mean"),
       EDGEPOOL_LOG_LEVEL: "info",
       NODE_DEBUG_NATIVE: "COMPILE_CACHE",
@@ -126,6 +127,20 @@ describe("the compile cache shipped with a function", () => {
     expect(start.debug).not.toMatch(/was (rejected|not initialized)/);
     expect(start.answer.status).toBe(200);
     expect(content(start.answer.body)).toEqual(content(reference));
+  });
+
+  it("is left alone outside a function's environment: nothing read, nothing written", () => {
+    const copy = unpack("not-a-function");
+    const entry = join(copy, "dist", "functions", "embeddings", "index.js");
+    const out = execFileSync(process.execPath, ["--stack-size=900", ONCE, entry], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, EDGEPOOL_MODEL_URI: fixture("bert-embed-mean") },
+    });
+    const answer = JSON.parse(out.split("\n").find((l) => l.startsWith('{"answer"'))!).answer;
+    expect(content(answer.body)).toEqual(content(reference));
+    expect(tags(copy).sort()).toEqual(
+      readdirSync(join(OUT_DIR, "embeddings", COMPILE_CACHE_DIR)).sort(),
+    );
   });
 
   it("is ignored by another Node (other V8 flags, another version): same answer", () => {
