@@ -94,10 +94,12 @@ export class LedgerWriter {
       batch.reject(err);
       return;
     }
-    batch.resolve();
+    // Counters kept outside the store (Redis) are settled before the answers are released, so
+    // that a key's next request, on any instance, reads the tokens this one used.
     await this.options.limiter
       .settleAfter?.(batch.settlements)
       .catch((err: unknown) => this.options.onError?.(err, 0));
+    batch.resolve();
   }
 
   /** Every row appended so far, committed (or failed). */

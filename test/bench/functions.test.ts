@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { runSh } from "../docs/blocks.js";
+import { benchUnavailable } from "../helpers/bench.js";
 import { requireBundles } from "../helpers/functions.js";
 import { ROOT } from "../helpers/server.js";
 
@@ -16,7 +17,7 @@ describe("bench/functions.ts", () => {
   });
 
   // docs/performance.md names both: `npm run bench:functions` and `-- --mapped-weights`.
-  it.each([
+  it.skipIf(benchUnavailable !== null).each([
     ["defaults", [] as string[]],
     ["--mapped-weights", ["--mapped-weights"]],
   ])(

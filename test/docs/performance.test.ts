@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { benchUnavailable } from "../helpers/bench.js";
 import { ROOT } from "../helpers/server.js";
 import { commands, docBlock, runSh } from "./blocks.js";
 
@@ -41,7 +42,7 @@ describe("docs/performance.md: the bench commands", { timeout: 600_000 }, () => 
     for (const l of benches) expect(Object.keys(SMALL), l).toContain(l.split(" ")[3]);
   });
 
-  it.each(benches)("%s", async (line) => {
+  it.skipIf(benchUnavailable !== null).each(benches)("%s", async (line) => {
     const r = await runSh(`${line} ${SMALL[line.split(" ")[3]!]}`);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout.trim().length).toBeGreaterThan(0);
@@ -55,7 +56,7 @@ describe("docs/performance.md: the bench commands", { timeout: 600_000 }, () => 
       [...page.matchAll(/`node --import tsx (bench\/[\w-]+\.ts)[^`]*`/g)].map((m) => m[1]!),
     ),
   ].filter((s) => s !== "bench/run.ts" && !benches.some((l) => l.split(" ")[3] === s));
-  it.each(inline)("%s (named in the text)", async (script) => {
+  it.skipIf(benchUnavailable !== null).each(inline)("%s (named in the text)", async (script) => {
     expect(Object.keys(SMALL)).toContain(script);
     const r = await runSh(`node --import tsx ${script} ${SMALL[script]}`);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
