@@ -47,6 +47,9 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
   let backend: AdaptiveBackend;
   const reads = [{ name: "last_hidden_state" }];
   const warnings: string[] = [];
+  /** The backend's clock (ms), moved by the tests: no test waits on time. */
+  let clock = 0;
+  const IDLE = 10;
 
   beforeAll(async () => {
     const folder = await readModelFolder(fixture("bert-embed-mean"));
@@ -57,6 +60,9 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
       workers,
       () => loadOnnxModel(path, config),
       (m) => warnings.push(m),
+      INLINE_MAX_TOKENS,
+      IDLE,
+      () => clock,
     );
   });
   afterAll(async () => {
@@ -75,17 +81,24 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
     expect(warnings).toEqual([]);
   });
 
-  it("then runs a lone small batch here, with the workers' results", async () => {
+  it("then runs a lone small batch here once the workers have been idle a while, with their results", async () => {
     const before = workers.runs;
+    // The workers finished a batch a moment ago: a lone batch still goes to them.
+    clock += IDLE - 1;
+    await backend.run(batchOf(2, 8), reads, { alone: true });
+    expect(workers.runs).toBe(before + 1);
+    clock += IDLE;
     const here = await backend.run(batchOf(2, 8), reads, { alone: true });
-    expect(workers.runs).toBe(before);
+    expect(workers.runs).toBe(before + 1);
     const there = await workers.run(batchOf(2, 8), reads);
     expect(maxAbsDiff(Array.from(here[0]!.data), Array.from(there[0]!.data))).toBeLessThan(1e-5);
   });
 
   it("sends a batch that does not run alone, or a large one, to the workers", async () => {
+    clock += IDLE;
     const before = workers.runs;
     await backend.run(batchOf(1, 8), reads, { alone: false });
+    clock += IDLE;
     const large = Math.ceil((INLINE_MAX_TOKENS + 1) / 32);
     await backend.run(batchOf(large, 32), reads, { alone: true });
     expect(workers.runs).toBe(before + 2);

@@ -11,9 +11,16 @@ import { WorkerPoolBackend } from "./worker-pool.js";
 export const INLINE_MAX_TOKENS = 256;
 
 /**
+ * How long the workers must have been idle before a lone batch runs on this thread: under load
+ * the workers' queue drains for a moment now and then, and a batch run here then would hold the
+ * event loop while the next requests wait to be read (at c=64 that cost ~30 % of throughput).
+ */
+export const INLINE_AFTER_IDLE_MS = 20;
+
+/**
  * Worker threads for work that waits, and a session on the calling thread (the event loop) for a
  * micro-batch that runs alone: a small one, with nothing queued behind it and nothing running in
- * the workers. Such a batch skips the hand-off to a worker and back (two thread wake-ups and the
+ * the workers (nor for the last `INLINE_AFTER_IDLE_MS`). Such a batch skips the hand-off to a worker and back (two thread wake-ups and the
  * messages; docs/performance.md). Under load every batch goes to the workers, so the event loop
  * keeps reading, tokenizing and answering while they compute, and a large batch never holds it.
  *
@@ -28,6 +35,8 @@ export class AdaptiveBackend implements Backend {
   readonly device;
   readonly fallback;
   private inWorkers = 0;
+  /** When the workers last finished a batch (`now()`), or -Infinity. */
+  private lastInWorkers = Number.NEGATIVE_INFINITY;
   private inline: OnnxModel | null = null;
   private creating: Promise<void> | null = null;
   private closed = false;
@@ -37,6 +46,8 @@ export class AdaptiveBackend implements Backend {
     private readonly createInline: () => Promise<OnnxModel>,
     private readonly warn: (message: string) => void,
     private readonly maxInlineTokens = INLINE_MAX_TOKENS,
+    private readonly afterIdleMs = INLINE_AFTER_IDLE_MS,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.outputs = workers.outputs;
     this.slots = workers.slots;
@@ -56,13 +67,14 @@ export class AdaptiveBackend implements Backend {
     hint?: RunHint,
   ): Promise<OutputTensor[]> {
     const small = batch.batch * batch.seqLen <= this.maxInlineTokens;
-    if (this.inline && hint?.alone && small && this.inWorkers === 0)
-      return this.inline.run(batch, reads);
+    const idle = this.inWorkers === 0 && this.now() - this.lastInWorkers >= this.afterIdleMs;
+    if (this.inline && hint?.alone && small && idle) return this.inline.run(batch, reads);
     this.inWorkers++;
     try {
       return await this.workers.run(batch, reads);
     } finally {
       this.inWorkers--;
+      this.lastInWorkers = this.now();
       // A request's batch (the load-time probes give no hint) and the workers idle: now.
       if (hint) this.startInline();
     }
