@@ -20,9 +20,10 @@ export const INLINE_AFTER_IDLE_MS = 20;
 /**
  * Worker threads for work that waits, and a session on the calling thread (the event loop) for a
  * micro-batch that runs alone: a small one, with nothing queued behind it and nothing running in
- * the workers (nor for the last `INLINE_AFTER_IDLE_MS`). Such a batch skips the hand-off to a worker and back (two thread wake-ups and the
- * messages; docs/performance.md). Under load every batch goes to the workers, so the event loop
- * keeps reading, tokenizing and answering while they compute, and a large batch never holds it.
+ * the workers (nor for the last `INLINE_AFTER_IDLE_MS`). Such a batch skips the hand-off to a
+ * worker and back (thread wake-ups and messages; docs/performance.md). Under load every batch goes
+ * to the workers, so the event loop keeps reading, tokenizing and answering while they compute,
+ * and a large batch never holds it.
  *
  * The session on this thread is created the first time the workers are idle after a request's
  * batch, not at start-up: creating it holds the event loop (~0.1–0.4 s here, once), which would
