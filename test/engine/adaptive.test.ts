@@ -4,29 +4,18 @@ import { type OutputRead, type PaddedBatch, padBatch } from "../../src/engine/ba
 import { AdaptiveBackend, INLINE_MAX_TOKENS } from "../../src/engine/node/adaptive.js";
 import { readModelFolder } from "../../src/engine/node/model-folder.js";
 import { loadOnnxModel } from "../../src/engine/node/session.js";
+import { DelegatingBackend } from "../helpers/backend.js";
 import { fixture, maxAbsDiff } from "../helpers/fixtures.js";
 
 /** A real session standing in for the workers, counting the batches it runs. */
-class Counting implements Backend {
+class Counting extends DelegatingBackend {
   runs = 0;
-  readonly slots = 2;
-  readonly sessions = 1;
-  constructor(private readonly inner: Backend) {}
-  get outputs() {
-    return this.inner.outputs;
+  constructor(inner: Backend) {
+    super(inner, 2, 1);
   }
-  get device() {
-    return this.inner.device;
-  }
-  get fallback() {
-    return this.inner.fallback;
-  }
-  run(batch: PaddedBatch, reads: readonly OutputRead[]) {
+  override run(batch: PaddedBatch, reads: readonly OutputRead[]) {
     this.runs++;
     return this.inner.run(batch, reads);
-  }
-  close() {
-    return this.inner.close();
   }
 }
 

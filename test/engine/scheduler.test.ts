@@ -5,40 +5,23 @@ import type { OutputRead, PaddedBatch } from "../../src/engine/batch.js";
 import { readModelFolder } from "../../src/engine/node/model-folder.js";
 import { loadOnnxModel } from "../../src/engine/node/session.js";
 import { Scheduler, type SchedulerOptions } from "../../src/engine/scheduler.js";
+import { DelegatingBackend } from "../helpers/backend.js";
 import { fixture, maxAbsDiff } from "../helpers/fixtures.js";
 
 /** The real in-thread backend, recording each micro-batch and optionally holding runs until released. */
-class RecordingBackend implements Backend {
+class RecordingBackend extends DelegatingBackend {
   /** Each micro-batch: its rows' real lengths and first token ids (which request they came from). */
   readonly batches: Array<{ count: number; seqLen: number; lengths: number[]; firsts: number[] }> =
     [];
   private held: Array<() => void> = [];
   hold = false;
 
-  constructor(
-    private readonly inner: Backend,
-    readonly slots = 1,
-    readonly sessions = 1,
-  ) {}
-
-  get outputs() {
-    return this.inner.outputs;
-  }
-
-  get device() {
-    return this.inner.device;
-  }
-
-  get fallback() {
-    return this.inner.fallback;
-  }
-
   /** Runs handed over and not yet released. */
   get waiting() {
     return this.held.length;
   }
 
-  async run(batch: PaddedBatch, reads: readonly OutputRead[]) {
+  override async run(batch: PaddedBatch, reads: readonly OutputRead[]) {
     const lengths = Array.from({ length: batch.batch }, (_, b) => {
       let n = 0;
       for (let t = 0; t < batch.seqLen; t++) n += Number(batch.attentionMask[b * batch.seqLen + t]);
@@ -60,10 +43,6 @@ class RecordingBackend implements Backend {
   /** Let the oldest held run compute. */
   releaseOne() {
     this.held.shift()?.();
-  }
-
-  close() {
-    return this.inner.close();
   }
 }
 
