@@ -2,7 +2,7 @@
  * Part of `npm run build`, after tsc: the `edgepool` command (dist/cli/main.js) as one esbuild
  * bundle with its session worker beside it and a chunk per lazily loaded part (each command, the
  * HTTP stack, the stores, the S3 SDK). Node loads a few files instead of ~900 modules: `serve`
- * answers its first request ~50 ms sooner (README, Performance). The library (dist/index.js)
+ * answers its first request ~50 ms sooner (docs/performance.md). The library (dist/index.js)
  * stays tsc's output.
  */
 import { mkdirSync, readdirSync, rmSync } from "node:fs";

@@ -1,6 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { TooManyRequestsError } from "../core/index.js";
 import type { Engine } from "../engine/engine.js";
 import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../engine/template-limits.js";
 import { apiKeyAuth } from "./auth.js";
@@ -12,7 +11,7 @@ import {
 } from "./defaults.js";
 import { DirectPath } from "./direct.js";
 import { drainBody, drainLimit } from "./drain.js";
-import { errorBody, PayloadTooLargeError, toErrorResponse } from "./errors.js";
+import { errorAnswer, errorBody, logFailure, PayloadTooLargeError } from "./errors.js";
 import { familyPaths, isMounted, limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost, uniqueHosts } from "./host.js";
 import { type AppMeter, metering } from "./metering.js";
@@ -26,7 +25,7 @@ import { registerScore } from "./routes/score.js";
 import { registerTei } from "./routes/tei.js";
 import { registerTeiRoot } from "./routes/tei-root.js";
 import { registerTokenize } from "./routes/tokenize.js";
-import { teiError, teiErrorStyle } from "./tei-errors.js";
+import { teiErrorStyle } from "./tei-errors.js";
 import { timing } from "./timing.js";
 
 export interface AppOptions {
@@ -145,14 +144,10 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   app.onError(async (err, c) => {
     // The answer must reach a client still sending: read (a bounded amount of) the body first.
     if (err instanceof PayloadTooLargeError) await drainBody(c.env, drainLimit(payloadLimit));
-    const { status, body } = toErrorResponse(err);
-    if (status >= 500 && status !== 503) log?.error({ err, path: c.req.path }, "request failed");
-    if (err instanceof TooManyRequestsError) c.header("retry-after", String(err.retryAfterSeconds));
-    if (c.get("errorStyle") === "tei") {
-      const tei = teiError(status, body);
-      return c.json(tei.body, tei.status as 400);
-    }
-    return c.json(body, status as 400);
+    const answer = errorAnswer(err, c.get("errorStyle"));
+    logFailure(log, err, answer.status, c.req.path);
+    for (const [name, value] of answer.headers) c.header(name, value);
+    return c.json(answer.body, answer.status as 400);
   });
   const auth = (options.apiKeys?.length ?? 0) > 0 || meter !== undefined;
   const direct = auth

@@ -1,8 +1,10 @@
 import { isJsonContentType } from "./body.js";
 import type { ApiEnv, RequestScope } from "./context.js";
 import { type DirectRoute, directRoutes } from "./direct-routes.js";
+import { errorAnswer, logFailure } from "./errors.js";
 import { hostFor, type ModelHost } from "./host.js";
 import type { RouteDeps } from "./route.js";
+import { TEI_ROUTES } from "./tei-errors.js";
 import { finishRequest, requestIdOf, startTiming, type TimingOptions } from "./timing.js";
 
 type Vars = ApiEnv["Variables"];
@@ -46,8 +48,9 @@ class DirectScope implements RequestScope {
  * The server's direct path for the busiest routes (`/v1/embeddings`, `/embeddings`, `/embed`):
  * a request whose body is of the common shape (a compiled check, see `direct-routes.ts`) runs
  * the route's own code without the router and middleware chain, and gets the same answer and
- * headers. Anything else, an error included, is answered by the app from the same body: `answer`
- * returns null and nothing was sent or counted. Only for a server without authentication or
+ * headers; an error it meets while running is answered in the app's error shape (`errorAnswer`).
+ * A body of another shape is answered by the app from the same body: `answer` returns null and
+ * nothing was sent or counted. Only for a server without authentication or
  * metering (those run in the middleware chain).
  */
 export class DirectPath {
@@ -101,13 +104,19 @@ export class DirectPath {
     scope.set("requestId", id);
     scope.set("timing", timing);
     scope.set("maxResponseBytes", this.timing.maxResponseBytes);
+    let status = 200;
     let body: string;
+    const headers: Array<[string, string]> = [["content-type", "application/json"]];
     try {
       body = await route.answer(scope, this.deps, json);
-    } catch {
-      return null;
+    } catch (err) {
+      // Answered as the app's error handler answers it: the request ran once, not again.
+      const answer = errorAnswer(err, TEI_ROUTES.has(req.path) ? "tei" : undefined);
+      logFailure(this.timing.logger, err, answer.status, req.path);
+      status = answer.status;
+      body = JSON.stringify(answer.body);
+      headers.push(...answer.headers);
     }
-    const headers: Array<[string, string]> = [["content-type", "application/json"]];
     finishRequest(
       this.host,
       this.timing,
@@ -118,12 +127,12 @@ export class DirectPath {
         method: "POST",
         path: req.path,
         routePath: req.path,
-        status: 200,
+        status,
       },
       (name, value) => headers.push([name, value]),
     );
     // In the order the app's answers list them (a Headers object sorts by name).
     headers.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    return { status: 200, headers, body };
+    return { status, headers, body };
   }
 }

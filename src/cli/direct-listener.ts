@@ -38,13 +38,14 @@ export function directListener(direct: DirectPath, app: RequestListener): Reques
           start,
         })
         .then((answer) => {
+          if (gone.signal.aborted) return;
           if (answer) {
             // A flat list of names and values, in order.
             const headers = answer.headers.flat();
             headers.push("Content-Length", String(Buffer.byteLength(answer.body)));
             res.writeHead(answer.status, headers);
             res.end(answer.body);
-          } else if (!gone.signal.aborted) {
+          } else {
             (req as WithRawBody).rawBody = raw;
             app(req, res);
           }

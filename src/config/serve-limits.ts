@@ -1,6 +1,6 @@
 /**
  * The server runs the session in one worker thread by default; `--workers 0` runs it on the event
- * loop (no thread hop for a lone request, one session in memory: see README, Performance).
+ * loop (no thread hop for a lone request, one session in memory: see docs/performance.md).
  */
 export const DEFAULT_SERVE_WORKERS = 1;
 

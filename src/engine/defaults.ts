@@ -1,7 +1,7 @@
-/** Scheduler defaults, measured on the benchmark (see README). */
+/** Scheduler defaults, measured on the benchmark (see docs/performance.md). */
 export const ENGINE_DEFAULTS = {
   maxBatchSize: 64,
-  /** bench/memory-sweep.ts: 2,048 against 8,192 tokens, -90 MiB peak RSS at equal throughput (README). */
+  /** bench/memory-sweep.ts: 2,048 against 8,192 tokens, -90 MiB peak RSS at equal throughput (docs/performance.md). */
   maxBatchTokens: 2048,
   /**
    * Sequences longer than this count `length / 128` times their tokens against the budget:
@@ -15,7 +15,7 @@ export const ENGINE_DEFAULTS = {
   maxInputChars: 100_000,
   /**
    * Most prompt tokens per request: ~8 s of compute for a MiniLM-L6 on two cores (~8,300 tokens/s
-   * at 512-token sequences, README), where the other limits together allow 2,048 × 512 tokens.
+   * at 512-token sequences, docs/performance.md), where the other limits together allow 2,048 × 512 tokens.
    */
   maxRequestTokens: 65_536,
 } as const;
@@ -23,7 +23,7 @@ export const ENGINE_DEFAULTS = {
 /**
  * A request's share of one micro-batch by default: a quarter of the token budget. With the
  * defaults, 512 tokens (one 512-token sequence, ~60 ms of a MiniLM-L6 on two cores): about what a
- * request arriving behind a large one waits before its own batch runs (README, fairness). A
+ * request arriving behind a large one waits before its own batch runs (docs/performance.md, fairness). A
  * budget raised for a faster device raises the share with it.
  */
 export function defaultBatchTokensPerRequest(maxBatchTokens: number): number {

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { acceptsEmbeddings, acceptsTeiEmbed } from "../../src/api/direct-routes.js";
 import { createApp, ModelHost } from "../../src/api/index.js";
 import { EmbeddingRequest } from "../../src/api/routes/openai.js";
@@ -86,14 +86,65 @@ describe("the direct path (in process): the same answer as the app", () => {
     }
   });
 
-  it("leaves every other request to the app: errors, warnings, token ids, chat", async () => {
-    const { direct } = createApp(ModelHost.ready(engine, ["m"]));
-    for (const [path, body] of LEFT) {
-      const answer = await direct!.answer(request(path, JSON.stringify(body)));
-      expect(answer, `${path} ${JSON.stringify(body).slice(0, 60)}`).toBeNull();
+  it("leaves other shapes to the app (warnings, token ids, chat) and answers errors as the app does", async () => {
+    const { app, direct } = createApp(ModelHost.ready(engine, ["m"]));
+    let answered = 0;
+    for (const [path, body, status] of LEFT) {
+      const text = JSON.stringify(body);
+      const answer = await direct!.answer(request(path, text));
+      if (status === 200) {
+        expect(answer, `${path} ${text.slice(0, 60)}`).toBeNull();
+        continue;
+      }
+      // An error: left to the app before the route ran, or answered in the app's own shape.
+      if (answer === null) continue;
+      answered++;
+      const viaApp = await app.fetch(
+        new Request(`http://x${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-request-id": "req-1" },
+          body: text,
+        }),
+      );
+      expect(answer.status, `${path} ${text.slice(0, 60)}`).toBe(status);
+      expect(viaApp.status).toBe(status);
+      expect(answer.headers.map(([k]) => k)).toEqual([...viaApp.headers.keys()]);
+      expect(JSON.parse(answer.body)).toEqual(await viaApp.json());
     }
+    expect(answered).toBeGreaterThan(0);
     expect(await direct!.answer(request("/v1/embeddings", "{not json"))).toBeNull();
     expect(await direct!.answer(request("/pooling", '{"input":"a"}'))).toBeNull();
+  });
+
+  it("answers an error met while running in the app's shape, without running the request again", async () => {
+    // A response over --max-response-bytes is refused after inference (413).
+    const { app, direct } = createApp(ModelHost.ready(engine, ["m"]), { maxResponseBytes: 100 });
+    const run = vi.spyOn(engine, "run");
+    try {
+      for (const [path, body] of [
+        ["/v1/embeddings", { input: ["a b", "c d"] }],
+        ["/embed", { inputs: ["a b", "c d"] }],
+      ] as const) {
+        const text = JSON.stringify(body);
+        run.mockClear();
+        const answer = await direct!.answer(request(path, text));
+        expect(answer, path).not.toBeNull();
+        expect(run).toHaveBeenCalledTimes(1);
+        const viaApp = await app.fetch(
+          new Request(`http://x${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-request-id": "req-1" },
+            body: text,
+          }),
+        );
+        expect(viaApp.status).toBe(413);
+        expect(answer!.status).toBe(413);
+        expect(answer!.headers.map(([k]) => k)).toEqual([...viaApp.headers.keys()]);
+        expect(JSON.parse(answer!.body)).toEqual(await viaApp.json());
+      }
+    } finally {
+      run.mockRestore();
+    }
   });
 
   it("is off with authentication (it runs in the middleware chain)", () => {

@@ -21,7 +21,7 @@ interface Slot {
 /**
  * Micro-batches handed to each worker at once: the next one waits in the worker's queue while
  * the current one computes, so the session does not idle while the event loop writes the last
- * batch's responses and forms the next (measured in the README's performance section).
+ * batch's responses and forms the next (measured in docs/performance.md).
  */
 export const PIPELINE_DEPTH = 2;
 
