@@ -76,6 +76,12 @@ const OUTPUT_OF: Record<PoolerKind, ModelOutputKind> = {
   token_classify: "token_logits",
 };
 
+/** A chunk's embedding and its token count. */
+export interface EmbeddedChunk {
+  vector: Float32Array;
+  tokens: number;
+}
+
 /** Pooling methods and heads composed per task for one model (vLLM's DispatchPooler). */
 export class Pooler {
   readonly tasks: PoolingTask[];
@@ -317,9 +323,23 @@ export class Pooler {
    * weighted by their token counts, not normalized again (so not unit length).
    */
   runChunked(chunks: readonly SequenceOutput[], params: PoolingParams = {}): Float32Array {
+    return this.mergeChunks(chunks.map((c) => this.embedChunk(c, params)));
+  }
+
+  /** One chunk of a long input through the embedding head, with its token count (its weight). */
+  embedChunk(chunk: SequenceOutput, params: PoolingParams = {}): EmbeddedChunk {
+    return {
+      vector: this.run("embed", chunk, params) as Float32Array,
+      tokens: chunk.states.tokens,
+    };
+  }
+
+  /** A long input's embedding from its chunks' (`runChunked` in two steps). */
+  mergeChunks(chunks: readonly EmbeddedChunk[]): Float32Array {
+    if (chunks.length === 1) return chunks[0]!.vector;
     return weightedMean(
-      chunks.map((c) => this.run("embed", c, params) as Float32Array),
-      chunks.map((c) => c.states.tokens),
+      chunks.map((c) => c.vector),
+      chunks.map((c) => c.tokens),
     );
   }
 

@@ -105,7 +105,12 @@ export class Engine {
     if (limit !== undefined && outputBytes > limit) {
       throw new ResponseTooLargeError(outputBytes, limit, "input");
     }
-    const { outputs, timings } = await this.scheduler.submit(plan.inputs, ctx.signal, plan.read);
+    const { outputs, timings } = await this.scheduler.submit(
+      plan.inputs,
+      ctx.signal,
+      plan.read,
+      plan.consume,
+    );
     const finished = plan.finish(outputs);
     const results = finished.results as ReadonlyArray<{ promptTokenIds: number[] }>;
     const metadata = {

@@ -1,5 +1,6 @@
 import {
   chunkRanges,
+  type EmbeddedChunk,
   type Pooler,
   type PoolingParams,
   type PoolingTask,
@@ -17,6 +18,11 @@ export interface Plan<T> {
   values: number;
   /** The scheduler read the forward takes (a graph output other than the default one). */
   read?: string | undefined;
+  /**
+   * Takes each sequence's forward output as it arrives (pooling it then, so only the pooled
+   * result is kept); `finish` then receives no outputs.
+   */
+  consume?: ((output: SequenceOutput, index: number) => void) | undefined;
   finish(outputs: readonly SequenceOutput[]): T;
 }
 
@@ -37,8 +43,19 @@ export function withoutForward<T>(
   return {
     inputs: [],
     values: plan.values,
-    finish: () => plan.finish(tokenized.map((t) => pooler.staticOutput(t.ids))),
+    finish: () =>
+      finishWith(
+        plan,
+        tokenized.map((t) => pooler.staticOutput(t.ids)),
+      ),
   };
+}
+
+/** A plan's results from outputs it did not receive one by one (through `consume`). */
+export function finishWith<T>(plan: Plan<T>, outputs: readonly SequenceOutput[]): T {
+  if (!plan.consume) return plan.finish(outputs);
+  outputs.forEach((o, i) => plan.consume!(o, i));
+  return plan.finish([]);
 }
 
 const tokenCount = (tokenized: readonly TokenizedPrompt[]) =>
@@ -79,15 +96,18 @@ export function poolPlan(
 ): Plan<PooledResult[]> {
   const values = outputValues(pooler, task, tokenized, params);
   if (!tokenized.some((t) => t.ids.length > maxModelLen)) {
+    const pooled: PooledResult[] = new Array(tokenized.length);
     return {
       inputs: tokenized,
       values,
       read: pooler.readOf(task),
-      finish: (outputs) =>
-        outputs.map((o, i) => ({
+      consume: (o, i) => {
+        pooled[i] = {
           promptTokenIds: tokenized[i]!.ids,
           output: pooler.run(task, withKeep(o, tokenized[i]!), params),
-        })),
+        };
+      },
+      finish: () => pooled,
     };
   }
   if (task !== "embed") {
@@ -100,20 +120,18 @@ export function poolPlan(
       return chunks.length - 1;
     }),
   );
+  const embedded: EmbeddedChunk[] = new Array(chunks.length);
   return {
     inputs: chunks,
     values,
-    finish: (outputs) =>
-      tokenized.map((t, i) => {
-        const mine = owners[i]!.map((k) => outputs[k]!);
-        return {
-          promptTokenIds: t.ids,
-          output:
-            mine.length === 1
-              ? pooler.run(task, mine[0]!, params)
-              : pooler.runChunked(mine, params),
-        };
-      }),
+    consume: (o, k) => {
+      embedded[k] = pooler.embedChunk(o, params);
+    },
+    finish: () =>
+      tokenized.map((t, i) => ({
+        promptTokenIds: t.ids,
+        output: pooler.mergeChunks(owners[i]!.map((k) => embedded[k]!)),
+      })),
   };
 }
 

@@ -22,6 +22,8 @@ export {
 interface RequestState extends QueuedRequest {
   read: string;
   outputs: SequenceOutput[];
+  /** Takes each sequence's output as it arrives, instead of `outputs` keeping it. */
+  consume: ((output: SequenceOutput, index: number) => void) | undefined;
   /** Sequences without an output yet. */
   remaining: number;
   submitted: number;
@@ -123,12 +125,15 @@ export class Scheduler {
 
   /**
    * Queue the sequences of one request; resolves with their outputs in the given order. `read`
-   * names one of the `reads` (the default output otherwise).
+   * names one of the `reads` (the default output otherwise). With `consume`, each output is
+   * handed to it as its micro-batch finishes and not kept (`outputs` is then empty): a request of
+   * thousands of long inputs keeps what it pools, not every token's hidden state until its end.
    */
   submit(
     seqs: readonly SequenceInput[],
     signal?: AbortSignal,
     read: string = DEFAULT_READ,
+    consume?: (output: SequenceOutput, index: number) => void,
   ): Promise<ScheduledResult> {
     if (signal?.aborted) return Promise.reject(new CancelledError());
     try {
@@ -149,7 +154,8 @@ export class Scheduler {
         arrival: this.arrivals++,
         inFlight: 0,
         pending: 0,
-        outputs: new Array(seqs.length),
+        outputs: consume ? [] : new Array(seqs.length),
+        consume,
         remaining: seqs.length,
         submitted: performance.now(),
         firstDispatch: null,
@@ -288,14 +294,18 @@ export class Scheduler {
       items.forEach((item, b) => {
         if (item.request.settled) return;
         const k = keys.indexOf(item.request.read);
-        item.request.outputs[item.index] = sliceOutput(
-          results[k]!,
-          specs[k]!,
-          b,
-          seqLen,
-          starts[b]!,
-          item.seq.ids,
-        );
+        const output = sliceOutput(results[k]!, specs[k]!, b, seqLen, starts[b]!, item.seq.ids);
+        const { consume } = item.request;
+        if (!consume) item.request.outputs[item.index] = output;
+        else {
+          try {
+            consume(output, item.index);
+          } catch (err) {
+            // This request's failure only: the batch's other requests keep their outputs.
+            this.finish(item.request, err as Error);
+            return;
+          }
+        }
         item.request.remaining--;
         this.finish(item.request);
       });

@@ -271,4 +271,37 @@ describe("scheduler", () => {
     expect(waited.timings.queueMs).toBeGreaterThan(0);
     expect(waited.timings.inferenceMs).toBeGreaterThan(0);
   });
+
+  it("hands each output to `consume` as its micro-batch finishes, keeping none of them", async () => {
+    const backend = new RecordingBackend(inner);
+    const s = make(backend, { maxBatchTokens: 64, maxBatchSize: 2 });
+    const r = Array.from({ length: 6 }, (_, i) => seq(8 + i));
+    const alone = await make(inner).submit(r);
+    const seen: Array<{ index: number; batchesRun: number; tokens: number[] }> = [];
+    const result = await s.submit(r, undefined, undefined, (output, index) => {
+      seen.push({ index, batchesRun: backend.batches.length, tokens: [output.states.tokens] });
+      expect(
+        maxAbsDiff(
+          [Array.from(output.states.data)],
+          [Array.from(alone.outputs[index]!.states.data)],
+        ),
+      ).toBeLessThan(1e-5);
+    });
+    expect(result.outputs).toEqual([]);
+    expect(seen.map((x) => x.index).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(backend.batches.length).toBeGreaterThan(1);
+    // The first outputs were taken before the last micro-batch ran.
+    expect(seen[0]!.batchesRun).toBeLessThan(backend.batches.length);
+  });
+
+  it("fails only the request whose `consume` throws, not the others in its micro-batch", async () => {
+    const s = make(new RecordingBackend(inner), { maxBatchTokens: 256, maxBatchSize: 8 });
+    const bad = s.submit([seq(5)], undefined, undefined, () => {
+      throw new Error("pooling failed");
+    });
+    const good = s.submit([seq(5, 30)]);
+    await expect(bad).rejects.toThrow("pooling failed");
+    expect((await good).outputs).toHaveLength(1);
+    expect(s.activeRequests).toBe(0);
+  });
 });
