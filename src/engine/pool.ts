@@ -53,8 +53,9 @@ export function withoutForward<T>(
 
 /** A plan's results from outputs it did not receive one by one (through `consume`). */
 export function finishWith<T>(plan: Plan<T>, outputs: readonly SequenceOutput[]): T {
-  if (!plan.consume) return plan.finish(outputs);
-  outputs.forEach((o, i) => plan.consume!(o, i));
+  const { consume } = plan;
+  if (!consume) return plan.finish(outputs);
+  outputs.forEach((o, i) => consume(o, i));
   return plan.finish([]);
 }
 

@@ -35,13 +35,14 @@ let tmp: string;
 const quantized = (name: string) => join(tmp, name);
 
 /** `edgepool quantize` itself, as a user runs it. */
-async function quantize(name: string): Promise<string> {
+async function quantize(name: string, out = name, ...flags: string[]): Promise<string> {
   const { stdout, stderr } = await run(process.execPath, [
     BIN,
     "quantize",
     fixture(name),
     "--out",
-    quantized(name),
+    quantized(out),
+    ...flags,
   ]);
   expect(stderr).toMatch(/quantized \d+ MatMul\/Gemm nodes/);
   // Progress off a terminal: a start line with the weights' size, and a summary with the rate.
@@ -54,7 +55,7 @@ async function quantize(name: string): Promise<string> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "edgepool-quantize-"));
-  await Promise.all(["bert-embed-mean", "bert-cross-encoder"].map(quantize));
+  await Promise.all(["bert-embed-mean", "bert-cross-encoder"].map((name) => quantize(name)));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -98,6 +99,45 @@ describe("edgepool quantize", () => {
       before.graph!.output!.map((o) => o.name),
     );
     expect(after.opsetImport!.some((o) => o.domain === "com.microsoft")).toBe(true);
+  });
+
+  it("writes 7-bit weights by default and 8-bit ones with --full-range, and says which", async () => {
+    /** The largest |weight| of the graph's int8 weights, and its quantization metadata. */
+    const weightsOf = (dir: string) => {
+      const graph = readOnnx(join(dir, "onnx", "model_quantized.onnx"));
+      let max = 0;
+      for (const t of graph.graph!.initializer!) {
+        if (t.dataType !== DataType.INT8 || dimsOf(t).length !== 2) continue;
+        for (const v of new Int8Array(
+          t.rawData!.buffer,
+          t.rawData!.byteOffset,
+          t.rawData!.byteLength,
+        ))
+          max = Math.max(max, Math.abs(v));
+      }
+      const meta = graph.metadataProps?.find((p) => p.key === "edgepool.quantization")?.value;
+      return { max, meta };
+    };
+    const seven = weightsOf(quantized("bert-embed-mean"));
+    expect(seven.max).toBe(63);
+    expect(seven.meta).toMatch(/on 7 bits/);
+    await quantize("bert-embed-mean", "full-range", "--full-range");
+    const eight = weightsOf(quantized("full-range"));
+    expect(eight.max).toBe(127);
+    expect(eight.meta).toMatch(/on 8 bits/);
+    const both = run(process.execPath, [
+      BIN,
+      "quantize",
+      fixture("bert-embed-mean"),
+      "--out",
+      quantized("x"),
+      "--full-range",
+      "--reduce-range",
+    ]);
+    await expect(both).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--full-range and --reduce-range contradict/),
+    });
   });
 
   it("records the quantized graph in the manifest, which verifies", async () => {
