@@ -55,7 +55,7 @@ export function withoutForward<T>(
 export function finishWith<T>(plan: Plan<T>, outputs: readonly SequenceOutput[]): T {
   const { consume } = plan;
   if (!consume) return plan.finish(outputs);
-  outputs.forEach((o, i) => consume(o, i));
+  for (const [i, o] of outputs.entries()) consume(o, i);
   return plan.finish([]);
 }
 
