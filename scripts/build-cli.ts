@@ -5,7 +5,7 @@
  * answers its first request ~50 ms sooner (docs/performance.md). The library (dist/index.js)
  * stays tsc's output.
  */
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { NODE_BUNDLE } from "./esbuild-node.js";
@@ -27,3 +27,6 @@ await build({
   allowOverwrite: true,
   external: ["onnxruntime-node"],
 });
+// The package's bin: executable, as npm makes the bins of the packages it installs (`npx
+// edgepool` in this repository runs this file as it is built, before any install links it).
+chmodSync(join(OUT, "main.js"), 0o755);

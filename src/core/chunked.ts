@@ -29,3 +29,21 @@ export function weightedMean(
   for (let d = 0; d < dim; d++) acc[d] = acc[d]! / total;
   return acc;
 }
+
+/** A chunk's embedding and its token count (its weight). */
+export interface EmbeddedChunk {
+  vector: Float32Array;
+  tokens: number;
+}
+
+/**
+ * A long input's embedding from its chunks' (`Pooler.embedChunk`): their mean weighted by token
+ * counts, not normalized again (so not unit length); one chunk is its own embedding.
+ */
+export function mergeChunks(chunks: readonly EmbeddedChunk[]): Float32Array {
+  if (chunks.length === 1) return chunks[0]!.vector;
+  return weightedMean(
+    chunks.map((c) => c.vector),
+    chunks.map((c) => c.tokens),
+  );
+}

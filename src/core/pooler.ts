@@ -1,5 +1,5 @@
 import type { ActivationName } from "./activation.js";
-import { weightedMean } from "./chunked.js";
+import type { EmbeddedChunk } from "./chunked.js";
 import { fromTokenLabels, fromTokenLogits } from "./classifier-from-token.js";
 import type { DenseLayer } from "./dense.js";
 import { BadRequestError, ModelConfigError, UnsupportedTaskError } from "./errors.js";
@@ -75,12 +75,6 @@ const OUTPUT_OF: Record<PoolerKind, ModelOutputKind> = {
   classify: "sequence_logits",
   token_classify: "token_logits",
 };
-
-/** A chunk's embedding and its token count. */
-export interface EmbeddedChunk {
-  vector: Float32Array;
-  tokens: number;
-}
 
 /** Pooling methods and heads composed per task for one model (vLLM's DispatchPooler). */
 export class Pooler {
@@ -318,29 +312,14 @@ export class Pooler {
   }
 
   /**
-   * `embed` over the chunks of one long input, as vLLM's chunked processing: each chunk through
-   * the whole embedding head (Dense, `dimensions`, normalize), then the chunk embeddings' mean
-   * weighted by their token counts, not normalized again (so not unit length).
+   * One chunk of a long input through the whole embedding head (Dense, `dimensions`, normalize),
+   * with its token count: `mergeChunks` averages them as vLLM's chunked processing does.
    */
-  runChunked(chunks: readonly SequenceOutput[], params: PoolingParams = {}): Float32Array {
-    return this.mergeChunks(chunks.map((c) => this.embedChunk(c, params)));
-  }
-
-  /** One chunk of a long input through the embedding head, with its token count (its weight). */
   embedChunk(chunk: SequenceOutput, params: PoolingParams = {}): EmbeddedChunk {
     return {
       vector: this.run("embed", chunk, params) as Float32Array,
       tokens: chunk.states.tokens,
     };
-  }
-
-  /** A long input's embedding from its chunks' (`runChunked` in two steps). */
-  mergeChunks(chunks: readonly EmbeddedChunk[]): Float32Array {
-    if (chunks.length === 1) return chunks[0]!.vector;
-    return weightedMean(
-      chunks.map((c) => c.vector),
-      chunks.map((c) => c.tokens),
-    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyRead, padBatch } from "./batch.js";
-import { sliceOutput } from "./scheduler.js";
+import { sliceOutput } from "./slice-output.js";
 
 const mask = (b: ReturnType<typeof padBatch>) => Array.from(b.attentionMask, Number);
 

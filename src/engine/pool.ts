@@ -1,6 +1,7 @@
 import {
   chunkRanges,
   type EmbeddedChunk,
+  mergeChunks,
   type Pooler,
   type PoolingParams,
   type PoolingTask,
@@ -131,7 +132,7 @@ export function poolPlan(
     finish: () =>
       tokenized.map((t, i) => ({
         promptTokenIds: t.ids,
-        output: pooler.mergeChunks(owners[i]!.map((k) => embedded[k]!)),
+        output: mergeChunks(owners[i]!.map((k) => embedded[k]!)),
       })),
   };
 }

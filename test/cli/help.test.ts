@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -200,4 +200,12 @@ describe("the examples in each command's help run", () => {
       expect(ready, args.join(" ")).toBe(true);
     }
   }, 180_000);
+});
+
+describe("the package's bin", () => {
+  it("is built executable, so `npx edgepool` runs it in this repository before any install", () => {
+    const main = join(ROOT, "dist", "cli", "main.js");
+    expect(readFileSync(main, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(statSync(main).mode & 0o111).toBe(0o111);
+  });
 });
