@@ -284,6 +284,8 @@ export class Scheduler {
     this.stats.sequences += items.length;
     this.stats.paddedTokens += seqLen * items.length;
     for (const item of items) this.stats.realTokens += item.seq.ids.length;
+    const delivered: Array<[RequestState, number, SequenceOutput]> = [];
+    let completing = 0;
     try {
       const keys = [...new Set(items.map((i) => i.request.read))];
       const specs = keys.map((k) => this.readSpec(k));
@@ -296,27 +298,34 @@ export class Scheduler {
         if (item.request.settled) return;
         const k = keys.indexOf(item.request.read);
         const output = sliceOutput(results[k]!, specs[k]!, b, seqLen, starts[b]!, item.seq.ids);
-        const { consume } = item.request;
-        if (!consume) item.request.outputs[item.index] = output;
-        else {
-          try {
-            consume(output, item.index);
-          } catch (err) {
-            // This request's failure only: the batch's other requests keep their outputs.
-            this.finish(item.request, err as Error);
-            return;
-          }
-        }
-        item.request.remaining--;
-        this.finish(item.request);
+        delivered.push([item.request, item.index, output]);
+        if (--item.request.remaining === 0) completing++;
       });
     } catch (err) {
       for (const item of items) this.finish(item.request, err as Error);
     } finally {
       this.inflight--;
       for (const r of requests) r.inFlight--;
-      this.queue.finished(seqLen * items.length, this.active);
+      this.queue.finished(seqLen * items.length, this.active - completing);
       this.wake();
+    }
+    // Pooled and answered once the next micro-batch is on its way, so pooling never delays it.
+    for (const [request, index, output] of delivered) this.deliver(request, index, output);
+    for (const r of requests) this.finish(r);
+  }
+
+  /** A sequence's output to its request: to `consume`, or kept in `outputs`. */
+  private deliver(request: RequestState, index: number, output: SequenceOutput): void {
+    if (request.settled) return;
+    if (!request.consume) {
+      request.outputs[index] = output;
+      return;
+    }
+    try {
+      request.consume(output, index);
+    } catch (err) {
+      // This request's failure only: the batch's other requests keep their outputs.
+      this.finish(request, err as Error);
     }
   }
 }
