@@ -4,7 +4,7 @@ import { type DirectRoute, directRoutes } from "./direct-routes.js";
 import { errorAnswer, logFailure } from "./errors.js";
 import { hostFor, type ModelHost } from "./host.js";
 import type { RouteDeps } from "./route.js";
-import { TEI_ROUTES } from "./tei-errors.js";
+import { errorStyleOf } from "./tei-errors.js";
 import { finishRequest, requestIdOf, startTiming, type TimingOptions } from "./timing.js";
 
 type Vars = ApiEnv["Variables"];
@@ -111,7 +111,7 @@ export class DirectPath {
       body = await route.answer(scope, this.deps, json);
     } catch (err) {
       // Answered as the app's error handler answers it: the request ran once, not again.
-      const answer = errorAnswer(err, TEI_ROUTES.has(req.path) ? "tei" : undefined);
+      const answer = errorAnswer(err, errorStyleOf(req.path));
       logFailure(this.timing.logger, err, answer.status, req.path);
       status = answer.status;
       body = JSON.stringify(answer.body);

@@ -45,8 +45,13 @@ export const TEI_ROUTES: ReadonlySet<string> = new Set([
   "/similarity",
 ]);
 
+/** The error shape of a path's answers: TEI's for the routes only TEI has. */
+export const errorStyleOf = (path: string): "tei" | undefined =>
+  TEI_ROUTES.has(path) ? "tei" : undefined;
+
 /** Mark requests to TEI routes so that `onError` answers in TEI's error shape. */
 export const teiErrorStyle: MiddlewareHandler<ApiEnv> = async (c, next) => {
-  if (TEI_ROUTES.has(c.req.path)) c.set("errorStyle", "tei");
+  const style = errorStyleOf(c.req.path);
+  if (style) c.set("errorStyle", style);
   await next();
 };
