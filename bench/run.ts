@@ -372,6 +372,7 @@ async function main() {
           tokens: 512,
           clients: 4,
           idleSeconds: values.quick ? 5 : 10,
+          loadedSeconds: values.quick ? 30 : 60,
           flags: serverArgs,
           alone: false,
           port: ++port,
@@ -513,7 +514,7 @@ async function main() {
     `peak RSS                 ${(serverPeakRss / 2 ** 20).toFixed(0)} MiB on the mixed workload (baseline ${(baselineKb / 1024).toFixed(0)} MiB + model ${(modelBytes(modelDir) / 2 ** 20).toFixed(0)} MiB); ${(bothPeakRss / 2 ** 20).toFixed(0)} MiB after the STS runs and then the mixed workload on one server`,
     `cold start (${coldRounds} rounds) serve ${median(colds).toFixed(0)} ms, library ${median(libs).toFixed(0)} ms, floor ${median(floors).toFixed(0)} ms (${median(mappedFloors).toFixed(0)} ms on the mapped copy); session creation ${creation.sourceMs.toFixed(0)} ms (source) / ${creation.preOptimizedMs.toFixed(0)} ms (pre-optimised) / ${creation.mappedMs.toFixed(0)} ms (mapped weights)`,
     fairness
-      ? `one large request        ${largeInputs} × 512 tokens in ${fairness.largeSeconds.toFixed(1)} s (${Math.round(fairness.largeTokensPerSecond)} tokens/s beside 4 clients of small requests); small p50/p99 ${fairness.loaded.p50.toFixed(1)}/${fairness.loaded.p99.toFixed(1)} ms meanwhile, ${fairness.idle.p50.toFixed(1)}/${fairness.idle.p99.toFixed(1)} ms idle`
+      ? `one large request        ${largeInputs} × 512 tokens ${fairness.finished ? "in" : "abandoned after"} ${fairness.largeSeconds.toFixed(1)} s (${Math.round(fairness.largeTokensPerSecond)} tokens/s beside 4 clients of small requests); small p50/p99 ${fairness.loaded.p50.toFixed(1)}/${fairness.loaded.p99.toFixed(1)} ms meanwhile, ${fairness.idle.p50.toFixed(1)}/${fairness.idle.p99.toFixed(1)} ms idle`
       : "one large request        (the MiniLM-L6 shape only)",
     `int8                     raw ${rawQ8.throughput.toFixed(1)} seq/s, single ${ms(rawQ8.singleMedianMs)}; edgepool q8 c=64 ${edgeQ8[64]!.throughput.toFixed(1)} req/s, c=1 p50 ${ms(edgeQ8[1]!.p50)}; cosine min ${cosine.min.toFixed(6)} mean ${cosine.mean.toFixed(6)} (${cosine.count} sentences)`,
     "",

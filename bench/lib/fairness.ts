@@ -19,6 +19,12 @@ export interface FairnessOptions {
   /** Closed-loop clients of small requests (one STS sentence each). */
   clients: number;
   idleSeconds: number;
+  /**
+   * Longest the small load runs beside the large request: past it the large request is abandoned
+   * (its connection closed, which cancels it) and its rate is read from the server's token
+   * counters. A slow machine takes tens of minutes for 2,048 × 512 tokens beside four clients.
+   */
+  loadedSeconds: number;
   /** More serve flags. */
   flags: string[];
   /** Also time the large request by itself first. */
@@ -37,8 +43,11 @@ export interface Latencies {
 export interface FairnessResult {
   tokensPerInput: number;
   bodyBytes: number;
-  /** The large request beside the small load: its time and tokens/s. */
+  /** The large request beside the small load: its time (or the window, if `finished` is false). */
   largeSeconds: number;
+  /** Whether the large request was answered within `loadedSeconds`. */
+  finished: boolean;
+  /** Its tokens per second beside the small load (from the server's counters when not finished). */
   largeTokensPerSecond: number;
   aloneTokensPerSecond: number | null;
   idle: Latencies;
@@ -84,7 +93,7 @@ const stat = (l: number[], errors: number): Latencies => ({
 /**
  * One large request against small ones: the small requests' latency (closed-loop clients) while
  * the large request runs, against the same clients on the idle server. Loopback only; bounded by
- * the large request's own time.
+ * the large request's own time or `loadedSeconds`, whichever is shorter.
  */
 export async function measureFairness(o: FairnessOptions): Promise<FairnessResult> {
   const server = await spawnServer(
@@ -110,11 +119,12 @@ export async function measureFairness(o: FairnessOptions): Promise<FairnessResul
     async (b) => (await fetch(`${b}/health`)).status === 200,
   );
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.clients + 1 });
-  const post = (path: string, body: string) =>
+  const post = (path: string, body: string, signal?: AbortSignal) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request(
         {
           agent,
+          signal,
           host: "127.0.0.1",
           port: o.port,
           path,
@@ -138,6 +148,7 @@ export async function measureFairness(o: FairnessOptions): Promise<FairnessResul
   try {
     const smalls = shuffle(stsSentences()).map((s) => JSON.stringify({ input: s }));
     let next = 0;
+    let smallTokens = 0;
     const smallLoad = async (stop: () => boolean) => {
       const latencies: number[] = [];
       let errors = 0;
@@ -148,11 +159,19 @@ export async function measureFairness(o: FairnessOptions): Promise<FairnessResul
             const r = await post("/v1/embeddings", smalls[next++ % smalls.length]!);
             latencies.push(performance.now() - t);
             if (r.status !== 200) errors++;
+            else smallTokens += JSON.parse(r.text).usage.prompt_tokens as number;
           }
         }),
       );
       return stat(latencies, errors);
     };
+    const counter = async (name: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${o.port}/metrics`)).text();
+      const m = new RegExp(`^${name}\\S* (\\d+)`, "m").exec(text);
+      if (!m) throw new Error(`/metrics has no ${name}`);
+      return Number(m[1]);
+    };
+    const computedTokens = () => counter("edgepool_batch_real_tokens_total");
     // Every input is `tokens - 2` dots: BERT's tokenizer makes each a token, plus [CLS] and [SEP].
     const largeInput = ".".repeat(o.tokens - 2);
     const counted = JSON.parse(
@@ -161,9 +180,9 @@ export async function measureFairness(o: FairnessOptions): Promise<FairnessResul
     if (counted !== o.tokens)
       throw new Error(`a large input is ${counted} tokens, not ${o.tokens}`);
     const largeBody = JSON.stringify({ input: Array.from({ length: o.inputs }, () => largeInput) });
-    const large = async () => {
+    const large = async (signal?: AbortSignal) => {
       const t = performance.now();
-      const r = await post("/v1/embeddings", largeBody);
+      const r = await post("/v1/embeddings", largeBody, signal);
       if (r.status !== 200)
         throw new Error(`the large request: ${r.status} ${r.text.slice(0, 300)}`);
       return (performance.now() - t) / 1000;
@@ -176,16 +195,41 @@ export async function measureFairness(o: FairnessOptions): Promise<FairnessResul
     const idle = await smallLoad(() => performance.now() > idleUntil);
     const aloneTokensPerSecond = o.alone ? total / (await large()) : null;
     let largeDone = false;
-    const running = large().finally(() => {
-      largeDone = true;
-    });
-    const loaded = await smallLoad(() => largeDone);
-    const largeSeconds = await running;
+    const abandon = new AbortController();
+    const tokensBefore = await computedTokens();
+    smallTokens = 0;
+    const started = performance.now();
+    const running = large(abandon.signal)
+      .then((seconds) => seconds as number | null)
+      .catch((e: unknown) => {
+        if (abandon.signal.aborted) return null;
+        throw e;
+      })
+      .finally(() => {
+        largeDone = true;
+      });
+    const until = started + o.loadedSeconds * 1000;
+    const loaded = await smallLoad(() => largeDone || performance.now() > until);
+    const window = (performance.now() - started) / 1000;
+    const largeTokens = (await computedTokens()) - tokensBefore - smallTokens;
+    const cancelledBefore = await counter("edgepool_requests_cancelled_total");
+    abandon.abort();
+    const answered = await running;
+    if (answered === null) {
+      // Closing the connection must stop the work: wait for the server to count the cancel.
+      const deadline = performance.now() + 10_000;
+      while ((await counter("edgepool_requests_cancelled_total")) === cancelledBefore) {
+        if (performance.now() > deadline)
+          throw new Error("the abandoned large request was not cancelled within 10 s");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     return {
       tokensPerInput: counted,
       bodyBytes: Buffer.byteLength(largeBody),
-      largeSeconds,
-      largeTokensPerSecond: total / largeSeconds,
+      largeSeconds: answered ?? window,
+      finished: answered !== null,
+      largeTokensPerSecond: answered !== null ? total / answered : largeTokens / window,
       aloneTokensPerSecond,
       idle,
       loaded,
