@@ -2,7 +2,9 @@
 // each `--max-batch-tokens` budget, with ONNX Runtime's CPU arena on and off: the sweep behind the
 // defaults (README). One server per configuration; peak RSS is the server's VmHWM.
 //   node --import tsx bench/memory-sweep.ts [--budgets 1024,2048,4096,8192] [--arena on,off] [--seconds 10]
-//     [-- serve flags…]
+//     [--smaps] [-- serve flags…]
+// --smaps also prints where the resident memory is after the load (/proc/PID/smaps, by mapping).
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { mixedWorkload } from "./lib/data.js";
@@ -17,6 +19,7 @@ const { values, positionals } = parseArgs({
     budgets: { type: "string", default: "1024,2048,4096,8192" },
     seconds: { type: "string", default: "10" },
     arena: { type: "string", default: "on,off" },
+    smaps: { type: "boolean", default: false },
   },
 });
 const model = ensureModel("minilm-l6");
@@ -27,6 +30,23 @@ const bodies = mixedWorkload((t) => tok.encode(t).ids.length, 1000, 100).map((s)
 const port = 18400 + Math.floor(Math.random() * 90);
 const gauge = (text: string, name: string) =>
   Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+
+/** Resident memory now, by mapping (file path, or [heap] / anonymous), largest first. */
+function residentByMapping(pid: number): string {
+  const byName = new Map<string, number>();
+  let name = "";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) name = head[1] || "anonymous";
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) byName.set(name, (byName.get(name) ?? 0) + Number(rss[1]));
+  }
+  return [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .filter(([, kb]) => kb >= 1024)
+    .map(([n, kb]) => `    ${(kb / 1024).toFixed(0).padStart(5)} MiB  ${n}`)
+    .join("\n");
+}
 
 console.log("budget  arena  req/s   errors  real/computed  peak RSS");
 for (const budget of values.budgets!.split(",")) {
@@ -64,6 +84,7 @@ for (const budget of values.budgets!.split(",")) {
     console.log(
       `${budget.padStart(6)}  ${arena ? "on " : "off"}  ${r.throughput.toFixed(1).padStart(6)}  ${String(r.errors).padStart(6)}  ${eff.toFixed(3).padStart(13)}  ${rss.toFixed(0)} MiB`,
     );
+    if (values.smaps) console.log(residentByMapping(srv.proc.pid!));
     await srv.stop();
   }
 }
