@@ -1,3 +1,4 @@
+import { QUANTIZATION_KEY, quantizationMethod } from "./metadata.js";
 import {
   DataType,
   dimsOf,
@@ -10,6 +11,8 @@ import {
   type NodeProto,
   type TensorProto,
 } from "./onnx-proto.js";
+
+export { QUANTIZATION_KEY, quantizationMethod } from "./metadata.js";
 
 export interface QuantizeOptions {
   /**
@@ -38,13 +41,6 @@ export interface QuantizeReport {
   fp32Bytes: number;
   int8Bytes: number;
 }
-
-/** The graph metadata entry that says how a graph was quantized. */
-export const QUANTIZATION_KEY = "edgepool.quantization";
-
-/** How a graph was quantized (its `edgepool.quantization` metadata entry). */
-export const quantizationMethod = (fullRange: boolean) =>
-  `dynamic int8: per-output-channel symmetric int8 weights on ${fullRange ? 8 : 7} bits, activations quantized at run time (com.microsoft DynamicQuantizeMatMul)`;
 
 const isMatMulOrGemm = (node: NodeProto) =>
   (node.opType === "MatMul" || node.opType === "Gemm") && !node.domain;

@@ -13,6 +13,7 @@ import type { IOProcessor } from "../io-processor.js";
 import type { Device } from "../onnx-model.js";
 import { TextTokenizer } from "../tokenizer.js";
 import { fileGraphCheckMemo } from "./graph-check-memo.js";
+import { cpuFacts, int8RangeWarning } from "./int8-cpu.js";
 import { mappedWeightsGraph } from "./mapped-weights.js";
 import { type ModelFolder, readModelFolder, readModelFolderHead } from "./model-folder.js";
 import { loadIOProcessor } from "./plugin-loader.js";
@@ -151,6 +152,12 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   const path = await sessionGraph(opts, head.onnxPath, resolved.manifest !== null, cacheRoot);
   // The session starts loading (in workers, in parallel) before the tokenizer is built here.
   const starting = startBackend(opts, path, config);
+  const int8Check =
+    opts.device !== "cuda"
+      ? cpuFacts()
+          .then((cpu) => int8RangeWarning(head.onnxPath, cpu))
+          .catch(() => null)
+      : Promise.resolve(null);
   const memo = fileGraphCheckMemo(head.onnxPath, cacheRoot);
   // Awaited below; a failure while the folder is read is handled there, not reported as unhandled.
   starting.catch(() => undefined);
@@ -168,6 +175,8 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
     throw err;
   }
   const backend = await starting;
+  const int8Warning = await int8Check;
+  if (int8Warning) (opts.onWarning ?? defaultWarning)(int8Warning);
   try {
     return await assembleEngine(opts, folder, config, tokenizer, backend, {
       graphChecks: await memo,
