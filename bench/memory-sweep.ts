@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { mixedWorkload } from "./lib/data.js";
 import { hasWrk, runLoad, runWrk } from "./lib/load.js";
 import { ensureModel, ROOT } from "./lib/models.js";
-import { getText, peakRss, spawnServer } from "./lib/procs.js";
+import { metric, peakRss, spawnServer } from "./lib/procs.js";
 import { loadTokenizer } from "./lib/raw.js";
 
 const { values, positionals } = parseArgs({
@@ -28,8 +28,6 @@ const bodies = mixedWorkload((t) => tok.encode(t).ids.length, 1000, 100).map((s)
   JSON.stringify({ input: s, truncate_prompt_tokens: -1 }),
 );
 const port = 18400 + Math.floor(Math.random() * 90);
-const gauge = (text: string, name: string) =>
-  Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
 
 /** Resident memory now, by mapping (file path, or [heap] / anonymous), largest first. */
 function residentByMapping(pid: number): string {
@@ -77,9 +75,9 @@ for (const budget of values.budgets!.split(",")) {
     const r = hasWrk()
       ? runWrk(url, bodies, 64, Number(values.seconds))
       : await runLoad(url, bodies, 64);
-    const m = await getText(`${srv.url}/metrics`);
     const eff =
-      gauge(m, "edgepool_batch_real_tokens_total") / gauge(m, "edgepool_batch_padded_tokens_total");
+      (await metric(srv.url, "edgepool_batch_real_tokens_total")) /
+      (await metric(srv.url, "edgepool_batch_padded_tokens_total"));
     const rss = peakRss(srv.proc.pid!) / 2 ** 20;
     console.log(
       `${budget.padStart(6)}  ${arena ? "on " : "off"}  ${r.throughput.toFixed(1).padStart(6)}  ${String(r.errors).padStart(6)}  ${eff.toFixed(3).padStart(13)}  ${rss.toFixed(0)} MiB`,

@@ -18,7 +18,7 @@ import { type Goal, goal, goalsTable, info } from "./lib/goals.js";
 import { crossEncoderSpearman, ensureQuantized, int8Cosines, sessionCreation } from "./lib/int8.js";
 import { hasWrk, type LoadResult, runLoad, runWrk } from "./lib/load.js";
 import { BENCH_DIR, ensureModel, modelBytes, ROOT } from "./lib/models.js";
-import { getText, peakRss, spawnServer, timeProcess } from "./lib/procs.js";
+import { metric, peakRss, spawnServer, timeProcess } from "./lib/procs.js";
 import { loadTokenizer, rawSession } from "./lib/raw.js";
 import { type Measured, measured, perRound, rounds, type Server } from "./lib/rounds.js";
 import { median, medianOf } from "./lib/stats.js";
@@ -73,11 +73,6 @@ const mixed = mixedWorkload(
 );
 const log = (msg: string) => console.error(`[bench] ${msg}`);
 let port = 18700;
-
-async function metric(base: string, name: string): Promise<number> {
-  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(await getText(`${base}/metrics`));
-  return m ? Number(m[1]) : Number.NaN;
-}
 
 /** Ready means a first embedding came back (the cold-start measure ends here). */
 async function answersEmbeddings(base: string): Promise<boolean> {

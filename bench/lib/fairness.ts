@@ -4,7 +4,7 @@ import http from "node:http";
 import { join } from "node:path";
 import { shuffle, stsSentences } from "./data.js";
 import { CACHE, ensureModel } from "./models.js";
-import { peakRss, spawnServer } from "./procs.js";
+import { metric, peakRss, spawnServer } from "./procs.js";
 import { percentile } from "./stats.js";
 
 /** Small-request p99 under the large request ≤ this × the idle p99. */
@@ -166,10 +166,9 @@ export async function measureFairness(o: FairnessOptions): Promise<FairnessResul
       return stat(latencies, errors);
     };
     const counter = async (name: string) => {
-      const text = await (await fetch(`http://127.0.0.1:${o.port}/metrics`)).text();
-      const m = new RegExp(`^${name}\\S* (\\d+)`, "m").exec(text);
-      if (!m) throw new Error(`/metrics has no ${name}`);
-      return Number(m[1]);
+      const value = await metric(server.url, name);
+      if (Number.isNaN(value)) throw new Error(`/metrics has no ${name}`);
+      return value;
     };
     const computedTokens = () => counter("edgepool_batch_real_tokens_total");
     // Every input is `tokens - 2` dots: BERT's tokenizer makes each a token, plus [CLS] and [SEP].

@@ -21,6 +21,12 @@ export function getText(url: string): Promise<string> {
   });
 }
 
+/** A counter or gauge of a server's `/metrics` (one without labels); NaN when it has none. */
+export async function metric(base: string, name: string): Promise<number> {
+  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(await getText(`${base}/metrics`));
+  return m ? Number(m[1]) : Number.NaN;
+}
+
 /** Peak resident memory of a process (VmHWM), in bytes. */
 export function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

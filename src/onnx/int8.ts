@@ -12,8 +12,6 @@ import {
   type TensorProto,
 } from "./onnx-proto.js";
 
-export { QUANTIZATION_KEY, quantizationMethod } from "./metadata.js";
-
 export interface QuantizeOptions {
   /**
    * Weights on 8 bits (±127) instead of 7 (±63): slightly more accurate, but on x86 CPUs without
