@@ -68,13 +68,19 @@ export class DirectPath {
 
   /**
    * Whether the server should read this request's body for the direct path: a POST to one of its
-   * routes with a JSON body (or none named) of a stated length within the payload limit.
+   * routes with a JSON body (or none named) of a stated length within the payload limit. `bytes`:
+   * the body's length when it is in hand already (a Lambda event's), instead of the stated one.
    */
-  wants(method: string | undefined, path: string | undefined, header: DirectRequest["header"]) {
+  wants(
+    method: string | undefined,
+    path: string | undefined,
+    header: DirectRequest["header"],
+    bytes?: number,
+  ) {
     if (method !== "POST" || path === undefined || !this.routes.has(path)) return false;
-    const length = header("content-length");
-    if (length === undefined || header("transfer-encoding") !== undefined) return false;
-    if (!(Number(length) <= this.payloadLimit)) return false;
+    if (bytes === undefined && header("transfer-encoding") !== undefined) return false;
+    const length = bytes ?? header("content-length");
+    if (length === undefined || !(Number(length) <= this.payloadLimit)) return false;
     const type = header("content-type");
     return type === undefined || isJsonContentType(type);
   }

@@ -7,6 +7,7 @@ import {
   streamHandle,
 } from "hono/aws-lambda";
 import type { App } from "../api/context.js";
+import type { Fetch } from "./direct-fetch.js";
 
 /** A streaming handler as Lambda's Node runtime calls it. */
 export type StreamingHandler = (
@@ -31,10 +32,12 @@ interface LambdaGlobals {
  * calls it at creation).
  */
 export function lambdaHandlers(
-  app: App,
+  fetcher: Fetch,
   ensure: () => Promise<void>,
   finish: (result: APIGatewayProxyResult) => APIGatewayProxyResult,
 ): { handler: BufferedHandler; streamHandler: StreamingHandler | undefined } {
+  // Hono's adapters call only the app's `fetch`.
+  const app = fetcher as App;
   const buffered = handle(app);
   const handler: BufferedHandler = async (event, context) => {
     await ensure();
