@@ -75,7 +75,7 @@ export async function createFunction(
     name,
   );
   // The model starts loading first; the store and the HTTP side (Hono, the schemas, the routes:
-  // ./app.js) load meanwhile, filling the waits (a pinned graph is hashed on another thread).
+  // ./app.js) load meanwhile, filling the waits for the model's files (read on libuv's threads).
   const loading = instance.ensure();
   const services = await functionStoreServices(env, log);
   const { functionApp } = await import("./app.js");
