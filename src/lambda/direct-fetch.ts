@@ -23,18 +23,20 @@ export function directFetch(app: App, direct: DirectPath | null): Fetch {
     const start = performance.now();
     const path = pathOf(req.url);
     const header = (name: string) => req.headers.get(name) ?? undefined;
+    // The method, route and type first (a length of 0 passes), the length once the body is read.
     if (!direct.wants(req.method, path, header, 0)) return app.fetch(req, env, ctx);
-    const body = await req.text();
-    if (!direct.wants(req.method, path, header, Buffer.byteLength(body)))
-      return app.fetch(rebuilt(req, body), env, ctx);
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    if (!direct.wants(req.method, path, header, bytes.byteLength))
+      return app.fetch(rebuilt(req, bytes), env, ctx);
+    const body = new TextDecoder().decode(bytes);
     const answer = await direct.answer({ path, header, body, signal: req.signal, start });
-    if (!answer) return app.fetch(rebuilt(req, body), env, ctx);
+    if (!answer) return app.fetch(rebuilt(req, bytes), env, ctx);
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   };
   return { fetch };
 }
 
-/** The request again, its body given as the text already read. */
-function rebuilt(req: Request, body: string): Request {
+/** The request again, with the body already read (its bytes as they came). */
+function rebuilt(req: Request, body: Uint8Array): Request {
   return new Request(req.url, { method: req.method, headers: req.headers, body });
 }
