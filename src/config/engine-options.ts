@@ -66,8 +66,8 @@ export function engineOptions(values: FlagValues<typeof MODEL_FLAGS>): EngineOpt
   set("maxInputChars", intFlag("max-input-chars", values["max-input-chars"]));
   set("maxRequestTokens", intFlag("max-request-tokens", values["max-request-tokens"]));
   set("workers", intFlag("workers", values.workers, 0));
-  const inline = oneOf("inline-session", values["inline-session"], ["on", "off"] as const);
-  if (inline !== undefined) opts.inlineSession = inline === "on";
+  const inline = oneOf("inline-session", values["inline-session"], ["auto", "on", "off"] as const);
+  if (inline !== undefined) opts.inlineSession = inline === "auto" ? "auto" : inline === "on";
   const mapped = oneOf("mapped-weights", values["mapped-weights"], ["on", "off", "auto"] as const);
   if (mapped !== undefined) opts.mappedWeights = mapped === "auto" ? "auto" : mapped === "on";
   const efficiency = values["min-batch-efficiency"];

@@ -1,4 +1,8 @@
-import { defaultBatchTokensPerRequest, ENGINE_DEFAULTS } from "../engine/defaults.js";
+import {
+  defaultBatchTokensPerRequest,
+  ENGINE_DEFAULTS,
+  INLINE_SESSION_MAX_MIB,
+} from "../engine/defaults.js";
 import type { FlagTable } from "./flags.js";
 import { CONCURRENT_REQUESTS_PER_WORKER, DEFAULT_SERVE_WORKERS } from "./serve-limits.js";
 
@@ -163,9 +167,9 @@ export const SERVED_MODEL_FLAGS = {
   },
   "inline-session": {
     type: "string",
-    value: "on|off",
-    help: "with workers, also a session on the event loop for a small micro-batch that runs alone (a lone request skips the thread hop; that session's memory again, ~45 MiB for MiniLM-L6)",
-    shown: "on",
+    value: "auto|on|off",
+    help: "with workers, also a session on the event loop for a small micro-batch that runs alone (a lone request skips the thread hop; that session's memory again: ~45 MiB for MiniLM-L6, ~370 MB for BERT-base)",
+    shown: `auto: on for a graph of up to ${INLINE_SESSION_MAX_MIB} MiB with its external data`,
   },
   "max-batch-tokens-per-request": {
     type: "string",

@@ -29,3 +29,11 @@ export const ENGINE_DEFAULTS = {
 export function defaultBatchTokensPerRequest(maxBatchTokens: number): number {
   return Math.max(1, Math.floor(maxBatchTokens / 4));
 }
+
+/**
+ * The largest graph (with its external data, in MiB) given a second session for lone batches by
+ * default (`--inline-session auto`). That session holds its own prepacked weights: ~45 MiB for a
+ * MiniLM-L6 (86 MB), whose lone request it makes 4–6 % faster; ~370 MB for a BERT-base (418 MiB),
+ * for 2.7 % (docs/performance.md).
+ */
+export const INLINE_SESSION_MAX_MIB = 256;

@@ -1,6 +1,9 @@
+import { readdir, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { ModelConfig } from "../../core/index.js";
 import type { Backend, RunHint } from "../backend.js";
 import type { OutputRead, PaddedBatch } from "../batch.js";
+import { INLINE_SESSION_MAX_MIB } from "../defaults.js";
 import type { OnnxModel, OutputTensor, SessionOptions } from "./session.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
 
@@ -109,18 +112,55 @@ export class AdaptiveBackend implements Backend {
 }
 
 /**
+ * Bytes of an ONNX graph with its external data: the graph file and the files beside it that are
+ * not another graph or named after one (`model.onnx_data`, a tensor per file; not
+ * `model_fp16.onnx` nor `model_fp16.onnx_data`). Folders are not counted.
+ */
+export async function graphBytes(onnxPath: string): Promise<number> {
+  const dir = dirname(onnxPath);
+  const self = basename(onnxPath);
+  const names = await readdir(dir);
+  const others = names.filter((n) => n !== self && n.endsWith(".onnx"));
+  const mine = names.filter(
+    (n) => n === self || (!n.endsWith(".onnx") && !others.some((o) => n.startsWith(o))),
+  );
+  const sizes = await Promise.all(
+    mine.map((n) => stat(join(dir, n)).then((s) => (s.isFile() ? s.size : 0))),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** With `inline`: `always` for `--inline-session on`, else (auto) up to `maxBytes` of graph. */
+export interface InlineChoice {
+  warn: (message: string) => void;
+  always: boolean;
+  maxBytes?: number;
+}
+
+/**
  * The workers' sessions and, with `inline`, a session on this thread for lone small batches
- * (created once the server runs, see `AdaptiveBackend`).
+ * (created once the server runs, see `AdaptiveBackend`): always, or (auto) for a graph of up to
+ * `INLINE_SESSION_MAX_MIB`, whose second copy of the prepacked weights is worth a lone request's
+ * hand-off.
  */
 export async function startWorkers(
   path: string,
   config: ModelConfig,
   opts: SessionOptions,
   workers: number,
-  inline: { warn: (message: string) => void } | null,
+  inline: InlineChoice | null,
 ): Promise<Backend> {
-  const pool = await WorkerPoolBackend.create(path, config, opts, workers);
-  if (!inline) return pool;
+  const maxBytes = inline?.maxBytes ?? INLINE_SESSION_MAX_MIB * 2 ** 20;
+  const [pool, small] = await Promise.all([
+    WorkerPoolBackend.create(path, config, opts, workers),
+    inline && !inline.always
+      ? graphBytes(path).then(
+          (bytes) => bytes <= maxBytes,
+          () => false,
+        )
+      : true,
+  ]);
+  if (!inline || !small) return pool;
   // It runs small batches only: without ONNX Runtime's arena their tensors come and go through
   // malloc instead of an arena that keeps its largest regions (peak RSS −15 MiB, measured).
   const lone = { ...opts, enableCpuMemArena: false };
