@@ -118,5 +118,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   log.info({ url, ...served, ...fallbackNote(load, opts), auth }, "listening");
   if (services?.runWorker) jobs?.start();
   const { tasks, maxModelLen, device } = engine;
-  log.info({ ...served, tasks, maxModelLen, device }, "model ready");
+  // Where a lone small request computes (--inline-session): the event loop, or the worker.
+  const loneRequests = engine.loneOnCallingThread ? "event loop" : "worker";
+  log.info({ ...served, tasks, maxModelLen, device, loneRequests }, "model ready");
 }

@@ -19,6 +19,8 @@ export interface Backend {
   readonly device: RunDevice;
   /** Why `--device auto` fell back to the CPU, or null. */
   readonly fallback: string | null;
+  /** A small micro-batch that runs alone runs on the calling thread (else in a worker). */
+  readonly loneHere?: boolean;
   /** Run a micro-batch; one result per read, in order (several reads of one run share it). */
   run(batch: PaddedBatch, reads: readonly OutputRead[], hint?: RunHint): Promise<OutputTensor[]>;
   close(): Promise<void>;
@@ -29,6 +31,7 @@ export interface Backend {
  * so a server should use the worker pool; the library and the edge Worker use this.
  */
 export class InThreadBackend implements Backend {
+  readonly loneHere = true;
   readonly slots = 1;
   readonly sessions = 1;
   readonly outputs: ModelOutput[];

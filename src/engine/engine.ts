@@ -89,6 +89,11 @@ export class Engine {
     return this.backend.fallback;
   }
 
+  /** Whether a small request that runs alone computes on the calling thread (else in a worker). */
+  get loneOnCallingThread(): boolean {
+    return this.backend.loneHere === true;
+  }
+
   /**
    * Run one request. Every error that a request can cause (capacity, task, parameters, lengths,
    * response size) is thrown before any compute; a request whose `ctx.signal` aborts while it

@@ -67,6 +67,22 @@ describe("the listening line says what is served", () => {
     });
     expect(listening).not.toHaveProperty("fallback");
   });
+
+  it("where a lone small request computes: the event loop, unless --inline-session off", async () => {
+    for (const [flags, where] of [
+      ["", "event loop"],
+      ["--inline-session off", "worker"],
+      ["--workers 0", "event loop"],
+    ]) {
+      const lines = await startAndStop(
+        `node dist/cli/main.js serve ${fixture("bert-embed-mean")} --host 127.0.0.1 --port 0 ${flags}`,
+        NO_HUB,
+      );
+      const ready = lines.find((l) => l.msg === "model ready");
+      expect(ready, flags).toHaveProperty("loneRequests");
+      expect(ready!.loneRequests, flags).toBe(where);
+    }
+  });
 });
 
 describe("a model that cannot be loaded stops serve before it listens", () => {

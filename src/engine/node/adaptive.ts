@@ -34,6 +34,7 @@ export const INLINE_AFTER_IDLE_MS = 100;
  * delay the server's start. Until then, and if creating it fails, every batch goes to the workers.
  */
 export class AdaptiveBackend implements Backend {
+  readonly loneHere = true;
   readonly outputs;
   readonly slots;
   readonly sessions;
