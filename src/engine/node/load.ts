@@ -43,7 +43,7 @@ export interface EngineOptions extends AssembleOptions {
    * runs alone (a lone request skips the hand-off to a worker; see `AdaptiveBackend`). It costs
    * that session's memory again: its own prepacked weights (a MiniLM-L6: ~45 MiB; a BERT-base:
    * ~370 MB, for a lone request 2.7 % faster). `auto` (the default): only for a graph of up to
-   * `INLINE_SESSION_MAX_BYTES` with its external data.
+   * `INLINE_SESSION_MAX_MIB` (256 MiB) with its external data.
    */
   inlineSession?: boolean | "auto";
   session?: Omit<SessionOptions, "device">;
