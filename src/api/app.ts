@@ -1,22 +1,18 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Engine } from "../engine/engine.js";
-import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "../engine/template-limits.js";
+import type { TemplateLimits } from "../engine/template-limits.js";
 import { apiKeyAuth } from "./auth.js";
 import type { ApiEnv, App, AppLogger } from "./context.js";
-import {
-  DEFAULT_MAX_CLIENT_BATCH_SIZE,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  DEFAULT_PAYLOAD_LIMIT,
-} from "./defaults.js";
-import { DirectPath } from "./direct.js";
+import type { DirectPath } from "./direct.js";
 import { drainBody, drainLimit } from "./drain.js";
 import { errorAnswer, errorBody, logFailure, PayloadTooLargeError } from "./errors.js";
 import { familyPaths, isMounted, limitRoutes, type RouteFamily } from "./families.js";
-import { ModelHost, uniqueHosts } from "./host.js";
+import { ModelHost } from "./host.js";
 import { type AppMeter, metering } from "./metering.js";
 import type { Metrics } from "./metrics.js";
-import type { RouteDeps } from "./route.js";
+import { appParts, directPathOf } from "./parts.js";
+import type { RouteDeps } from "./route-deps.js";
 import { registerCohere } from "./routes/cohere.js";
 import { registerMeta } from "./routes/meta.js";
 import { registerOpenAI } from "./routes/openai.js";
@@ -81,19 +77,14 @@ export interface CreatedApp {
  */
 export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions = {}): CreatedApp {
   const host = engineOrHost instanceof ModelHost ? engineOrHost : ModelHost.ready(engineOrHost);
-  const metrics = options.metrics ?? null;
+  const parts = appParts(host, options);
+  const { metrics, logger: log } = parts.timing;
   metrics?.watch(() => host.engine?.scheduler ?? null);
-  const payloadLimit = options.payloadLimit ?? DEFAULT_PAYLOAD_LIMIT;
-  const log = options.logger;
+  const payloadLimit = parts.payloadLimit;
   const app: App = new OpenAPIHono<ApiEnv>();
   if (options.routes) limitRoutes(app, familyPaths(options.routes));
 
-  const timingOptions = {
-    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-    metrics,
-    logger: log,
-  };
-  app.use(timing(host, timingOptions));
+  app.use(timing(host, parts.timing));
   app.use(teiErrorStyle);
   const meter = options.meter;
   app.use(apiKeyAuth(options.apiKeys ?? [], meter && ((secret) => meter.authenticate(secret))));
@@ -115,15 +106,7 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
     return limitBody(c, next);
   });
 
-  const deps: RouteDeps = {
-    host,
-    hosts: uniqueHosts([host, ...(options.models ?? [])]),
-    limits: {
-      maxClientBatchSize: options.maxClientBatchSize ?? DEFAULT_MAX_CLIENT_BATCH_SIZE,
-      trustRequestChatTemplate: options.trustRequestChatTemplate ?? false,
-      chatTemplateLimits: options.chatTemplateLimits ?? DEFAULT_TEMPLATE_LIMITS,
-    },
-  };
+  const deps = parts.deps;
   registerOpenAI(app, deps);
   registerCohere(app, deps);
   registerPooling(app, deps);
@@ -135,7 +118,7 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   registerMeta(app, deps, {
     version: options.version ?? "0.0.0",
     metrics,
-    auth: (options.apiKeys?.length ?? 0) > 0 || meter !== undefined,
+    auth: parts.auth,
   });
 
   app.notFound((c) =>
@@ -149,9 +132,6 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
     for (const [name, value] of answer.headers) c.header(name, value);
     return c.json(answer.body, answer.status as 400);
   });
-  const auth = (options.apiKeys?.length ?? 0) > 0 || meter !== undefined;
-  const direct = auth
-    ? null
-    : new DirectPath(host, deps, timingOptions, payloadLimit, (path) => isMounted(app, path));
+  const direct = directPathOf(parts, (path) => isMounted(app, path));
   return { app, host, metrics, direct };
 }

@@ -1,7 +1,9 @@
 import type { RequestScope } from "./context.js";
-import type { RouteDeps } from "./route.js";
-import { type EmbeddingBody, embeddingsJson, runEmbeddings } from "./routes/openai.js";
-import { type TeiEmbedBody, teiEmbedVectors } from "./routes/tei.js";
+import type { RouteDeps } from "./route-deps.js";
+import type { EmbeddingBody } from "./routes/openai.js";
+import { embeddingsJson, runEmbeddings } from "./routes/openai-run.js";
+import type { TeiEmbedBody } from "./routes/tei.js";
+import { teiEmbedVectors } from "./routes/tei-run.js";
 
 /** A route the server answers directly, for the bodies its check accepts. */
 export interface DirectRoute {

@@ -3,7 +3,7 @@ import type { ApiEnv, RequestScope } from "./context.js";
 import { type DirectRoute, directRoutes } from "./direct-routes.js";
 import { errorAnswer, logFailure } from "./errors.js";
 import { hostFor, type ModelHost } from "./host.js";
-import type { RouteDeps } from "./route.js";
+import type { RouteDeps } from "./route-deps.js";
 import { errorStyleOf } from "./tei-errors.js";
 import { finishRequest, requestIdOf, startTiming, type TimingOptions } from "./timing.js";
 
@@ -64,6 +64,11 @@ export class DirectPath {
     mounted: (path: string) => boolean,
   ) {
     this.routes = new Map([...directRoutes()].filter(([path]) => mounted(path)));
+  }
+
+  /** How many routes it serves (those of the busiest that are mounted). */
+  get routeCount(): number {
+    return this.routes.size;
   }
 
   /**

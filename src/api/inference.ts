@@ -2,7 +2,7 @@ import type { PoolingTask } from "../core/index.js";
 import type { Engine } from "../engine/engine.js";
 import type { EngineRequest, RunMetadata, RunResultOf } from "../engine/types.js";
 import type { RequestScope } from "./context.js";
-import { engineFor, notServed, type RouteDeps, requireTask } from "./route.js";
+import { engineFor, notServed, type RouteDeps, requireTask } from "./route-deps.js";
 
 /** What a route asks of the one inference call. */
 export interface Inference<R extends EngineRequest> {

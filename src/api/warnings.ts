@@ -1,6 +1,5 @@
-import { z } from "@hono/zod-openapi";
 import { type ActivationSpellings, resolveUseActivation } from "../core/index.js";
-import type { Ctx, RequestScope } from "./context.js";
+import type { RequestScope } from "./context.js";
 
 /**
  * Record a deprecation/compatibility warning for this request: the server logs it and the
@@ -26,20 +25,4 @@ export function warningHeader(messages: readonly string[]): string {
       (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
     );
   return messages.map((m) => `299 edgepool ${ascii(m)}`).join(", ");
-}
-
-/**
- * Fields of a JSON body that its (strict-shape) schema does not read: accepted, as vLLM does, and
- * said in a warning with vLLM's wording rather than dropped without a word.
- */
-export function warnIgnoredFields(c: Ctx, json: Record<string, unknown>, schema: z.ZodType): void {
-  if (!(schema instanceof z.ZodObject) || schema.def.catchall !== undefined) return;
-  const shape = schema.shape as Record<string, unknown>;
-  const ignored = Object.keys(json).filter((k) => !Object.hasOwn(shape, k));
-  if (ignored.length > 0) {
-    // Bounded: a body with thousands of odd keys gets a short header.
-    const named = ignored.slice(0, 16).map((k) => `'${k.slice(0, 64)}'`);
-    if (ignored.length > 16) named.push(`… ${ignored.length - 16} more`);
-    warn(c, `The following fields were present in the request but ignored: {${named.join(", ")}}`);
-  }
 }

@@ -17,7 +17,7 @@ function pathOf(url: string): string {
  * request by the app. A Lambda event carries its whole body, so its length is known before the
  * body is read. Without a direct path (authentication or metering), the app itself.
  */
-export function directFetch(app: App, direct: DirectPath | null): Fetch {
+export function directFetch(app: Fetch, direct: DirectPath | null): Fetch {
   if (!direct) return app;
   const fetch: App["fetch"] = async (req, env, ctx) => {
     const start = performance.now();

@@ -1,14 +1,18 @@
 import pino from "pino";
 import type { App } from "../api/context.js";
-import type { RouteFamily } from "../api/families.js";
+import { familyPaths, type RouteFamily } from "../api/families.js";
+import { appParts, directPathOf } from "../api/parts.js";
 import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "../config/function.js";
 import { functionStoreServices } from "../config/function-store.js";
 import { listFrom } from "../config/list.js";
 import type { StoreServices } from "../config/store-services.js";
 import { loadEngine } from "../engine/node/load.js";
 import type { JobWorker } from "../jobs/index.js";
+import type { FunctionAppOptions } from "./app.js";
+import { directFetch, type Fetch } from "./direct-fetch.js";
 import { type EngineLoader, FunctionInstance } from "./instance.js";
-import type { lambdaHandlers } from "./runtime.js";
+import { limitResponse } from "./response-limit.js";
+import { lambdaHandlers } from "./runtime.js";
 import { type ParameterReader, withSecrets } from "./secrets.js";
 import { functionVersion } from "./version.js";
 
@@ -25,7 +29,8 @@ export interface FunctionOptions {
 }
 
 export interface EdgepoolFunction {
-  app: App;
+  /** The function's app (Hono, its family's routes), loaded by the first call if not yet. */
+  app: () => Promise<App>;
   instance: FunctionInstance;
   /** Buffered handler: API Gateway (HTTP API v2, REST v1), ALB and Function URL events. */
   handler: ReturnType<typeof lambdaHandlers>["handler"];
@@ -74,26 +79,49 @@ export async function createFunction(
     log,
     name,
   );
-  // The model starts loading first; the store and the HTTP side (Hono, the schemas, the routes:
-  // ./app.js) load meanwhile, filling the waits for the model's files (read on libuv's threads).
   const loading = instance.ensure();
   const services = await functionStoreServices(env, log);
-  const { functionApp } = await import("./app.js");
-  const { app, jobs, handler, streamHandler } = await functionApp(
-    instance.host,
-    services,
-    {
-      routes: [family],
-      apiKeys: config?.apiKeys ?? listFrom(env.EDGEPOOL_API_KEYS),
-      logger: log,
-      version: opts.version ?? functionVersion(),
-      ...(config
-        ? { maxClientBatchSize: config.maxClientBatchSize, payloadLimit: config.payloadLimit }
-        : {}),
-    },
+  const options: FunctionAppOptions = {
+    routes: [family],
+    apiKeys: config?.apiKeys ?? listFrom(env.EDGEPOOL_API_KEYS),
+    logger: log,
+    version: opts.version ?? functionVersion(),
+    ...(config
+      ? { maxClientBatchSize: config.maxClientBatchSize, payloadLimit: config.payloadLimit }
+      : {}),
+  };
+  // The busiest routes' common requests take the direct path, which needs neither Hono nor zod:
+  // with one, the HTTP side loads when a request first needs it. Without one (another family, API
+  // keys, a store), it loads now, while the model's files are read.
+  const paths = new Set(familyPaths([family]));
+  const direct = services
+    ? null
+    : directPathOf(appParts(instance.host, { ...options, metrics: null }), (p) => paths.has(p));
+  let http: Promise<FunctionHttp> | null = null;
+  const app = () => {
+    http ??= import("./app.js").then(({ functionApp }) =>
+      functionApp(instance.host, services, options),
+    );
+    return http;
+  };
+  const lazy: Fetch = { fetch: async (req, e, ctx) => (await app()).app.fetch(req, e, ctx) };
+  const fetcher = direct ? directFetch(lazy, direct) : (await app()).app;
+  const responseLimit = config?.responseLimit ?? LAMBDA_RESPONSE_LIMIT;
+  const { handler, streamHandler } = lambdaHandlers(
+    fetcher,
     () => instance.ensure(),
-    config?.responseLimit ?? LAMBDA_RESPONSE_LIMIT,
+    (r) => limitResponse(r, responseLimit),
   );
   await loading;
-  return { app, instance, handler, streamHandler, services, jobs };
+  const jobs = direct ? null : (await app()).jobs;
+  return {
+    app: async () => (await app()).app,
+    instance,
+    handler,
+    streamHandler,
+    services,
+    jobs,
+  };
 }
+
+type FunctionHttp = Awaited<ReturnType<typeof import("./app.js").functionApp>>;

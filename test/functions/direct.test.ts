@@ -47,7 +47,7 @@ describe("a function's direct path: the busiest routes without the router, the a
       logStream: { write: () => undefined },
     });
     const { handler } = lambdaHandlers(
-      fn.app,
+      await fn.app(),
       () => Promise.resolve(),
       (r) => r,
     );

@@ -218,7 +218,7 @@ describe("a function instance", () => {
       const chunks: Buffer[] = [];
       try {
         const { streamHandler } = lambdaHandlers(
-          f.fn.app,
+          await f.fn.app(),
           () => f.fn.instance.ensure(),
           (r) => r,
         );

@@ -46,4 +46,14 @@ describe("what a function loads at start-up", () => {
       true,
     );
   });
+
+  it("allows Hono's Lambda adapter at start-up, not the rest of Hono or zod", () => {
+    const banned = (f: string) => notAtStartup("embeddings").some((re) => re.test(f));
+    expect(banned("node_modules/hono/dist/adapter/aws-lambda/handler.js")).toBe(false);
+    expect(banned("node_modules/hono/dist/utils/encode.js")).toBe(false);
+    expect(banned("node_modules/hono/dist/hono-base.js")).toBe(true);
+    expect(banned("node_modules/hono/dist/utils/url.js")).toBe(true);
+    expect(banned("node_modules/zod/v4/classic/schemas.js")).toBe(true);
+    expect(banned("src/api/app.ts")).toBe(true);
+  });
 });

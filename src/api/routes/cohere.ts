@@ -12,7 +12,8 @@ import type { PromptOptions } from "../../engine/prompts.js";
 import type { App, Ctx } from "../context.js";
 import { infer } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
-import { postRoute, type RouteDeps, requestId } from "../route.js";
+import { postRoute } from "../route.js";
+import { type RouteDeps, requestId } from "../route-deps.js";
 
 const EmbeddingType = z.enum(["float", "int8", "uint8", "binary", "ubinary", "base64"]);
 

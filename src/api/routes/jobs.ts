@@ -9,7 +9,7 @@ import type { App, Ctx } from "../context.js";
 import { ServiceUnavailableError } from "../errors.js";
 import { hostFor } from "../host.js";
 import { checkBatchSize } from "../prompts.js";
-import type { RouteDeps } from "../route.js";
+import type { RouteDeps } from "../route-deps.js";
 import { ErrorResponse } from "../schemas.js";
 import { checkRerank, RerankRequest } from "./score.js";
 

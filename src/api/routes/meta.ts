@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App, Ctx } from "../context.js";
 import type { Metrics } from "../metrics.js";
-import type { RouteDeps } from "../route.js";
-import { created } from "../route.js";
+import type { RouteDeps } from "../route-deps.js";
+import { created } from "../route-deps.js";
 import { ErrorResponse } from "../schemas.js";
 
 const ModelList = z

@@ -8,7 +8,8 @@ import { formatPooled } from "../format.js";
 import { infer } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
 import { poolingInputs, requestPrompts } from "../prompts.js";
-import { created, listBody, postRoute, type RouteDeps, requestId, usage } from "../route.js";
+import { postRoute } from "../route.js";
+import { created, listBody, type RouteDeps, requestId, usage } from "../route-deps.js";
 import { EmbeddingFields, ListResponse, PromptFields } from "../schemas.js";
 import { formatSparse, requireSparse, SparseEntry, SparseFormat } from "../sparse.js";
 

@@ -6,16 +6,16 @@ import type { ScoreRequest as PairsRequest, ScoreOptions } from "../../engine/ty
 import type { App, Ctx } from "../context.js";
 import { infer } from "../inference.js";
 import { checkBatchSize } from "../prompts.js";
+import { postRoute } from "../route.js";
 import {
   engineFor,
   listBody,
-  postRoute,
   type RouteDeps,
   requestId,
   requireTask,
   servedName,
   usage,
-} from "../route.js";
+} from "../route-deps.js";
 import { DeprecatedActivation, ListResponse } from "../schemas.js";
 import { useActivationOf } from "../warnings.js";
 

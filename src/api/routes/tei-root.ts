@@ -10,9 +10,9 @@ import {
 import type { Engine } from "../../engine/engine.js";
 import { validate } from "../body.js";
 import type { App, Ctx } from "../context.js";
-import { engineFor, notServed, postRoute, type RouteDeps } from "../route.js";
+import { postRoute, warnIgnoredFields } from "../route.js";
+import { engineFor, notServed, type RouteDeps } from "../route-deps.js";
 import { ErrorResponse } from "../schemas.js";
-import { warnIgnoredFields } from "../warnings.js";
 import { RerankRequest, rerank } from "./score.js";
 import {
   SIMILARITY_EXAMPLE,

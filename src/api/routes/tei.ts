@@ -1,14 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js";
-import type { Engine } from "../../engine/engine.js";
-import type { PromptOptions } from "../../engine/prompts.js";
-import type { App, Ctx, RequestScope } from "../context.js";
+import type { App, Ctx } from "../context.js";
 import { infer } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
-import { checkBatchSize, promptsFromInput, roleOption } from "../prompts.js";
-import { postRoute, type RequestExamples, type RouteDeps } from "../route.js";
+import { checkBatchSize, roleOption } from "../prompts.js";
+import { postRoute, type RequestExamples } from "../route.js";
+import type { RouteDeps } from "../route-deps.js";
 import { Input } from "../schemas.js";
 import { formatSparse, SparseEntry, SparseFormat } from "../sparse.js";
+import { teiEmbedVectors, truncation, withPrefix } from "./tei-run.js";
 
 const Truncation = {
   truncate: z.boolean().nullish(),
@@ -52,51 +52,8 @@ export const SIMILARITY_EXAMPLE = {
   },
 } satisfies z.input<typeof TeiSimilarityRequest>;
 
-function truncation(body: {
-  truncate?: boolean | null;
-  truncation_direction?: string | null;
-}): PromptOptions {
-  if (!body.truncate) return {};
-  return {
-    truncatePromptTokens: -1,
-    truncationSide: body.truncation_direction?.toLowerCase() === "left" ? "left" : "right",
-  };
-}
-
-/** TEI's inputs with the named prompt in front. */
-function withPrefix(
-  engine: Engine,
-  inputs: unknown,
-  limits: RouteDeps["limits"],
-  name: string | null | undefined,
-) {
-  return engine.withPrompt(promptsFromInput(inputs, limits, "inputs"), name);
-}
-
 type Body<S extends z.ZodType> = z.infer<S>;
 export type TeiEmbedBody = Body<typeof TeiEmbedRequest>;
-
-/** TEI `/embed`'s answer: one array of floats per input (the app's route and the direct path). */
-export async function teiEmbedVectors(
-  c: RequestScope,
-  deps: RouteDeps,
-  body: Body<typeof TeiEmbedRequest>,
-): Promise<number[][]> {
-  const { results } = await infer(c, deps, {
-    needs: "embed",
-    request: (engine) => ({
-      task: "embed",
-      prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
-      params: {
-        ...truncation(body),
-        ...roleOption(engine, body.prompt_name),
-        dimensions: body.dimensions ?? null,
-        useActivation: body.normalize ?? null,
-      },
-    }),
-  });
-  return results.map((r) => Array.from(r.output as Float32Array));
-}
 
 /** TEI `/embed`. */
 export async function teiEmbed(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedRequest>) {

@@ -2,7 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { BadRequestError } from "../../core/index.js";
 import type { App } from "../context.js";
 import { requestChatTemplate } from "../prompts.js";
-import { engineFor, postRoute, type RouteDeps } from "../route.js";
+import { postRoute } from "../route.js";
+import { engineFor, type RouteDeps } from "../route-deps.js";
 import { ChatMessage } from "../schemas.js";
 
 export const TokenizeRequest = z
