@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { readFile, rm, stat } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
   type BucketOptions,
@@ -20,9 +20,9 @@ import {
   type Manifest,
   manifestSha,
   parseManifest,
-  verifyFolder,
 } from "./manifest.js";
 import { joinKey, parseBucketUri, parseHubRef } from "./paths.js";
+import { verifyResolved } from "./verified.js";
 
 export interface ModelSourceOptions extends BucketOptions {
   cacheDir?: string;
@@ -31,6 +31,11 @@ export interface ModelSourceOptions extends BucketOptions {
   log?: (msg: string) => void;
   /** Told how long fetching (download or cache lookup) and verifying took, in ms. */
   onPhase?: (phase: "fetch" | "verify", ms: number) => void;
+  /**
+   * Told which files of a pinned folder were hashed and which were not because their cache blob
+   * is unchanged since its hash was checked (files downloaded by this call are in neither).
+   */
+  onVerify?: (files: { hashed: string[]; unchanged: string[] }) => void;
 }
 
 export interface ResolvedModel {
@@ -107,34 +112,10 @@ export async function resolveModel(
   const verifyStart = performance.now();
   const manifest = await localManifest(dir);
   checkPinnedFolder(dir, manifest);
-  if (manifest) {
-    const skip = await hashedByDownload(dir, manifest, downloaded, new ModelCache(opts.cacheDir));
-    await verifyFolder(dir, manifest, { skip });
-  }
+  if (manifest)
+    await verifyResolved(dir, manifest, downloaded, new ModelCache(opts.cacheDir), opts.onVerify);
   opts.onPhase?.("verify", performance.now() - verifyStart);
   return { dir, onnxFile, manifest };
-}
-
-/**
- * The files of a pinned folder that are links to blobs this process just downloaded, whose
- * sha256 was checked as they arrived (a cold start with an empty cache hashes each file once).
- */
-async function hashedByDownload(
-  dir: string,
-  manifest: Manifest,
-  downloaded: ReadonlySet<string>,
-  cache: ModelCache,
-): Promise<Set<string>> {
-  const skip = new Set<string>();
-  for (const f of manifest.files) {
-    if (!downloaded.has(f.sha256)) continue;
-    const [file, blob] = await Promise.all([
-      stat(join(dir, f.path)).catch(() => null),
-      stat(cache.blobPath(f.sha256)).catch(() => null),
-    ]);
-    if (file && blob && file.ino === blob.ino && file.dev === blob.dev) skip.add(f.path);
-  }
-  return skip;
 }
 
 export interface PinOptions extends ModelSourceOptions {

@@ -6,6 +6,8 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -198,7 +200,7 @@ describe("bucket pinning through the real AWS SDK and an S3-compatible server", 
     );
   });
 
-  it("only files downloaded by this fetch skip the second hash: a blob found in the cache is verified", async () => {
+  it("a blob found in the cache with other bytes is refused: only unchanged blobs skip the hash", async () => {
     const pinned = await pinModel(fixture("bert-embed-cls"), `s3://${BUCKET}/found/`, {
       endpoint: s3.endpoint,
     });
@@ -214,6 +216,49 @@ describe("bucket pinning through the real AWS SDK and an S3-compatible server", 
     const err = await resolveModel(pinned.uri, { endpoint: s3.endpoint, cacheDir }).catch((e) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect(err.path).toBe("config.json");
+  });
+
+  it("a cached blob unchanged since its hash was checked is not hashed again; a touched one is", async () => {
+    const pinned = await pinModel(fixture("bert-embed-cls"), `s3://${BUCKET}/recorded/`, {
+      endpoint: s3.endpoint,
+    });
+    const cacheDir = cache();
+    const seen: Array<{ hashed: string[]; unchanged: string[] }> = [];
+    const resolve = () =>
+      resolveModel(pinned.uri, {
+        endpoint: s3.endpoint,
+        cacheDir,
+        onVerify: (files) => seen.push(files),
+      });
+    const all = pinned.manifest.files.map((f) => f.path).sort();
+    // Downloaded: hashed as the files arrived, none again.
+    const { dir } = await resolve();
+    expect(seen.pop()).toEqual({ hashed: [], unchanged: [] });
+    // A restart on the same cache: every blob as it was recorded.
+    await resolve();
+    const restart = seen.pop()!;
+    expect(restart.hashed).toEqual([]);
+    expect(restart.unchanged.sort()).toEqual(all);
+    // Touched (the same bytes and modification time; its change time moves): hashed, then recorded.
+    const config = pinned.manifest.files.find((f) => f.path === "config.json")!;
+    const blob = new ModelCache(cacheDir).blobPath(config.sha256);
+    const { atime, mtime } = statSync(blob);
+    utimesSync(blob, atime, mtime);
+    await resolve();
+    expect(seen.pop()!.hashed).toEqual(["config.json"]);
+    await resolve();
+    expect(seen.pop()!.hashed).toEqual([]);
+    // A record of another file: hashed.
+    writeFileSync(join(cacheDir, "verified", config.sha256), "1:2:3:4:5");
+    await resolve();
+    expect(seen.pop()!.hashed).toEqual(["config.json"]);
+    // The same files copied out of the cache: no blob of its own, hashed at every load.
+    const copy = join(work, "recorded-copy");
+    cpSync(dir, copy, { recursive: true, dereference: true });
+    for (let i = 0; i < 2; i++) {
+      await resolveModel(copy, { cacheDir, onVerify: (files) => seen.push(files) });
+      expect(seen.pop()!.hashed.sort()).toEqual(all);
+    }
   });
 
   it("an interrupted download leaves no usable file, and a retry succeeds", async () => {
