@@ -37,3 +37,10 @@ export function defaultBatchTokensPerRequest(maxBatchTokens: number): number {
  * for 2.7 % (docs/performance.md).
  */
 export const INLINE_SESSION_MAX_MIB = 256;
+
+/**
+ * Lone small batches in a row that must have run in the workers before the session on the
+ * calling thread is created: lone traffic. A server under concurrent load never pays for that
+ * session's memory (its own prepacked weights, ~42 MiB for a MiniLM-L6).
+ */
+export const INLINE_AFTER_LONE_BATCHES = 8;

@@ -39,6 +39,8 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
   /** The backend's clock (ms), moved by the tests: no test waits on time. */
   let clock = 0;
   const IDLE = 10;
+  /** Lone small batches in a row before the session here is created. */
+  const LONE = 3;
 
   beforeAll(async () => {
     const folder = await readModelFolder(fixture("bert-embed-mean"));
@@ -51,6 +53,7 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
       (m) => warnings.push(m),
       INLINE_MAX_TOKENS,
       IDLE,
+      LONE,
       () => clock,
     );
   });
@@ -58,13 +61,24 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
     await backend.close();
   });
 
-  it("runs everything in the workers until a request's batch has run there", async () => {
-    await backend.run(batchOf(1, 8), reads);
+  it("runs everything in the workers until lone small batches in a row have run there", async () => {
+    // Batches without a hint (the load-time probes) do not count.
+    for (let i = 0; i < LONE; i++) await backend.run(batchOf(1, 8), reads);
     await backend.settled();
-    // A batch without a hint (the load-time probes) does not start the session here.
     expect(backend.inlineReady).toBe(false);
-    await backend.run(batchOf(1, 8), reads, { alone: true });
-    expect(workers.runs).toBe(2);
+    // Concurrent traffic: one batch that does not run alone, or a large one, starts the count over.
+    const large = Math.ceil((INLINE_MAX_TOKENS + 1) / 32);
+    for (const interrupt of [
+      () => backend.run(batchOf(1, 8), reads, { alone: false }),
+      () => backend.run(batchOf(large, 32), reads, { alone: true }),
+    ]) {
+      for (let i = 0; i < LONE - 1; i++) await backend.run(batchOf(1, 8), reads, { alone: true });
+      await interrupt();
+      await backend.settled();
+      expect(backend.inlineReady).toBe(false);
+    }
+    for (let i = 0; i < LONE; i++) await backend.run(batchOf(1, 8), reads, { alone: true });
+    expect(workers.runs).toBe(4 * LONE);
     await backend.settled();
     expect(backend.inlineReady).toBe(true);
     expect(warnings).toEqual([]);
@@ -100,6 +114,9 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
       fallback,
       () => loadOnnxModel("/nonexistent/model.onnx", config),
       (m) => said.push(m),
+      INLINE_MAX_TOKENS,
+      IDLE,
+      1,
     );
     await b.run(batchOf(1, 8), reads, { alone: true });
     await b.settled();

@@ -3,7 +3,7 @@ import { basename, dirname, join } from "node:path";
 import type { ModelConfig } from "../../core/index.js";
 import type { Backend, RunHint } from "../backend.js";
 import type { OutputRead, PaddedBatch } from "../batch.js";
-import { INLINE_SESSION_MAX_MIB } from "../defaults.js";
+import { INLINE_AFTER_LONE_BATCHES, INLINE_SESSION_MAX_MIB } from "../defaults.js";
 import type { OnnxModel, OutputTensor, SessionOptions } from "./session.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
 
@@ -29,9 +29,11 @@ export const INLINE_AFTER_IDLE_MS = 100;
  * to the workers, so the event loop keeps reading, tokenizing and answering while they compute,
  * and a large batch never holds it.
  *
- * The session on this thread is created the first time the workers are idle after a request's
- * batch, not at start-up: creating it holds the event loop (~0.1–0.4 s here, once), which would
- * delay the server's start. Until then, and if creating it fails, every batch goes to the workers.
+ * The session on this thread is created once `INLINE_AFTER_LONE_BATCHES` lone small batches in a
+ * row have run in the workers, when the last of them is done: only for lone traffic (a server
+ * under concurrent load never holds its memory), and not at start-up, since creating it holds the
+ * event loop (~0.1–0.4 s here, once). Until then, and if creating it fails, every batch goes to
+ * the workers.
  */
 export class AdaptiveBackend implements Backend {
   readonly loneHere = true;
@@ -41,6 +43,8 @@ export class AdaptiveBackend implements Backend {
   readonly device;
   readonly fallback;
   private inWorkers = 0;
+  /** Lone small batches in a row that ran in the workers. */
+  private loneInWorkers = 0;
   /** When the workers last finished a batch (`now()`), or -Infinity. */
   private lastInWorkers = Number.NEGATIVE_INFINITY;
   private inline: OnnxModel | null = null;
@@ -53,6 +57,7 @@ export class AdaptiveBackend implements Backend {
     private readonly warn: (message: string) => void,
     private readonly maxInlineTokens = INLINE_MAX_TOKENS,
     private readonly afterIdleMs = INLINE_AFTER_IDLE_MS,
+    private readonly afterLoneBatches = INLINE_AFTER_LONE_BATCHES,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.outputs = workers.outputs;
@@ -75,14 +80,15 @@ export class AdaptiveBackend implements Backend {
     const small = batch.batch * batch.seqLen <= this.maxInlineTokens;
     const idle = this.inWorkers === 0 && this.now() - this.lastInWorkers >= this.afterIdleMs;
     if (this.inline && hint?.alone && small && idle) return this.inline.run(batch, reads);
+    // A request's batch (the load-time probes give no hint): lone and small, or not.
+    if (hint) this.loneInWorkers = hint.alone && small ? this.loneInWorkers + 1 : 0;
     this.inWorkers++;
     try {
       return await this.workers.run(batch, reads);
     } finally {
       this.inWorkers--;
       this.lastInWorkers = this.now();
-      // A request's batch (the load-time probes give no hint) and the workers idle: now.
-      if (hint) this.startInline();
+      if (this.loneInWorkers >= this.afterLoneBatches) this.startInline();
     }
   }
 
