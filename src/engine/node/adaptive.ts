@@ -14,17 +14,19 @@ import { WorkerPoolBackend } from "./worker-pool.js";
 export const INLINE_MAX_TOKENS = 256;
 
 /**
- * How long the workers must have been idle before a lone batch runs on this thread. Under load the
- * workers' queue drains now and then (at c=64, while the event loop writes a batch's 64 answers and
- * reads the next requests: ~20–40 ms here), and a batch run here then would hold the event loop
- * while the next requests wait to be read (c=64 throughput ×0.66 with no wait, ×0.80 with 20 ms).
+ * How long the workers must have run no batch of concurrent traffic (one that was not a lone small
+ * batch) before a lone batch runs on this thread. Under load the workers' queue drains now and
+ * then (at c=64, while the event loop writes a batch's 64 answers and reads the next requests:
+ * ~20–40 ms here), and a batch run here then would hold the event loop while the next requests
+ * wait to be read (c=64 throughput ×0.66 with no wait, ×0.80 with 20 ms). Lone batches that ran in
+ * the workers do not count: one client sending one request after another is lone traffic.
  */
 export const INLINE_AFTER_IDLE_MS = 100;
 
 /**
  * Worker threads for work that waits, and a session on the calling thread (the event loop) for a
- * micro-batch that runs alone: a small one, with nothing queued behind it and nothing running in
- * the workers (nor for the last `INLINE_AFTER_IDLE_MS`). Such a batch skips the hand-off to a
+ * micro-batch that runs alone: a small one, with nothing queued behind it, nothing running in the
+ * workers, and no batch of concurrent traffic in them for the last `INLINE_AFTER_IDLE_MS`. Such a batch skips the hand-off to a
  * worker and back (thread wake-ups and messages; docs/performance.md). Under load every batch goes
  * to the workers, so the event loop keeps reading, tokenizing and answering while they compute,
  * and a large batch never holds it.
@@ -45,8 +47,8 @@ export class AdaptiveBackend implements Backend {
   private inWorkers = 0;
   /** Lone small batches in a row that ran in the workers. */
   private loneInWorkers = 0;
-  /** When the workers last finished a batch (`now()`), or -Infinity. */
-  private lastInWorkers = Number.NEGATIVE_INFINITY;
+  /** When the workers last finished a batch that was not lone and small (`now()`), or -Infinity. */
+  private lastBusy = Number.NEGATIVE_INFINITY;
   private inline: OnnxModel | null = null;
   private creating: Promise<void> | null = null;
   private closed = false;
@@ -78,16 +80,17 @@ export class AdaptiveBackend implements Backend {
     hint?: RunHint,
   ): Promise<OutputTensor[]> {
     const small = batch.batch * batch.seqLen <= this.maxInlineTokens;
-    const idle = this.inWorkers === 0 && this.now() - this.lastInWorkers >= this.afterIdleMs;
-    if (this.inline && hint?.alone && small && idle) return this.inline.run(batch, reads);
+    const lone = hint?.alone === true && small;
+    const idle = this.inWorkers === 0 && this.now() - this.lastBusy >= this.afterIdleMs;
+    if (this.inline && lone && idle) return this.inline.run(batch, reads);
     // A request's batch (the load-time probes give no hint): lone and small, or not.
-    if (hint) this.loneInWorkers = hint.alone && small ? this.loneInWorkers + 1 : 0;
+    if (hint) this.loneInWorkers = lone ? this.loneInWorkers + 1 : 0;
     this.inWorkers++;
     try {
       return await this.workers.run(batch, reads);
     } finally {
       this.inWorkers--;
-      this.lastInWorkers = this.now();
+      if (!lone) this.lastBusy = this.now();
       if (this.loneInWorkers >= this.afterLoneBatches) this.startInline();
     }
   }
