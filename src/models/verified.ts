@@ -38,10 +38,19 @@ export class VerifiedBlobs {
     return now !== null && recorded === now;
   }
 
-  /** Record the blob as it is now, its hash just checked; best effort. */
-  async record(sha256: string): Promise<void> {
+  /** The blob's identity now (null when it cannot be read). */
+  identity(sha256: string): Promise<string | null> {
+    return identity(this.cache.blobPath(sha256));
+  }
+
+  /**
+   * Record the blob as it is now, its hash just checked; best effort. With `before` (its identity
+   * taken before it was hashed), only if it is still that: a blob changed while it was hashed is
+   * left unrecorded.
+   */
+  async record(sha256: string, before?: string | null): Promise<void> {
     const now = await identity(this.cache.blobPath(sha256));
-    if (now === null) return;
+    if (now === null || (before !== undefined && before !== now)) return;
     const path = this.recordPath(sha256);
     const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
     try {
@@ -70,15 +79,22 @@ export async function verifyResolved(
   const verified = new VerifiedBlobs(cache);
   const blobs = await cacheBlobs(dir, manifest, cache);
   const skip = new Set<string>();
-  const record: string[] = [];
+  const downloads: string[] = [];
+  /** The blobs to hash, with their identity before: recorded after only if unchanged meanwhile. */
+  const hashing = new Map<string, string | null>();
   for (const [path, sha] of blobs) {
-    if (downloaded.has(sha)) record.push(sha);
-    else if (!(await verified.unchanged(sha))) continue;
+    if (downloaded.has(sha)) downloads.push(sha);
+    else if (!(await verified.unchanged(sha))) {
+      hashing.set(sha, await verified.identity(sha));
+      continue;
+    }
     skip.add(path);
   }
   await verifyFolder(dir, manifest, { skip });
-  for (const [path, sha] of blobs) if (!skip.has(path)) record.push(sha);
-  await Promise.all(record.map((sha) => verified.record(sha)));
+  await Promise.all([
+    ...downloads.map((sha) => verified.record(sha)),
+    ...[...hashing].map(([sha, before]) => verified.record(sha, before)),
+  ]);
   onVerify?.({
     hashed: manifest.files.map((f) => f.path).filter((p) => !skip.has(p)),
     unchanged: [...skip].filter((p) => !downloaded.has(blobs.get(p)!)),
