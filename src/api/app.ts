@@ -7,7 +7,7 @@ import type { ApiEnv, App, AppLogger } from "./context.js";
 import type { DirectPath } from "./direct.js";
 import { drainBody, drainLimit } from "./drain.js";
 import { errorAnswer, errorBody, logFailure, PayloadTooLargeError } from "./errors.js";
-import { familyPaths, isMounted, limitRoutes, type RouteFamily } from "./families.js";
+import { limitRoutes, type RouteFamily } from "./families.js";
 import { ModelHost } from "./host.js";
 import { type AppMeter, metering } from "./metering.js";
 import type { Metrics } from "./metrics.js";
@@ -82,7 +82,7 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
   metrics?.watch(() => host.engine?.scheduler ?? null);
   const payloadLimit = parts.payloadLimit;
   const app: App = new OpenAPIHono<ApiEnv>();
-  if (options.routes) limitRoutes(app, familyPaths(options.routes));
+  limitRoutes(app, parts.mounted);
 
   app.use(timing(host, parts.timing));
   app.use(teiErrorStyle);
@@ -132,6 +132,6 @@ export function buildApp(engineOrHost: Engine | ModelHost, options: AppOptions =
     for (const [name, value] of answer.headers) c.header(name, value);
     return c.json(answer.body, answer.status as 400);
   });
-  const direct = directPathOf(parts, (path) => isMounted(app, path));
+  const direct = directPathOf(parts);
   return { app, host, metrics, direct };
 }

@@ -35,13 +35,13 @@ export function familyPaths(families: readonly RouteFamily[]): string[] {
   });
 }
 
-const mounted = new WeakMap<App, ReadonlySet<string>>();
+const mounted = new WeakMap<App, (path: string) => boolean>();
 
-/** Mount only these POST paths on `app` (postRoute consults it); without a call, all are mounted. */
-export function limitRoutes(app: App, paths: readonly string[]): void {
-  mounted.set(app, new Set(paths));
+/** Mount only the POST paths `mounts` accepts on `app` (postRoute consults it); without a call, all. */
+export function limitRoutes(app: App, mounts: (path: string) => boolean): void {
+  mounted.set(app, mounts);
 }
 
 export function isMounted(app: App, path: string): boolean {
-  return mounted.get(app)?.has(path) ?? true;
+  return mounted.get(app)?.(path) ?? true;
 }

@@ -6,6 +6,7 @@ import {
   DEFAULT_PAYLOAD_LIMIT,
 } from "./defaults.js";
 import { DirectPath } from "./direct.js";
+import { familyPaths } from "./families.js";
 import { type ModelHost, uniqueHosts } from "./host.js";
 import type { RouteDeps } from "./route-deps.js";
 import type { TimingOptions } from "./timing.js";
@@ -22,9 +23,12 @@ export interface AppParts {
   payloadLimit: number;
   /** API keys or metering: every request goes through the middleware that checks them. */
   auth: boolean;
+  /** Whether a POST path is mounted: its family is among `routes` (all without `routes`). */
+  mounted: (path: string) => boolean;
 }
 
 export function appParts(host: ModelHost, options: AppOptions): AppParts {
+  const paths = options.routes ? new Set(familyPaths(options.routes)) : null;
   return {
     host,
     deps: {
@@ -43,6 +47,7 @@ export function appParts(host: ModelHost, options: AppOptions): AppParts {
     },
     payloadLimit: options.payloadLimit ?? DEFAULT_PAYLOAD_LIMIT,
     auth: (options.apiKeys?.length ?? 0) > 0 || options.meter !== undefined,
+    mounted: (path) => paths?.has(path) ?? true,
   };
 }
 
@@ -50,11 +55,9 @@ export function appParts(host: ModelHost, options: AppOptions): AppParts {
  * The direct path for the mounted ones of the busiest routes; null with authentication or
  * metering (they run in the middleware chain) or when none of them is mounted.
  */
-export function directPathOf(
-  parts: AppParts,
-  mounted: (path: string) => boolean,
-): DirectPath | null {
+export function directPathOf(parts: AppParts): DirectPath | null {
   if (parts.auth) return null;
-  const direct = new DirectPath(parts.host, parts.deps, parts.timing, parts.payloadLimit, mounted);
+  const { host, deps, timing, payloadLimit, mounted } = parts;
+  const direct = new DirectPath(host, deps, timing, payloadLimit, mounted);
   return direct.routeCount > 0 ? direct : null;
 }

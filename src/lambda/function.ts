@@ -1,6 +1,6 @@
 import pino from "pino";
 import type { App } from "../api/context.js";
-import { familyPaths, type RouteFamily } from "../api/families.js";
+import type { RouteFamily } from "../api/families.js";
 import { appParts, directPathOf } from "../api/parts.js";
 import { type FunctionConfig, functionConfig, LAMBDA_RESPONSE_LIMIT } from "../config/function.js";
 import { functionStoreServices } from "../config/function-store.js";
@@ -93,10 +93,9 @@ export async function createFunction(
   // The busiest routes' common requests take the direct path, which needs neither Hono nor zod:
   // with one, the HTTP side loads when a request first needs it. Without one (another family, API
   // keys, a store), it loads now, while the model's files are read.
-  const paths = new Set(familyPaths([family]));
   const direct = services
     ? null
-    : directPathOf(appParts(instance.host, { ...options, metrics: null }), (p) => paths.has(p));
+    : directPathOf(appParts(instance.host, { ...options, metrics: null }));
   let http: Promise<FunctionHttp> | null = null;
   const app = () => {
     http ??= import("./app.js").then(({ functionApp }) =>
