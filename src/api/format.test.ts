@@ -6,6 +6,11 @@ describe("response formatting", () => {
     const v = Float32Array.from([0.1, -2.5e-8, 3, 1 / 3, -0]);
     expect(floatsJson(v)).toBe(JSON.stringify(Array.from(v)));
     expect(JSON.parse(floatsJson(Float32Array.from([Number.NaN, 1])))).toEqual([null, 1]);
+    expect(floatsJson(Float32Array.from([Number.POSITIVE_INFINITY]))).toBe("[null]");
+    expect(floatsJson(new Float32Array(0))).toBe("[]");
+    // A view into a larger buffer (a batch's output row) is read from its own offset.
+    const batch = Float32Array.from([9, 9, 0.5, -1, 9]);
+    expect(floatsJson(batch.subarray(2, 4))).toBe("[0.5,-1]");
   });
 
   it("base64 is the little-endian float32 bytes; token outputs are flattened", () => {

@@ -4,6 +4,7 @@ import {
   type Endianness,
   encodeBase64,
   type PooledOutput,
+  toNumbers,
 } from "../core/index.js";
 
 export interface EncodingOptions {
@@ -46,7 +47,7 @@ export function formatPooled(
     const flat = Array.isArray(output) ? flatten(output) : output;
     return encodeBase64(flat, checkEmbedDtype(opts.embed_dtype), opts.endianness ?? "native");
   }
-  return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
+  return Array.isArray(output) ? output.map(toNumbers) : toNumbers(output);
 }
 
 /**
@@ -55,7 +56,7 @@ export function formatPooled(
  * become null, as in JSON.stringify.
  */
 export function floatsJson(values: Float32Array): string {
-  return JSON.stringify(Array.from(values));
+  return JSON.stringify(toNumbers(values));
 }
 
 /** JSON text of an embedding-like output in the requested encoding. */

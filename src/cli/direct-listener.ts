@@ -40,11 +40,14 @@ export function directListener(direct: DirectPath, app: RequestListener): Reques
         .then((answer) => {
           if (gone.signal.aborted) return;
           if (answer) {
+            // Encoded once: the length is the buffer's, and the socket writes it as it is (a
+            // string would be scanned for its length, then encoded again by the write).
+            const body = Buffer.from(answer.body, "utf8");
             // A flat list of names and values, in order.
             const headers = answer.headers.flat();
-            headers.push("Content-Length", String(Buffer.byteLength(answer.body)));
+            headers.push("Content-Length", String(body.length));
             res.writeHead(answer.status, headers);
-            res.end(answer.body);
+            res.end(body);
           } else {
             (req as WithRawBody).rawBody = raw;
             app(req, res);

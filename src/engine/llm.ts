@@ -3,6 +3,7 @@ import {
   type PoolingParams,
   type PoolingTask,
   resolveUseActivation,
+  toNumbers,
 } from "../core/index.js";
 import type { Engine } from "./engine.js";
 import { type EngineOptions, loadEngine } from "./node/load.js";
@@ -63,7 +64,7 @@ export interface SparseEntry {
 }
 
 function toData(output: Float32Array | Float32Array[]): TokenData {
-  return Array.isArray(output) ? output.map((r) => Array.from(r)) : Array.from(output);
+  return Array.isArray(output) ? output.map(toNumbers) : toNumbers(output);
 }
 
 function wrap<T>(
@@ -139,7 +140,7 @@ export class LLM {
       ...this.named(prompts, promptName),
       params: this.params({ ...rest, ...this.roleFor(promptName) }),
     });
-    return wrap(results, (r) => ({ embedding: Array.from(r.output as Float32Array) }));
+    return wrap(results, (r) => ({ embedding: toNumbers(r.output as Float32Array) }));
   }
 
   async classify(
@@ -151,7 +152,7 @@ export class LLM {
       prompts: asPromptList(prompts),
       params: this.params(options),
     });
-    return wrap(results, (r) => ({ probs: Array.from(r.output as Float32Array) }));
+    return wrap(results, (r) => ({ probs: toNumbers(r.output as Float32Array) }));
   }
 
   /** Token-level rewards / classes (`token_classify`). */

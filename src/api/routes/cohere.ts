@@ -6,6 +6,7 @@ import {
   packBits,
   quantizeInt8,
   quantizeUint8,
+  toNumbers,
 } from "../../core/index.js";
 import type { Engine } from "../../engine/engine.js";
 import type { PromptOptions } from "../../engine/prompts.js";
@@ -154,7 +155,7 @@ async function embedByType(c: Ctx, deps: RouteDeps, body: EmbedBody) {
   for (const type of body.embedding_types ?? ["float"]) {
     switch (type) {
       case "float":
-        embeddings.float = vectors.map((v) => Array.from(v));
+        embeddings.float = vectors.map(toNumbers);
         break;
       case "int8":
         embeddings.int8 = vectors.map(quantizeInt8);

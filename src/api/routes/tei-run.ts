@@ -1,3 +1,4 @@
+import { toNumbers } from "../../core/index.js";
 import type { Engine } from "../../engine/engine.js";
 import type { PromptOptions } from "../../engine/prompts.js";
 import type { RequestScope } from "../context.js";
@@ -47,5 +48,5 @@ export async function teiEmbedVectors(
       },
     }),
   });
-  return results.map((r) => Array.from(r.output as Float32Array));
+  return results.map((r) => toNumbers(r.output as Float32Array));
 }
