@@ -2,8 +2,10 @@
 // each `--max-batch-tokens` budget, with ONNX Runtime's CPU arena on and off: the sweep behind the
 // defaults (README). One server per configuration; peak RSS is the server's VmHWM.
 //   node --import tsx bench/memory-sweep.ts [--budgets 1024,2048,4096,8192] [--arena on,off] [--seconds 10]
-//     [--smaps] [-- serve flags…]
+//     [--smaps] [--lone-first N] [-- serve flags…]
 // --smaps also prints where the resident memory is after the load (/proc/PID/smaps, by mapping).
+// --lone-first N sends N lone sentences first (one at a time), as \`npm run bench\` does: the
+// server's session for lone batches is then up during the load.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,6 +22,7 @@ const { values, positionals } = parseArgs({
     seconds: { type: "string", default: "10" },
     arena: { type: "string", default: "on,off" },
     smaps: { type: "boolean", default: false },
+    "lone-first": { type: "string", default: "0" },
   },
 });
 const model = ensureModel("minilm-l6");
@@ -71,6 +74,13 @@ for (const budget of values.budgets!.split(",")) {
       async (b) => (await fetch(`${b}/health`)).status === 200,
     );
     const url = `${srv.url}/v1/embeddings`;
+    const lone = Number(values["lone-first"]);
+    if (lone > 0) {
+      const sentences = bodies.filter((b) => b.length < 200).slice(0, lone);
+      await runLoad(url, sentences, 1);
+      if (values.smaps)
+        console.log(`  after ${lone} lone requests:\n${residentByMapping(srv.proc.pid!)}`);
+    }
     await runLoad(url, bodies.slice(0, 100), 16);
     const r = hasWrk()
       ? runWrk(url, bodies, 64, Number(values.seconds))
