@@ -82,10 +82,18 @@ export async function verifyResolved(
   const downloads: string[] = [];
   /** The blobs to hash, with their identity before: recorded after only if unchanged meanwhile. */
   const hashing = new Map<string, string | null>();
-  for (const [path, sha] of blobs) {
-    if (downloaded.has(sha)) downloads.push(sha);
-    else if (!(await verified.unchanged(sha))) {
-      hashing.set(sha, await verified.identity(sha));
+  // Every file's checks at once: a few file system calls each, not one file after another.
+  const checks = await Promise.all(
+    [...blobs].map(async ([path, sha]) => {
+      if (downloaded.has(sha)) return { path, sha, downloaded: true, before: undefined };
+      if (await verified.unchanged(sha)) return { path, sha, downloaded: false, before: undefined };
+      return { path, sha, downloaded: false, before: await verified.identity(sha) };
+    }),
+  );
+  for (const { path, sha, downloaded: isNew, before } of checks) {
+    if (isNew) downloads.push(sha);
+    else if (before !== undefined) {
+      hashing.set(sha, before);
       continue;
     }
     skip.add(path);
@@ -107,13 +115,14 @@ async function cacheBlobs(
   manifest: Manifest,
   cache: ModelCache,
 ): Promise<Map<string, string>> {
-  const blobs = new Map<string, string>();
-  for (const f of manifest.files) {
-    const [file, blob] = await Promise.all([
-      stat(join(dir, f.path)).catch(() => null),
-      stat(cache.blobPath(f.sha256)).catch(() => null),
-    ]);
-    if (file && blob && file.ino === blob.ino && file.dev === blob.dev) blobs.set(f.path, f.sha256);
-  }
-  return blobs;
+  const linked = await Promise.all(
+    manifest.files.map(async (f) => {
+      const [file, blob] = await Promise.all([
+        stat(join(dir, f.path)).catch(() => null),
+        stat(cache.blobPath(f.sha256)).catch(() => null),
+      ]);
+      return file && blob && file.ino === blob.ino && file.dev === blob.dev;
+    }),
+  );
+  return new Map(manifest.files.filter((_, i) => linked[i]).map((f) => [f.path, f.sha256]));
 }
