@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Backend, InThreadBackend } from "../../src/engine/backend.js";
 import { type OutputRead, type PaddedBatch, padBatch } from "../../src/engine/batch.js";
-import { AdaptiveBackend, INLINE_MAX_TOKENS } from "../../src/engine/node/adaptive.js";
+import {
+  AdaptiveBackend,
+  INLINE_MAX_TOKENS,
+  inlineSessionOptions,
+} from "../../src/engine/node/adaptive.js";
 import { readModelFolder } from "../../src/engine/node/model-folder.js";
 import { loadOnnxModel } from "../../src/engine/node/session.js";
 import { DelegatingBackend } from "../helpers/backend.js";
@@ -131,5 +135,14 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
     expect(said).toHaveLength(1);
     expect(said[0]).toMatch(/did not start/);
     await b.close();
+  });
+});
+
+describe("the session for lone batches", () => {
+  it("keeps the workers' options and plans its memory per input shape", () => {
+    const workers = { intraOpNumThreads: 2, enableCpuMemArena: false, allowSpinning: false };
+    expect(inlineSessionOptions(workers)).toEqual({ ...workers, enableMemPattern: true });
+    // The workers' options are not changed.
+    expect(workers).not.toHaveProperty("enableMemPattern");
   });
 });

@@ -140,6 +140,19 @@ export async function graphBytes(onnxPath: string): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0);
 }
 
+/**
+ * The options of the session for lone batches: the workers' own, with ONNX Runtime's memory
+ * pattern (one block planned per input shape), which the workers' session leaves off for the many
+ * shapes of cross-request batches: this session's shapes are small (at most `INLINE_MAX_TOKENS`
+ * padded tokens). A lone request p50 ×0.961, throughput at c=1 ×1.03 (`bench/ab.ts`, 10 rounds);
+ * a server's peak RSS after 15 s of lone STS sentences the same, 284 MiB. Like the workers'
+ * session it uses the arena (a lone request p50 ×0.957–0.996 against malloc for every tensor),
+ * whose largest regions (~15 MiB) only a server that has seen lone traffic holds.
+ */
+export function inlineSessionOptions(opts: SessionOptions): SessionOptions {
+  return { ...opts, enableMemPattern: true };
+}
+
 /** With `inline`: `always` for `--inline-session on`, else (auto) up to `maxBytes` of graph. */
 export interface InlineChoice {
   warn: (message: string) => void;
@@ -171,10 +184,9 @@ export async function startWorkers(
       : true,
   ]);
   if (!inline || !small) return pool;
-  // With ONNX Runtime's arena, as the workers' session: a lone request p50 ×0.957–0.996 against
-  // malloc for every tensor (three runs of bench/ab.ts). The arena keeps its largest regions
-  // (~15 MiB), held only by a server that has seen lone traffic.
   const create = () =>
-    import("./session.js").then(({ loadOnnxModel }) => loadOnnxModel(path, config, opts));
+    import("./session.js").then(({ loadOnnxModel }) =>
+      loadOnnxModel(path, config, inlineSessionOptions(opts)),
+    );
   return new AdaptiveBackend(pool, create, inline.warn);
 }
