@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { stsSentences } from "./lib/data.js";
+import { shuffle, stsSentences } from "./lib/data.js";
 import { hasWrk, runLoad, runWrk } from "./lib/load.js";
 import { ensureModel, ROOT } from "./lib/models.js";
 import { mainThreadCpuMs, spawnServer } from "./lib/procs.js";
@@ -138,7 +138,7 @@ async function main() {
     async (b) => (await fetch(`${b}/health`)).status === 200,
   );
   const url = `${srv.url}/v1/embeddings`;
-  const bodies = stsSentences().map((s) => JSON.stringify({ input: s }));
+  const bodies = shuffle(stsSentences()).map((s) => JSON.stringify({ input: s }));
   const c = Number(values.concurrency);
   await runLoad(url, bodies.slice(0, 200), c);
   // V8's profile clock is the monotonic clock that process.hrtime reads.
