@@ -11,7 +11,7 @@ import { commands, docBlock, runSh } from "./blocks.js";
 const SMALL: Record<string, string> = {
   "bench/ab.ts": "--c 4 --rounds 1 --seconds 1",
   "bench/profile.ts": "--concurrency 4 --seconds 1",
-  "bench/memory-sweep.ts": "--budgets 512 --arena on --seconds 1",
+  "bench/memory-sweep.ts": "--budgets 512 --arena on --seconds 1 --lone-first 2 --smaps",
   "bench/fairness.ts": "--inputs 4 --tokens 64 --clients 1 --idle-seconds 1",
   "bench/encodings.ts": "--rounds 2",
 };
