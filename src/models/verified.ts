@@ -82,22 +82,23 @@ export async function verifyResolved(
   const downloads: string[] = [];
   /** The blobs to hash, with their identity before: recorded after only if unchanged meanwhile. */
   const hashing = new Map<string, string | null>();
-  // Every file's checks at once: a few file system calls each, not one file after another.
-  const checks = await Promise.all(
-    [...blobs].map(async ([path, sha]) => {
-      if (downloaded.has(sha)) return { path, sha, downloaded: true, before: undefined };
-      if (await verified.unchanged(sha)) return { path, sha, downloaded: false, before: undefined };
-      return { path, sha, downloaded: false, before: await verified.identity(sha) };
-    }),
+  // Every file's checks at once (a few file system calls each, not one file after another): for
+  // each blob, undefined when it is not hashed (downloaded by this call, or unchanged since its
+  // record), else its identity before the hash.
+  const linked = [...blobs];
+  const before = await Promise.all(
+    linked.map(async ([, sha]) =>
+      downloaded.has(sha) || (await verified.unchanged(sha)) ? undefined : verified.identity(sha),
+    ),
   );
-  for (const { path, sha, downloaded: isNew, before } of checks) {
-    if (isNew) downloads.push(sha);
-    else if (before !== undefined) {
-      hashing.set(sha, before);
-      continue;
+  linked.forEach(([path, sha], i) => {
+    const identity = before[i];
+    if (identity !== undefined) hashing.set(sha, identity);
+    else {
+      if (downloaded.has(sha)) downloads.push(sha);
+      skip.add(path);
     }
-    skip.add(path);
-  }
+  });
   await verifyFolder(dir, manifest, { skip });
   await Promise.all([
     ...downloads.map((sha) => verified.record(sha)),
