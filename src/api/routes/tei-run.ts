@@ -29,6 +29,26 @@ export function withPrefix(
   return engine.withPrompt(promptsFromInput(inputs, limits, "inputs"), name);
 }
 
+/**
+ * A TEI request's inputs, with the named prompt in front, and its prompt options: truncation, and
+ * the role the prompt name selects (`/embed`, `/embed_all`, `/embed_sparse`).
+ */
+export function teiInputs(
+  engine: Engine,
+  body: {
+    inputs?: unknown;
+    prompt_name?: string | null;
+    truncate?: boolean | null;
+    truncation_direction?: string | null;
+  },
+  limits: RouteDeps["limits"],
+) {
+  return {
+    prompts: withPrefix(engine, body.inputs, limits, body.prompt_name),
+    options: { ...truncation(body), ...roleOption(engine, body.prompt_name) },
+  };
+}
+
 /** TEI `/embed`'s answer: one array of floats per input (the app's route and the direct path). */
 export async function teiEmbedVectors(
   c: RequestScope,
@@ -37,16 +57,18 @@ export async function teiEmbedVectors(
 ): Promise<number[][]> {
   const { results } = await infer(c, deps, {
     needs: "embed",
-    request: (engine) => ({
-      task: "embed",
-      prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
-      params: {
-        ...truncation(body),
-        ...roleOption(engine, body.prompt_name),
-        dimensions: body.dimensions ?? null,
-        useActivation: body.normalize ?? null,
-      },
-    }),
+    request: (engine) => {
+      const { prompts, options } = teiInputs(engine, body, deps.limits);
+      return {
+        task: "embed",
+        prompts,
+        params: {
+          ...options,
+          dimensions: body.dimensions ?? null,
+          useActivation: body.normalize ?? null,
+        },
+      };
+    },
   });
   return results.map((r) => toNumbers(r.output as Float32Array));
 }

@@ -3,12 +3,12 @@ import { BadRequestError, cosineSimilarity, labelOf } from "../../core/index.js"
 import type { App, Ctx } from "../context.js";
 import { infer } from "../inference.js";
 import { jsonResponse } from "../json-stream.js";
-import { checkBatchSize, roleOption } from "../prompts.js";
+import { checkBatchSize } from "../prompts.js";
 import { postRoute, type RequestExamples } from "../route.js";
 import type { RouteDeps } from "../route-deps.js";
 import { Input } from "../schemas.js";
 import { formatSparse, SparseEntry, SparseFormat } from "../sparse.js";
-import { teiEmbedVectors, truncation, withPrefix } from "./tei-run.js";
+import { teiEmbedVectors, teiInputs, truncation, withPrefix } from "./tei-run.js";
 
 const Truncation = {
   truncate: z.boolean().nullish(),
@@ -128,15 +128,10 @@ export const TeiPredictResponse = z.union([
 async function teiEmbedAll(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedAllRequest>) {
   const { results } = await infer(c, deps, {
     needs: "token_embed",
-    request: (engine) => ({
-      task: "token_embed",
-      prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
-      params: {
-        ...truncation(body),
-        ...roleOption(engine, body.prompt_name),
-        useActivation: false,
-      },
-    }),
+    request: (engine) => {
+      const { prompts, options } = teiInputs(engine, body, deps.limits);
+      return { task: "token_embed", prompts, params: { ...options, useActivation: false } };
+    },
   });
   return jsonResponse(
     c,
@@ -148,11 +143,7 @@ async function teiEmbedAll(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedAl
 async function teiEmbedSparse(c: Ctx, deps: RouteDeps, body: Body<typeof TeiEmbedSparseRequest>) {
   const { results, engine } = await infer(c, deps, {
     needs: "sparse",
-    request: (engine) => ({
-      task: "lexical",
-      prompts: withPrefix(engine, body.inputs, deps.limits, body.prompt_name),
-      options: { ...truncation(body), ...roleOption(engine, body.prompt_name) },
-    }),
+    request: (engine) => ({ task: "lexical", ...teiInputs(engine, body, deps.limits) }),
   });
   const format = body.sparse_format ?? "index_value";
   return c.json(results.map((r) => formatSparse(engine, r.weights, format)));
