@@ -169,7 +169,7 @@ export const SERVED_MODEL_FLAGS = {
   "inline-session": {
     type: "string",
     value: "auto|on|off",
-    help: `with workers, also a session on the event loop for a small micro-batch that runs alone (a lone request skips the thread hop; created after ${INLINE_AFTER_LONE_BATCHES} lone requests in a row, then that session's memory again: ~45 MiB for MiniLM-L6, ~370 MB for BERT-base)`,
+    help: `with workers, also a session on the event loop for a small micro-batch that runs alone (a lone request skips the thread hop; created after ${INLINE_AFTER_LONE_BATCHES} lone requests in a row and released under concurrent load; while up, that session's memory again: ~45 MiB for MiniLM-L6, ~370 MB for BERT-base)`,
     shown: `auto: on for a graph of up to ${INLINE_SESSION_MAX_MIB} MiB with its external data`,
   },
   "max-batch-tokens-per-request": {

@@ -44,3 +44,18 @@ export const INLINE_SESSION_MAX_MIB = 256;
  * session's memory (its own prepacked weights, ~42 MiB for a MiniLM-L6).
  */
 export const INLINE_AFTER_LONE_BATCHES = 8;
+
+/**
+ * Batches of concurrent traffic in a row (none run on the calling thread between them) after
+ * which that session is released: under load it runs nothing, and its memory would add to what
+ * the load makes the workers' arena grow to (peak RSS on the mixed workload after lone traffic
+ * 413–426 against 367–377 MiB, docs/performance.md).
+ */
+export const INLINE_RELEASE_AFTER_BUSY_BATCHES = 8;
+
+/**
+ * Least time between two creations of that session, in multiples of how long the last one took:
+ * creating it holds the event loop (~0.1–0.4 s here), so traffic that turns from lone to
+ * concurrent and back spends at most 1 % of the event loop's time on it.
+ */
+export const INLINE_RECREATE_AFTER_CREATIONS = 100;

@@ -45,6 +45,12 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
   const IDLE = 10;
   /** Lone small batches in a row before the session here is created. */
   const LONE = 3;
+  /** Batches of concurrent traffic in a row before it is released. */
+  const BUSY = 4;
+  /** How long creating the session here takes, on the backend's clock. */
+  const CREATION = 10;
+  /** Least time between two creations, in multiples of that. */
+  const RECREATE = 100;
 
   beforeAll(async () => {
     const folder = await readModelFolder(fixture("bert-embed-mean"));
@@ -53,12 +59,19 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
     workers = new Counting(new InThreadBackend(await loadOnnxModel(path, config)));
     backend = new AdaptiveBackend(
       workers,
-      () => loadOnnxModel(path, config),
+      () =>
+        loadOnnxModel(path, config).then((model) => {
+          clock += CREATION;
+          return model;
+        }),
       (m) => warnings.push(m),
-      INLINE_MAX_TOKENS,
-      IDLE,
-      LONE,
-      () => clock,
+      {
+        afterIdleMs: IDLE,
+        afterLoneBatches: LONE,
+        releaseAfterBusyBatches: BUSY,
+        recreateAfterCreations: RECREATE,
+        now: () => clock,
+      },
     );
   });
   afterAll(async () => {
@@ -116,6 +129,43 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
     expect(workers.runs).toBe(before + 2);
   });
 
+  it("releases the session here after batches of concurrent traffic in a row, and creates it again only after the interval", async () => {
+    clock += IDLE;
+    // A lone batch that runs here starts the count of concurrent batches over.
+    await backend.run(batchOf(1, 8), reads, { alone: true });
+    const before = workers.runs;
+    for (let i = 0; i < BUSY - 1; i++) await backend.run(batchOf(2, 8), reads, { alone: false });
+    clock += IDLE;
+    await backend.run(batchOf(1, 8), reads, { alone: true });
+    expect(workers.runs).toBe(before + BUSY - 1);
+    for (let i = 0; i < BUSY - 1; i++) await backend.run(batchOf(2, 8), reads, { alone: false });
+    await backend.settled();
+    expect(backend.inlineReady).toBe(true);
+    // Lone batches in the workers (concurrent traffic ran lately) neither count nor start it over.
+    await backend.run(batchOf(1, 8), reads, { alone: true });
+    await backend.run(batchOf(2, 8), reads, { alone: false });
+    await backend.settled();
+    expect(backend.inlineReady).toBe(false);
+    expect(workers.runs).toBe(before + 2 * BUSY);
+    // Lone traffic again: until RECREATE times its creation's time have passed since it was created,
+    // lone batches stay in the workers.
+    clock += IDLE;
+    for (let i = 0; i < LONE + 2; i++) await backend.run(batchOf(1, 8), reads, { alone: true });
+    await backend.settled();
+    expect(backend.inlineReady).toBe(false);
+    expect(workers.runs).toBe(before + 2 * BUSY + LONE + 2);
+    // After it, the next lone batch in the workers creates it, and the one after runs here.
+    clock += RECREATE * CREATION;
+    await backend.run(batchOf(1, 8), reads, { alone: true });
+    await backend.settled();
+    expect(backend.inlineReady).toBe(true);
+    const here = await backend.run(batchOf(1, 8), reads, { alone: true });
+    const there = await workers.run(batchOf(1, 8), reads);
+    expect(workers.runs).toBe(before + 2 * BUSY + LONE + 4);
+    expect(maxAbsDiff(Array.from(here[0]!.data), Array.from(there[0]!.data))).toBeLessThan(1e-5);
+    expect(warnings).toEqual([]);
+  });
+
   it("keeps running in the workers when the session here cannot start, with a warning", async () => {
     const fallback = new Counting(new InThreadBackend(await loadOnnxModel(path, config)));
     const said: string[] = [];
@@ -123,13 +173,13 @@ describe("AdaptiveBackend: lone small batches on this thread, the rest in the wo
       fallback,
       () => loadOnnxModel("/nonexistent/model.onnx", config),
       (m) => said.push(m),
-      INLINE_MAX_TOKENS,
-      IDLE,
-      1,
+      { afterIdleMs: IDLE, afterLoneBatches: 1, recreateAfterCreations: 0 },
     );
     await b.run(batchOf(1, 8), reads, { alone: true });
     await b.settled();
+    // Not tried again, though the interval between creations has passed.
     await b.run(batchOf(1, 8), reads, { alone: true });
+    await b.settled();
     expect(fallback.runs).toBe(2);
     expect(b.inlineReady).toBe(false);
     expect(said).toHaveLength(1);

@@ -3,7 +3,12 @@ import { basename, dirname, join } from "node:path";
 import type { ModelConfig } from "../../core/index.js";
 import type { Backend, RunHint } from "../backend.js";
 import type { OutputRead, PaddedBatch } from "../batch.js";
-import { INLINE_AFTER_LONE_BATCHES, INLINE_SESSION_MAX_MIB } from "../defaults.js";
+import {
+  INLINE_AFTER_LONE_BATCHES,
+  INLINE_RECREATE_AFTER_CREATIONS,
+  INLINE_RELEASE_AFTER_BUSY_BATCHES,
+  INLINE_SESSION_MAX_MIB,
+} from "../defaults.js";
 import type { OnnxModel, OutputTensor, SessionOptions } from "./session.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
 
@@ -23,19 +28,45 @@ export const INLINE_MAX_TOKENS = 256;
  */
 export const INLINE_AFTER_IDLE_MS = 100;
 
+/** When the session on the calling thread is created, used and released (tests shorten them). */
+export interface InlineTuning {
+  /** Most padded tokens of a batch run there. */
+  maxInlineTokens: number;
+  /** See `INLINE_AFTER_IDLE_MS`. */
+  afterIdleMs: number;
+  /** Lone small batches in a row in the workers before it is created. */
+  afterLoneBatches: number;
+  /** Batches of concurrent traffic in a row in the workers, none run there, before it is released. */
+  releaseAfterBusyBatches: number;
+  /** Least time between two creations, in multiples of the last creation's time. */
+  recreateAfterCreations: number;
+  now: () => number;
+}
+
+const DEFAULT_TUNING: InlineTuning = {
+  maxInlineTokens: INLINE_MAX_TOKENS,
+  afterIdleMs: INLINE_AFTER_IDLE_MS,
+  afterLoneBatches: INLINE_AFTER_LONE_BATCHES,
+  releaseAfterBusyBatches: INLINE_RELEASE_AFTER_BUSY_BATCHES,
+  recreateAfterCreations: INLINE_RECREATE_AFTER_CREATIONS,
+  now: () => performance.now(),
+};
+
 /**
  * Worker threads for work that waits, and a session on the calling thread (the event loop) for a
  * micro-batch that runs alone: a small one, with nothing queued behind it, nothing running in the
- * workers, and no batch of concurrent traffic in them for the last `INLINE_AFTER_IDLE_MS`. Such a batch skips the hand-off to a
- * worker and back (thread wake-ups and messages; docs/performance.md). Under load every batch goes
- * to the workers, so the event loop keeps reading, tokenizing and answering while they compute,
- * and a large batch never holds it.
+ * workers, and no batch of concurrent traffic in them for the last `INLINE_AFTER_IDLE_MS`. Such a
+ * batch skips the hand-off to a worker and back (thread wake-ups and messages; docs/performance.md).
+ * Under load every batch goes to the workers, so the event loop keeps reading, tokenizing and
+ * answering while they compute, and a large batch never holds it.
  *
- * The session on this thread is created once `INLINE_AFTER_LONE_BATCHES` lone small batches in a
- * row have run in the workers, when the last of them is done: only for lone traffic (a server
- * under concurrent load never holds its memory), and not at start-up, since creating it holds the
- * event loop (~0.1–0.4 s here, once). Until then, and if creating it fails, every batch goes to
- * the workers.
+ * The session on this thread lives only while traffic is lone. It is created once
+ * `INLINE_AFTER_LONE_BATCHES` lone small batches in a row have run in the workers, when the last of
+ * them is done: not at start-up, since creating it holds the event loop (~0.1–0.4 s here), and
+ * again only `INLINE_RECREATE_AFTER_CREATIONS` times as long after the last creation as that took. It is released once
+ * `INLINE_RELEASE_AFTER_BUSY_BATCHES` batches of concurrent traffic in a row have run in the workers
+ * with none run here: a server under load holds the memory of the workers' sessions only. Until it
+ * is up, and if creating it fails, every batch goes to the workers.
  */
 export class AdaptiveBackend implements Backend {
   readonly loneHere = true;
@@ -44,24 +75,32 @@ export class AdaptiveBackend implements Backend {
   readonly sessions;
   readonly device;
   readonly fallback;
+  private readonly tuning: InlineTuning;
   private inWorkers = 0;
   /** Lone small batches in a row that ran in the workers. */
   private loneInWorkers = 0;
+  /** Batches of concurrent traffic that ran in the workers since a batch last ran here. */
+  private busyInWorkers = 0;
   /** When the workers last finished a batch that was not lone and small (`now()`), or -Infinity. */
   private lastBusy = Number.NEGATIVE_INFINITY;
+  /** When the session here may be created again (`now()`). */
+  private createAfter = Number.NEGATIVE_INFINITY;
   private inline: OnnxModel | null = null;
+  /** Batches running on the session here (its runs are awaited). */
+  private inlineRuns = 0;
   private creating: Promise<void> | null = null;
+  private releasing: Promise<void> | undefined;
+  /** Creating it failed once: every batch runs in the workers from then on. */
+  private failed = false;
   private closed = false;
 
   constructor(
     private readonly workers: Backend,
     private readonly createInline: () => Promise<OnnxModel>,
     private readonly warn: (message: string) => void,
-    private readonly maxInlineTokens = INLINE_MAX_TOKENS,
-    private readonly afterIdleMs = INLINE_AFTER_IDLE_MS,
-    private readonly afterLoneBatches = INLINE_AFTER_LONE_BATCHES,
-    private readonly now: () => number = () => performance.now(),
+    tuning: Partial<InlineTuning> = {},
   ) {
+    this.tuning = { ...DEFAULT_TUNING, ...tuning };
     this.outputs = workers.outputs;
     this.slots = workers.slots;
     this.sessions = workers.sessions;
@@ -79,10 +118,11 @@ export class AdaptiveBackend implements Backend {
     reads: readonly OutputRead[],
     hint?: RunHint,
   ): Promise<OutputTensor[]> {
-    const small = batch.batch * batch.seqLen <= this.maxInlineTokens;
+    const { maxInlineTokens, afterIdleMs, now } = this.tuning;
+    const small = batch.batch * batch.seqLen <= maxInlineTokens;
     const lone = hint?.alone === true && small;
-    const idle = this.inWorkers === 0 && this.now() - this.lastBusy >= this.afterIdleMs;
-    if (this.inline && lone && idle) return this.inline.run(batch, reads);
+    const idle = this.inWorkers === 0 && now() - this.lastBusy >= afterIdleMs;
+    if (this.inline && lone && idle) return this.runHere(this.inline, batch, reads);
     // A request's batch (the load-time probes give no hint): lone and small, or not.
     if (hint) this.loneInWorkers = lone ? this.loneInWorkers + 1 : 0;
     this.inWorkers++;
@@ -90,33 +130,74 @@ export class AdaptiveBackend implements Backend {
       return await this.workers.run(batch, reads);
     } finally {
       this.inWorkers--;
-      if (!lone) this.lastBusy = this.now();
-      if (this.loneInWorkers >= this.afterLoneBatches) this.startInline();
+      if (!lone) {
+        this.lastBusy = now();
+        if (hint) this.busyInWorkers++;
+      }
+      if (this.busyInWorkers >= this.tuning.releaseAfterBusyBatches) this.releaseInline();
+      if (this.loneInWorkers >= this.tuning.afterLoneBatches) this.startInline();
+    }
+  }
+
+  private async runHere(
+    model: OnnxModel,
+    batch: PaddedBatch,
+    reads: readonly OutputRead[],
+  ): Promise<OutputTensor[]> {
+    this.busyInWorkers = 0;
+    this.inlineRuns++;
+    try {
+      return await model.run(batch, reads);
+    } finally {
+      this.inlineRuns--;
     }
   }
 
   private startInline(): void {
-    if (this.creating || this.closed || this.inWorkers > 0) return;
-    this.creating = this.createInline().then(
-      async (model) => {
-        if (this.closed) await model.release();
-        else this.inline = model;
-      },
-      (err: Error) =>
-        this.warn(
-          `The session for lone batches did not start (${err.message}): all run in workers`,
-        ),
-    );
+    if (this.inline || this.creating || this.failed || this.closed || this.inWorkers > 0) return;
+    const { now, recreateAfterCreations } = this.tuning;
+    const started = now();
+    if (started < this.createAfter) return;
+    this.busyInWorkers = 0;
+    this.creating = this.createInline()
+      .then(
+        async (model) => {
+          const took = now() - started;
+          this.createAfter = started + took * (1 + recreateAfterCreations);
+          if (this.closed) await model.release();
+          else this.inline = model;
+        },
+        (err: Error) => {
+          this.failed = true;
+          this.warn(
+            `The session for lone batches did not start (${err.message}): all run in workers`,
+          );
+        },
+      )
+      .finally(() => {
+        this.creating = null;
+      });
   }
 
-  /** Resolves once a started creation of the session on this thread has finished (or failed). */
+  private releaseInline(): void {
+    const model = this.inline;
+    if (!model || this.inlineRuns > 0) return;
+    this.inline = null;
+    this.releasing = model
+      .release()
+      .catch((err: Error) =>
+        this.warn(`The session for lone batches was not released cleanly (${err.message})`),
+      );
+  }
+
+  /** Resolves once a started creation or release of the session on this thread has finished. */
   async settled(): Promise<void> {
-    await this.creating;
+    await Promise.all([this.creating, this.releasing]);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.creating;
+    await this.settled();
     await Promise.all([this.inline?.release(), this.workers.close()]);
   }
 }
