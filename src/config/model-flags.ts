@@ -137,7 +137,7 @@ export const BATCH_FLAGS = {
     type: "string",
     value: "N",
     help: "padded tokens per micro-batch (longest × count)",
-    shown: ENGINE_DEFAULTS.maxBatchTokens,
+    shown: `${ENGINE_DEFAULTS.maxBatchTokens} on the CPU, ${ENGINE_DEFAULTS.maxBatchTokensGpu} on a GPU`,
   },
 } as const satisfies FlagTable;
 
@@ -176,7 +176,7 @@ export const SERVED_MODEL_FLAGS = {
     type: "string",
     value: "N",
     help: "most tokens of one request per micro-batch (larger ones run as several, interleaved)",
-    shown: `${defaultBatchTokensPerRequest(ENGINE_DEFAULTS.maxBatchTokens)}: a quarter of --max-batch-tokens`,
+    shown: `a quarter of --max-batch-tokens: ${defaultBatchTokensPerRequest(ENGINE_DEFAULTS.maxBatchTokens)} on the CPU`,
   },
   "min-batch-efficiency": {
     type: "string",

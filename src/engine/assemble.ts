@@ -21,7 +21,11 @@ import {
 } from "../core/index.js";
 import type { Backend } from "./backend.js";
 import { padBatch } from "./batch.js";
-import { defaultBatchTokensPerRequest, ENGINE_DEFAULTS } from "./defaults.js";
+import {
+  defaultBatchTokensPerRequest,
+  defaultMaxBatchTokens,
+  ENGINE_DEFAULTS,
+} from "./defaults.js";
 import { Engine } from "./engine.js";
 import { detectFamily, type Family, familyPrompts, staticQueryWeights } from "./families.js";
 import type { ModelFolder } from "./folder.js";
@@ -54,7 +58,7 @@ export interface AssembleOptions {
   autoTruncate?: boolean;
   /** Most sequences in one ONNX run. */
   maxBatchSize?: number;
-  /** Most padded tokens (longest × count) in one ONNX run. */
+  /** Most padded tokens (longest × count) in one ONNX run. Default: `defaultMaxBatchTokens` of the device. */
   maxBatchTokens?: number;
   /**
    * Most tokens one request puts into one ONNX run: a larger request runs as several,
@@ -282,7 +286,7 @@ export async function assembleEngine(
     { maxModelLen, vocabSize },
     extras.graphChecks,
   );
-  const maxBatchTokens = opts.maxBatchTokens ?? ENGINE_DEFAULTS.maxBatchTokens;
+  const maxBatchTokens = opts.maxBatchTokens ?? defaultMaxBatchTokens(backend.device);
   const scheduler = new Scheduler(backend, {
     maxBatchSize: opts.maxBatchSize ?? ENGINE_DEFAULTS.maxBatchSize,
     maxBatchTokens,

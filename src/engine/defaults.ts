@@ -1,8 +1,16 @@
+import type { RunDevice } from "./onnx-model.js";
+
 /** Scheduler defaults, measured on the benchmark (see docs/performance.md). */
 export const ENGINE_DEFAULTS = {
   maxBatchSize: 64,
-  /** bench/memory-sweep.ts: 2,048 against 8,192 tokens, -90 MiB peak RSS at equal throughput (docs/performance.md). */
-  maxBatchTokens: 2048,
+  /**
+   * Padded tokens of a micro-batch on the CPU. bench/memory-sweep.ts: 2,048 against 8,192 tokens,
+   * −90 MiB peak RSS at equal throughput; 1,024 against 2,048, −23 MiB on the mixed workload, at c=64
+   * ×1.007 and for one client's requests of 32 sentences equal (docs/performance.md).
+   */
+  maxBatchTokens: 1024,
+  /** On a GPU: the CPU's budget before it was lowered to 1,024 (a GPU's not measured lower). */
+  maxBatchTokensGpu: 2048,
   /**
    * Sequences longer than this count `length / 128` times their tokens against the budget:
    * 2,048 tokens make 16 × 128 or 4 × 256, not 8 × 256, whose attention scores held ~45 MiB more
@@ -20,11 +28,17 @@ export const ENGINE_DEFAULTS = {
   maxRequestTokens: 65_536,
 } as const;
 
+/** The default padded-token budget of a micro-batch on a device. */
+export function defaultMaxBatchTokens(device: RunDevice): number {
+  return device === "cpu" ? ENGINE_DEFAULTS.maxBatchTokens : ENGINE_DEFAULTS.maxBatchTokensGpu;
+}
+
 /**
- * A request's share of one micro-batch by default: a quarter of the token budget. With the
- * defaults, 512 tokens (one 512-token sequence, ~60 ms of a MiniLM-L6 on two cores): about what a
- * request arriving behind a large one waits before its own batch runs (docs/performance.md, fairness). A
- * budget raised for a faster device raises the share with it.
+ * A request's share of one micro-batch by default: a quarter of the token budget. With the CPU's
+ * default, 256 tokens; a longer sequence runs whole, alone in its micro-batch when it costs the
+ * budget (one 512-token sequence, ~60 ms of a MiniLM-L6 on two cores): about what a request arriving
+ * behind a large one waits before its own batch runs (docs/performance.md, fairness). A budget raised
+ * for a faster device raises the share with it.
  */
 export function defaultBatchTokensPerRequest(maxBatchTokens: number): number {
   return Math.max(1, Math.floor(maxBatchTokens / 4));
