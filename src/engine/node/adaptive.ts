@@ -63,10 +63,11 @@ const DEFAULT_TUNING: InlineTuning = {
  * The session on this thread lives only while traffic is lone. It is created once
  * `INLINE_AFTER_LONE_BATCHES` lone small batches in a row have run in the workers, when the last of
  * them is done: not at start-up, since creating it holds the event loop (~0.1–0.4 s here), and
- * again only `INLINE_RECREATE_AFTER_CREATIONS` times as long after the last creation as that took. It is released once
- * `INLINE_RELEASE_AFTER_BUSY_BATCHES` batches of concurrent traffic in a row have run in the workers
- * with none run here: a server under load holds the memory of the workers' sessions only. Until it
- * is up, and if creating it fails, every batch goes to the workers.
+ * again only once `INLINE_RECREATE_AFTER_CREATIONS` times as long as the last creation took has
+ * passed since. It is released once `INLINE_RELEASE_AFTER_BUSY_BATCHES` batches of concurrent
+ * traffic in a row have run in the workers with none run here: a server under load holds the
+ * memory of the workers' sessions only. Until it is up, and if creating it fails, every batch goes
+ * to the workers.
  */
 export class AdaptiveBackend implements Backend {
   readonly loneHere = true;
