@@ -117,8 +117,10 @@ function postFresh(url: string, body: unknown): Promise<{ status: number; error:
 
 describe("SIGTERM under load", () => {
   it("answers every accepted request, then exits 0", async () => {
-    const server = await startServer(["--model", MODEL]);
     const n = size(16, 200);
+    // Every request may be accepted (none shed by the concurrency limit with a 429), so that the
+    // shutdown finds as many in flight as were sent.
+    const server = await startServer(["--model", MODEL, "--max-concurrent-requests", String(n)]);
     const pending = Array.from({ length: n }, (_, i) =>
       postFresh(server.url, { input: heavy(i).input.slice(0, 8) }),
     );
