@@ -4,8 +4,8 @@
 //   node --import tsx bench/memory-sweep.ts [--budgets 1024,2048,4096,8192] [--arena on,off] [--seconds 10]
 //     [--smaps] [--lone-first N] [-- serve flags…]
 // --smaps also prints where the resident memory is after the load (/proc/PID/smaps, by mapping).
-// --lone-first N sends N lone sentences first (one at a time), as \`npm run bench\` does: the
-// server's session for lone batches is then up during the load.
+// --lone-first N sends N lone sentences first (one at a time), as `npm run bench` does: the
+// server's session for lone batches is then up when the load starts, and released by it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";

@@ -229,8 +229,9 @@ async function main() {
   const sts = await stsRounds(server, offServer);
   await offServer.stop();
   log("mixed workload (1 in 11 a 200–500-token paragraph) at c=64 against the raw session");
-  // Peak RSS on the mixed workload, the goal's measure, from a server that served only it (its
-  // session for lone batches up first); the STS server's peak after both workloads is also shown:
+  // Peak RSS on the mixed workload, the goal's measure, from a server that served only it (after
+  // 20 lone requests, which bring its session for lone batches up: the load must release it); the
+  // STS server's peak after both workloads is also shown:
   // ONNX Runtime's arena keeps the regions each workload's shapes made it grow.
   const mixServer = await startEdgepool();
   await runLoad(
