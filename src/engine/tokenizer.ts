@@ -1,6 +1,7 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { isJsonObject, type JsonObject } from "../core/index.js";
 import { pairLengths } from "./pair-truncation.js";
+import { speedUp } from "./tokenizer-speed.js";
 
 export type TruncationSide = "left" | "right";
 
@@ -44,6 +45,7 @@ export class TextTokenizer {
 
   constructor(tokenizerJson: JsonObject, tokenizerConfig: JsonObject) {
     this.tok = new Tokenizer(tokenizerJson, tokenizerConfig);
+    speedUp(this.tok);
     this.paddingSide = tokenizerConfig.padding_side === "left" ? "left" : "right";
     const pad = tokenName(tokenizerConfig.pad_token);
     this.padTokenId = pad === null ? null : (this.tok.token_to_id(pad) ?? null);
