@@ -4,6 +4,7 @@
 //   node --import tsx bench/ab.ts --a="" --b="--workers 0" [--c 1,64] [--rounds 5]
 //   [--seconds 3] [--bin-a path/to/other/dist/cli/main.js] (another build, e.g. before a change)
 //   [--env-a="NAME=value …"] [--env-b=…] (environment of one side's server)
+//   [--node-a="--flag …"] [--node-b=…] (node's own flags for one side's server, e.g. V8's)
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { shuffle, stsSentences } from "./lib/data.js";
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     "bin-b": { type: "string", default: join(ROOT, "dist", "cli", "main.js") },
     "env-a": { type: "string", default: "" },
     "env-b": { type: "string", default: "" },
+    "node-a": { type: "string", default: "" },
+    "node-b": { type: "string", default: "" },
   },
 });
 
@@ -35,12 +38,29 @@ const envOf = (spec: string) =>
       .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
   );
 
-async function start(bin: string, flags: string, port: number, env: string): Promise<Child> {
+async function start(
+  bin: string,
+  flags: string,
+  port: number,
+  env: string,
+  nodeFlags: string,
+): Promise<Child> {
   const args = flags.split(" ").filter(Boolean);
   if (!args.includes("--model")) args.push("--model", ensureModel("minilm-l6"));
   return spawnServer(
     process.execPath,
-    [bin, "serve", "--port", String(port), "--host", "127.0.0.1", "--log-level", "warn", ...args],
+    [
+      ...nodeFlags.split(" ").filter(Boolean),
+      bin,
+      "serve",
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--log-level",
+      "warn",
+      ...args,
+    ],
     port,
     async (b) => (await fetch(`${b}/health`)).status === 200,
     envOf(env),
@@ -49,8 +69,8 @@ async function start(bin: string, flags: string, port: number, env: string): Pro
 
 const base = 18500 + Math.floor(Math.random() * 80) * 2;
 const servers = {
-  A: await start(values["bin-a"]!, values.a!, base, values["env-a"]!),
-  B: await start(values["bin-b"]!, values.b!, base + 1, values["env-b"]!),
+  A: await start(values["bin-a"]!, values.a!, base, values["env-a"]!, values["node-a"]!),
+  B: await start(values["bin-b"]!, values.b!, base + 1, values["env-b"]!, values["node-b"]!),
 };
 // Shuffled (seeded): the file starts with ~1,400 short image captions, all that a 3 s run at c=64
 // would reach in file order (570–580 req/s against 505 over the whole set on one machine).

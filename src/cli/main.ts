@@ -2,7 +2,7 @@
 import { DEFAULT_SERVE_WORKERS } from "../config/serve-limits.js";
 import { prewarmWorkers } from "../engine/node/prewarm.js";
 import { failureOf } from "./failure.js";
-import { boundYoungGeneration } from "./heap.js";
+import { holdYoungGeneration } from "./heap.js";
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
 
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(await command.help());
     return 0;
   }
-  if (name === "serve") boundYoungGeneration();
+  if (name === "serve") holdYoungGeneration();
   // serve's session thread boots and loads ONNX Runtime while the CLI loads; serve settles the
   // count once its flags are read (--workers, or a vLLM --config file).
   if (name === "serve" && !rest.some((a) => a.startsWith("--workers"))) {
