@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { shuffle, stsSentences } from "./lib/data.js";
 import { hasWrk, type LoadResult, runLoad, runWrk } from "./lib/load.js";
 import { ensureModel, ROOT } from "./lib/models.js";
-import { type Child, mainThreadCpuMs, spawnServer } from "./lib/procs.js";
+import { type Child, mainThreadCpuMs, serveArgs, spawnServer } from "./lib/procs.js";
 import { median } from "./lib/stats.js";
 
 const { values } = parseArgs({
@@ -49,18 +49,7 @@ async function start(
   if (!args.includes("--model")) args.push("--model", ensureModel("minilm-l6"));
   return spawnServer(
     process.execPath,
-    [
-      ...nodeFlags.split(" ").filter(Boolean),
-      bin,
-      "serve",
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--log-level",
-      "warn",
-      ...args,
-    ],
+    [...nodeFlags.split(" ").filter(Boolean), bin, ...serveArgs(port, ...args)],
     port,
     async (b) => (await fetch(`${b}/health`)).status === 200,
     envOf(env),

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { mixedWorkload } from "./lib/data.js";
 import { hasWrk, runLoad, runWrk } from "./lib/load.js";
 import { ensureModel, ROOT } from "./lib/models.js";
-import { metric, peakRss, spawnServer } from "./lib/procs.js";
+import { metric, peakRss, serveArgs, spawnServer } from "./lib/procs.js";
 import { loadTokenizer } from "./lib/raw.js";
 
 const { values, positionals } = parseArgs({
@@ -56,15 +56,7 @@ for (const budget of values.budgets!.split(",")) {
       process.execPath,
       [
         join(ROOT, "dist", "cli", "main.js"),
-        "serve",
-        "--model",
-        model,
-        "--port",
-        String(port),
-        "--host",
-        "127.0.0.1",
-        "--log-level",
-        "warn",
+        ...serveArgs(port, "--model", model),
         "--max-batch-tokens",
         budget,
         ...(arena ? [] : ["--no-mem-arena"]),

@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { runLoad } from "./lib/load.js";
 import { ROOT } from "./lib/models.js";
-import { type Child, processCpuMs, spawnServer } from "./lib/procs.js";
+import { type Child, processCpuMs, serveArgs, spawnServer } from "./lib/procs.js";
 import { median } from "./lib/stats.js";
 
 const { values } = parseArgs({
@@ -76,19 +76,7 @@ const base = 18700 + Math.floor(Math.random() * 90) * 3;
 async function start(port: number, flags: string[]): Promise<Child> {
   return spawnServer(
     process.execPath,
-    [
-      BIN,
-      "serve",
-      "--model",
-      MODEL,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--log-level",
-      "warn",
-      ...flags,
-    ],
+    [BIN, ...serveArgs(port, "--model", MODEL, ...flags)],
     port,
     async (b) => (await fetch(`${b}/health`)).status === 200,
   );

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { shuffle, stsSentences } from "./lib/data.js";
 import { hasWrk, runLoad, runWrk } from "./lib/load.js";
 import { ensureModel, ROOT } from "./lib/models.js";
-import { mainThreadCpuMs, spawnServer } from "./lib/procs.js";
+import { mainThreadCpuMs, serveArgs, spawnServer } from "./lib/procs.js";
 
 interface ProfileNode {
   id: number;
@@ -123,16 +123,7 @@ async function main() {
       "--cpu-prof-dir",
       dir,
       values.bin,
-      "serve",
-      "--model",
-      ensureModel("minilm-l6"),
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--log-level",
-      "warn",
-      ...positionals,
+      ...serveArgs(port, "--model", ensureModel("minilm-l6"), ...positionals),
     ],
     port,
     async (b) => (await fetch(`${b}/health`)).status === 200,

@@ -18,7 +18,7 @@ import { type Goal, goal, goalsTable, info } from "./lib/goals.js";
 import { crossEncoderSpearman, ensureQuantized, int8Cosines, sessionCreation } from "./lib/int8.js";
 import { hasWrk, type LoadResult, runLoad, runWrk } from "./lib/load.js";
 import { BENCH_DIR, ensureModel, modelBytes, ROOT } from "./lib/models.js";
-import { metric, peakRss, spawnServer, timeProcess } from "./lib/procs.js";
+import { metric, peakRss, serveArgs, spawnServer, timeProcess } from "./lib/procs.js";
 import { loadTokenizer, rawSession } from "./lib/raw.js";
 import { type Measured, measured, perRound, rounds, type Server } from "./lib/rounds.js";
 import { median, medianOf } from "./lib/stats.js";
@@ -89,19 +89,15 @@ async function startEdgepool(model = modelDir, extra: string[] = []) {
     process.execPath,
     [
       CLI,
-      "serve",
-      "--model",
-      model,
-      ...extra,
-      "--served-model-name",
-      "bench",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(++port),
-      "--log-level",
-      "warn",
-      ...serverArgs,
+      ...serveArgs(
+        ++port,
+        "--model",
+        model,
+        ...extra,
+        "--served-model-name",
+        "bench",
+        ...serverArgs,
+      ),
     ],
     port,
     answersEmbeddings,

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { stsSentences } from "./lib/data.js";
 import { runLoad } from "./lib/load.js";
 import { ensureModel, ROOT } from "./lib/models.js";
-import { getText, peakRss, spawnServer } from "./lib/procs.js";
+import { getText, peakRss, serveArgs, spawnServer } from "./lib/procs.js";
 
 const args = process.argv.slice(2);
 const s = stsSentences();
@@ -14,16 +14,7 @@ const srv = await spawnServer(
   process.execPath,
   [
     join(ROOT, "dist", "cli", "main.js"),
-    "serve",
-    "--model",
-    ensureModel("minilm-l6"),
-    "--port",
-    "18999",
-    "--host",
-    "127.0.0.1",
-    "--log-level",
-    "warn",
-    ...args,
+    ...serveArgs(18999, "--model", ensureModel("minilm-l6"), ...args),
   ],
   18999,
   async (b) => (await fetch(`${b}/health`)).status === 200,

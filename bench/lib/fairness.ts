@@ -4,7 +4,7 @@ import http from "node:http";
 import { join } from "node:path";
 import { shuffle, stsSentences } from "./data.js";
 import { CACHE, ensureModel } from "./models.js";
-import { metric, peakRss, spawnServer } from "./procs.js";
+import { metric, peakRss, serveArgs, spawnServer } from "./procs.js";
 import { percentile } from "./stats.js";
 
 /** Small-request p99 under the large request ≤ this × the idle p99. */
@@ -100,15 +100,7 @@ export async function measureFairness(o: FairnessOptions): Promise<FairnessResul
     process.execPath,
     [
       o.bin,
-      "serve",
-      "--model",
-      o.tokens > 256 ? model512() : ensureModel("minilm-l6"),
-      "--port",
-      String(o.port),
-      "--host",
-      "127.0.0.1",
-      "--log-level",
-      "warn",
+      ...serveArgs(o.port, "--model", o.tokens > 256 ? model512() : ensureModel("minilm-l6")),
       // The large request is the scenario: allow it (builds from before the flag have no limit).
       ...(supports(o.bin, "--max-request-tokens")
         ? ["--max-request-tokens", String(o.inputs * o.tokens)]

@@ -131,3 +131,8 @@ export function processCpuMs(pid: number): number {
     return 0;
   }
 }
+
+/** `serve`'s arguments for a bench server: on 127.0.0.1 at `port`, logging only warnings. */
+export function serveArgs(port: number, ...flags: string[]): string[] {
+  return ["serve", "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...flags];
+}
