@@ -42,6 +42,8 @@ export class TextTokenizer {
   private readonly tok: Tokenizer;
   private readonly unkId: number | undefined;
   private readonly specialIds: Set<number>;
+  /** What `specialTokenCount` found for a single sequence [0] and a pair [1]. */
+  private readonly specialCounts: Array<number | undefined> = [];
 
   constructor(tokenizerJson: JsonObject, tokenizerConfig: JsonObject) {
     this.tok = new Tokenizer(tokenizerJson, tokenizerConfig);
@@ -115,7 +117,11 @@ export class TextTokenizer {
 
   /** Number of special tokens the post-processor adds to a single sequence or a pair. */
   specialTokenCount(pair: boolean): number {
-    return this.process([], pair ? [] : null, true).ids.length;
+    const known = this.specialCounts[pair ? 1 : 0];
+    if (known !== undefined) return known;
+    const count = this.process([], pair ? [] : null, true).ids.length;
+    this.specialCounts[pair ? 1 : 0] = count;
+    return count;
   }
 
   encode(text: string, opts: EncodeOptions = {}): Encoded {
