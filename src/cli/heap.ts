@@ -20,14 +20,14 @@ function semiSpaceMiB(): number {
  * and, under concurrent requests, doubles it up to 32 MiB (64 MiB of new space), whose pages stay
  * resident: a server at c=64 on the mixed workload peaked ~60 MiB higher. Kept at 1 MiB, it is
  * scavenged every ~10 requests at c=64, and what the requests in flight hold is copied and
- * promoted each time: at 4 MiB the event loop's CPU per request at c=64 fell ~30 % for the same
+ * promoted each time: at 4 MiB the event loop's CPU per request at c=64 fell ~20 % for the same
  * peak RSS (docs/performance.md). Node takes the young generation's bounds only on its command
  * line (Lambda's Node takes no such flag), but V8 reads its growth factor at each resize: after
  * each minor collection it is set to 2 while the semi-space is under `mib`, else to 1 (no
  * growth). It ends between `mib` and twice it (a collection may come before the observer has
- * run), at most V8's own 32 MiB were the event loop held through several collections. V8 still
- * shrinks it when allocation stays low; the next load grows it again. Flags given to node itself
- * win.
+ * run); were the event loop held through several collections, it could grow on to V8's own
+ * limit. V8 still shrinks it when allocation stays low; the next load grows it again. Flags given
+ * to node itself win.
  */
 export function holdYoungGeneration(
   mib = YOUNG_SEMI_SPACE_MIB,
